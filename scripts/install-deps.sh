@@ -1,0 +1,17 @@
+#!/bin/bash
+# Installs the Debian 12 packages sptfs needs to build, test and demo.
+# Idempotent: installs only what is missing, so a second run is fast.
+set -euo pipefail
+PACKAGES=(meson ninja-build pkg-config g++ libfuse3-dev fuse3 libattr1-dev attr
+          libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
+          libcap-dev libseccomp-dev bindfs util-linux procps python3)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,50 @@
+// The audit log: one key=value line per denied or warned decision (like SELinux's AVC)
+// and per policy event (load, reset, level change, domain creation, transition).
+// Never blocks a request: lines go through a bounded queue to a writer thread; floods
+// are rate limited and what was dropped is counted and reported in a later line.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "domains/tracker.h"
+#include "policy/decision.h"
+#include "util/status.h"
+
+namespace sptfs {
+
+struct AccessRecord {
+  const Decision* decision = nullptr;  // verdict, warning, rule, domain
+  Perms requested = kPermNone;
+  std::string_view op;       // "open", "create", "unlink", "rename", "setxattr", ...
+  const CallerInfo* caller = nullptr;
+  std::string_view path;     // canonical path in the mounted tree
+  std::string_view label;    // object label name
+  uint64_t generation = 0;
+  std::string_view hint;     // e.g. stale rule note; empty if none
+};
+
+struct AuditStats {
+  uint64_t written = 0;
+  uint64_t suppressed = 0;  // rate limited
+  uint64_t lost = 0;        // write failed (disk full, unwritable)
+};
+
+class AuditLog {
+ public:
+  // `path` "" or "-": stderr. `max_per_second`: records beyond it are counted, not written.
+  static Status Open(const std::string& path, int max_per_second, std::unique_ptr<AuditLog>* out);
+  virtual ~AuditLog() = default;
+  virtual void Access(const AccessRecord& record) = 0;
+  // type=... then `fields` (already "k=v k=v").
+  virtual void Event(std::string_view type, std::string_view fields) = 0;
+  virtual AuditStats Stats() const = 0;
+  virtual void Flush() = 0;  // waits until queued lines are written (tests, shutdown)
+};
+
+// Formats one access line (pure; used by AuditLog and tests).
+std::string FormatAccessRecord(const AccessRecord& record, std::string_view time);
+
+}  // namespace sptfs

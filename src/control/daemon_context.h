@@ -1,0 +1,23 @@
+// What the control socket's commands act on: the daemon's state, owned by the daemon's
+// entry point (tools/sptfs_main.cc) and shared with the FUSE operations.
+#pragma once
+
+#include <string>
+
+#include "audit/audit_log.h"
+#include "domains/tracker.h"
+#include "policy/policy_holder.h"
+#include "policy/tree.h"
+
+namespace sptfs {
+
+struct DaemonContext {
+  PolicyHolder* policy = nullptr;
+  DomainTracker* tracker = nullptr;
+  AuditLog* audit = nullptr;
+  const TreeView* tree = nullptr;   // the mounted tree, through its backing maps
+  std::string mountpoint;
+  std::string label_xattr;          // e.g. "trusted.spt.label"
+};
+
+}  // namespace sptfs

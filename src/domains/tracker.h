@@ -1,0 +1,55 @@
+// Who is calling, and in which domain. The FUSE edge asks Identify() for the thread id
+// of each mediated request; the control socket places new process trees in domains;
+// exec transitions move one process. Design and guarantees: docs/THREAT-MODEL.md.
+// Thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "policy/model.h"
+#include "util/status.h"
+
+namespace sptfs {
+
+struct CallerInfo {
+  bool identified = false;  // false: pid 0 or gone from /proc; such a caller is denied
+  pid_t pid = 0;            // thread group id, in the daemon's PID namespace
+  pid_t tid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool placed = false;      // false: nobody placed it; domain is the default domain
+  DomainId domain = 0;
+  std::string comm;
+  std::string exe;
+};
+
+struct ConfinedProcess {
+  pid_t pid = 0;
+  DomainId domain = 0;
+  std::string comm;
+};
+
+class DomainTracker {
+ public:
+  // `state_file`: where placements survive a daemon restart ("" = not kept).
+  static Status Open(const std::string& state_file, std::unique_ptr<DomainTracker>* out);
+  virtual ~DomainTracker() = default;
+
+  // Never fails: an unidentifiable caller comes back with identified = false.
+  virtual CallerInfo Identify(pid_t tid, DomainId default_domain) = 0;
+  // Puts process `pid` and every descendant it will have into `domain`.
+  virtual Status Place(pid_t pid, DomainId domain) = 0;
+  // Exec transition: the process of thread `tid` runs in `domain` from now on.
+  virtual Status Transition(pid_t tid, DomainId domain) = 0;
+  // Live processes per domain (WorldRefCount) and the list for `spt --ps`.
+  virtual std::map<DomainId, int> WorldCounts() = 0;
+  virtual std::vector<ConfinedProcess> List() = 0;
+};
+
+}  // namespace sptfs

@@ -1,0 +1,37 @@
+// Text layouts of `secpolicytools` (byte for byte as in the seed) and their JSON forms.
+// Pure formatting over a snapshot; live numbers come in as arguments.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "policy/compiled_policy.h"
+
+namespace sptfs {
+
+struct DomainLiveState {
+  int state = 3;            // ESXi prints "State: 3" for a loaded domain
+  int ref_count = 2;
+  int world_ref_count = 0;  // processes currently in the domain
+};
+using LiveStates = std::map<DomainId, DomainLiveState>;
+
+// `-l`: "Valid Object Labels" / "Valid domains" listing.
+std::string FormatLabelList(const CompiledPolicy& policy);
+// `-d [N]`: "Policy set in the kernel" block for one domain or all; rules grouped
+// -c, -d, -p, -r (then -o and syscall classes), blank line between groups.
+// `compiled_paths`: print -r rules with their compiled (canonical) path, as ESXi does.
+std::string FormatPolicy(const CompiledPolicy& policy, std::optional<DomainId> only,
+                         const LiveStates& live, bool compiled_paths = true);
+// `-k`: the keyword table.
+std::string FormatKeywords();
+// `esxcli system secpolicy domain list` table.
+std::string FormatDomainTable(const CompiledPolicy& policy);
+
+// JSON forms (stable keys; see docs/spt.md).
+std::string LabelListJson(const CompiledPolicy& policy);
+std::string PolicyJson(const CompiledPolicy& policy, std::optional<DomainId> only,
+                       const LiveStates& live);
+
+}  // namespace sptfs
