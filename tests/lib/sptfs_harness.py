@@ -1,0 +1,202 @@
+"""Shared helpers for integration tests: mount sptfs for real and always unmount.
+
+Usage:
+    from sptfs_harness import mount, run, read_audit, sptfs_bin
+    with mount("/tmp/src", "/tmp/mnt", policy=pol, default_domain="globalVMDom") as m:
+        run(["cat", m.path("file")])
+        records = m.audit()         # list of dicts, one per key=value line
+
+The daemon runs in the foreground (-f) as a child of the test, so its stderr is kept
+(m.stderr() after exit) and it is stopped with SIGTERM; if the mount is still there
+after that, it is lazily unmounted. Environment: SPTFS_BUILD (build dir).
+"""
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+
+
+def build_dir():
+    return os.environ.get("SPTFS_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+
+
+def source_dir():
+    return os.environ.get("SPTFS_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def tool(name):
+    """Path of a built program (tools/<name>/<name>)."""
+    return os.path.join(build_dir(), "tools", name, name)
+
+
+def sptfs_bin():
+    return tool("sptfs")
+
+
+def sample_policy():
+    return os.path.join(source_dir(), "policies", "esxi")
+
+
+def is_mounted(mountpoint):
+    """True if `mountpoint` is a mount point in this mount namespace (per /proc)."""
+    target = os.path.realpath(mountpoint)
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            if fields[4].encode().decode("unicode_escape") == target:
+                return True
+    return False
+
+
+def mount_fstype(mountpoint):
+    target = os.path.realpath(mountpoint)
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, right = line.split(" - ", 1)
+            if left.split()[4] == target:
+                return right.split()[0]
+    return None
+
+
+def unmount(mountpoint):
+    """Unmounts (lazily if busy); never raises."""
+    for cmd in (["fusermount3", "-u", "-q", mountpoint], ["umount", "-l", mountpoint]):
+        if not is_mounted(mountpoint):
+            return
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run(cmd, check=False, input=None, timeout=60, **kw):
+    """Runs `cmd` (list or shell string); returns CompletedProcess with text output."""
+    if isinstance(cmd, str):
+        kw.setdefault("shell", True)
+    return subprocess.run(cmd, capture_output=True, text=True, check=check, input=input,
+                          timeout=timeout, **kw)
+
+
+def parse_kv_line(line):
+    """'a=1 b="x y" c=z' -> {'a': '1', 'b': 'x y', 'c': 'z'} (shell-like quoting)."""
+    out = {}
+    try:
+        parts = shlex.split(line)
+    except ValueError:
+        parts = line.split()
+    for p in parts:
+        if "=" in p:
+            k, v = p.split("=", 1)
+            out[k] = v
+    return out
+
+
+def read_audit(path):
+    """Audit log lines as dicts (key=value); each dict also has '_line' (raw text)."""
+    if not path or not os.path.exists(path):
+        return []
+    records = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line:
+                d = parse_kv_line(line)
+                d["_line"] = line
+                records.append(d)
+    return records
+
+
+class Mount:
+    """A live sptfs mount (returned by mount())."""
+
+    def __init__(self, mountpoint, proc, audit_log, socket, stderr_file):
+        self.mountpoint = mountpoint
+        self.proc = proc
+        self.audit_log = audit_log
+        self.socket = socket
+        self._stderr_file = stderr_file
+
+    def path(self, *parts):
+        return os.path.join(self.mountpoint, *parts)
+
+    def audit(self, wait=0.3):
+        """Audit records so far (waits briefly: the log is written by a thread)."""
+        time.sleep(wait)
+        return read_audit(self.audit_log)
+
+    def stderr(self):
+        with open(self._stderr_file, errors="replace") as f:
+            return f.read()
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+
+class MountError(Exception):
+    pass
+
+
+def sptfs_args(source=None, mountpoint=None, config=None, policy=None, default_domain=None,
+               audit_log=None, socket=None, label_xattr=None, extra_args=()):
+    args = [sptfs_bin()]
+    if config:
+        args += ["--config", config, mountpoint]
+    else:
+        args += [source, mountpoint]
+    if policy:
+        args += ["--policy", policy]
+    if default_domain:
+        args += ["--default-domain", default_domain]
+    if audit_log:
+        args += ["--audit-log", audit_log]
+    if socket:
+        args += ["--socket", socket]
+    if label_xattr:
+        args += ["--label-xattr", label_xattr]
+    return args + list(extra_args)
+
+
+@contextlib.contextmanager
+def mount(source=None, mountpoint=None, config=None, policy=None, default_domain=None,
+          audit_log=None, socket=None, label_xattr=None, extra_args=(), timeout=15):
+    """Mounts sptfs in the foreground as a child; yields a Mount; always unmounts.
+
+    `audit_log`/`socket` default to files in a fresh temp dir (so tests can read them).
+    Raises MountError (with the daemon's stderr) if the mount does not appear in time.
+    """
+    work = tempfile.mkdtemp(prefix="sptfs-h-")
+    if audit_log is None:
+        audit_log = os.path.join(work, "audit.log")
+    if socket is None:
+        socket = os.path.join(work, "control.sock")
+    stderr_file = os.path.join(work, "stderr")
+    args = sptfs_args(source, mountpoint, config, policy, default_domain, audit_log, socket,
+                      label_xattr, extra_args) + ["-f"]
+    with open(stderr_file, "w") as err:
+        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+    m = Mount(mountpoint, proc, audit_log, socket, stderr_file)
+    try:
+        deadline = time.monotonic() + timeout
+        while not (is_mounted(mountpoint) and mount_fstype(mountpoint).startswith("fuse")):
+            if proc.poll() is not None:
+                raise MountError(f"sptfs exited with {proc.returncode}: {m.stderr()}")
+            if time.monotonic() > deadline:
+                raise MountError(f"sptfs did not mount {mountpoint} in {timeout}s: {m.stderr()}")
+            time.sleep(0.02)
+        yield m
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        unmount(mountpoint)
+
+
+def run_as_domain_default(cmd, **kw):
+    """Runs `cmd` as an ordinary child (its domain is the mount's default domain)."""
+    return run(cmd, **kw)
