@@ -4,6 +4,7 @@
 // are rate limited and what was dropped is counted and reported in a later line.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,12 +19,12 @@ namespace sptfs {
 struct AccessRecord {
   const Decision* decision = nullptr;  // verdict, warning, rule, domain
   Perms requested = kPermNone;
-  std::string_view op;       // "open", "create", "unlink", "rename", "setxattr", ...
+  std::string_view op;  // "open", "create", "unlink", "rename", "setxattr", ...
   const CallerInfo* caller = nullptr;
-  std::string_view path;     // canonical path in the mounted tree
-  std::string_view label;    // object label name
+  std::string_view path;   // canonical path in the mounted tree
+  std::string_view label;  // object label name
   uint64_t generation = 0;
-  std::string_view hint;     // e.g. stale rule note; empty if none
+  std::string_view hint;  // e.g. stale rule note; empty if none
 };
 
 struct AuditStats {
@@ -35,7 +36,13 @@ struct AuditStats {
 class AuditLog {
  public:
   // `path` "" or "-": stderr. `max_per_second`: records beyond it are counted, not written.
+  // `max_per_second` <= 0: no rate limit. Events (policy loads, level changes) are never
+  // rate limited. An unopenable path fails here (daemon start), not later.
   static Status Open(const std::string& path, int max_per_second, std::unique_ptr<AuditLog>* out);
+  // Same, with the queue bound in lines (at least 2): a full queue drops and counts.
+  static constexpr size_t kDefaultQueueCapacity = 8192;
+  static Status Open(const std::string& path, int max_per_second, size_t queue_capacity,
+                     std::unique_ptr<AuditLog>* out);
   virtual ~AuditLog() = default;
   virtual void Access(const AccessRecord& record) = 0;
   // type=... then `fields` (already "k=v k=v").
@@ -44,7 +51,15 @@ class AuditLog {
   virtual void Flush() = 0;  // waits until queued lines are written (tests, shutdown)
 };
 
-// Formats one access line (pure; used by AuditLog and tests).
+// Formats one access line (pure; used by AuditLog and tests). Format: docs/audit.md.
 std::string FormatAccessRecord(const AccessRecord& record, std::string_view time);
+
+// Value encodings for "k=v" fields (as the Linux audit subsystem does): AuditValue
+// quotes a value, or writes it as upper-case hex if it holds a space, a quote, a control
+// or a non-ASCII byte; AuditText allows spaces inside the quotes (rule text, messages).
+std::string AuditValue(std::string_view value);
+std::string AuditText(std::string_view value);
+// "<seconds>.<milliseconds>" since the epoch, as in msg=audit(...).
+std::string AuditTime(int64_t epoch_ms);
 
 }  // namespace sptfs
