@@ -19,9 +19,9 @@ namespace sptfs {
 
 // A -r rule after resolution through the tree's symlinks.
 struct CompiledPathRule {
-  Rule source;                // as written (source.path is the source path)
-  std::string canonical;      // the path the rule was compiled to
-  bool fully_resolved = true; // false: "Partially resolved path" at load
+  Rule source;                 // as written (source.path is the source path)
+  std::string canonical;       // the path the rule was compiled to
+  bool fully_resolved = true;  // false: "Partially resolved path" at load
 };
 
 class PathTrie;  // component-keyed prefix tree, private to the policy library
@@ -31,13 +31,13 @@ struct CompiledDomain {
   DomainId id = 0;
   Level level = Level::kEnforcing;
   bool unconfined = false;
-  bool runtime = false;              // made by `spt -N`, not from the policy set
-  std::vector<Rule> rules;           // every rule as written, in file order (for display)
+  bool runtime = false;     // made by `spt -N`, not from the policy set
+  std::vector<Rule> rules;  // every rule as written, in file order (for display)
   std::vector<CompiledPathRule> path_rules;
-  std::map<LabelId, Perms> object_perms;    // -o rules (and x from -d rules)
-  std::map<LabelId, DomainId> transitions;  // -d LABEL DOMAIN file_exec grant
+  std::map<LabelId, Perms> object_perms;            // -o rules (and x from -d rules)
+  std::map<LabelId, DomainId> transitions;          // -d LABEL DOMAIN file_exec grant
   std::set<std::string, std::less<>> capabilities;  // -c NAME grant
-  std::shared_ptr<const PathTrie> trie;     // over path_rules, by canonical path
+  std::shared_ptr<const PathTrie> trie;             // over path_rules, by canonical path
 
   bool HasCapability(std::string_view name) const { return capabilities.count(name) > 0; }
   // Longest -r rule covering `canonical_path` (whole components), or nullptr.

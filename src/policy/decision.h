@@ -17,13 +17,13 @@ enum class Verdict { kAllow, kDeny };
 
 struct Decision {
   Verdict verdict = Verdict::kDeny;
-  bool record = false;   // write an audit line (denial or access warning)
-  bool warning = false;  // allowed only because the domain's level is warning
-  const CompiledDomain* domain = nullptr;      // nullptr: unknown domain
-  const CompiledPathRule* path_rule = nullptr; // the -r rule that decided, if any
-  bool label_limited = false;  // step 3 removed some of the requested access
-  Perms granted = kPermNone;   // what the rules grant on this object
-  std::string_view reason;     // static text, e.g. "no rule", "unconfined", "label"
+  bool record = false;                     // write an audit line (denial or access warning)
+  bool warning = false;                    // allowed only because the domain's level is warning
+  const CompiledDomain* domain = nullptr;  // nullptr: unknown domain
+  const CompiledPathRule* path_rule = nullptr;  // the -r rule that decided, if any
+  bool label_limited = false;                   // step 3 removed some of the requested access
+  Perms granted = kPermNone;                    // what the rules grant on this object
+  std::string_view reason;  // static text, e.g. "no rule", "unconfined", "label"
 
   bool allowed() const { return verdict == Verdict::kAllow; }
 };

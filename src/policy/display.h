@@ -11,7 +11,7 @@
 namespace sptfs {
 
 struct DomainLiveState {
-  int state = 3;            // ESXi prints "State: 3" for a loaded domain
+  int state = 3;  // ESXi prints "State: 3" for a loaded domain
   int ref_count = 2;
   int world_ref_count = 0;  // processes currently in the domain
 };

@@ -20,7 +20,7 @@ inline constexpr std::string_view kUnlabeledName = "unlabeled";
 inline constexpr uint32_t kMaxId = 65535;
 
 enum class Level { kEnforcing, kWarning, kDisabled };
-std::string_view LevelName(Level level);          // "enforcing", "warning", "disabled"
+std::string_view LevelName(Level level);  // "enforcing", "warning", "disabled"
 bool ParseLevel(std::string_view text, Level* out);
 
 // Where a piece of policy came from, for "file:line: ..." errors.
@@ -79,8 +79,8 @@ struct DefaultLabel {
 };
 
 struct PolicySet {
-  std::string dir;             // where it was loaded from
-  std::string default_domain;  // domain of processes nobody placed
+  std::string dir;                  // where it was loaded from
+  std::string default_domain;       // domain of processes nobody placed
   std::vector<ObjectLabel> labels;  // always contains "unlabeled" with id 0
   std::vector<DomainSpec> domains;
   std::vector<DefaultLabel> default_labels;

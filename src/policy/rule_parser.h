@@ -15,8 +15,9 @@ namespace sptfs {
 Status ParseRule(std::string_view text, const SourceLocation& where, Rule* out);
 
 struct Keyword {
-  std::string_view word;     // e.g. "-r", "grant", "inet_stream_socket_create", "genericSys"
-  std::string_view kind;     // "rule", "capability", "network-op", "network-scope", "syscall-class", ...
+  std::string_view word;  // e.g. "-r", "grant", "inet_stream_socket_create", "genericSys"
+  std::string_view
+      kind;  // "rule", "capability", "network-op", "network-scope", "syscall-class", ...
   std::string_view summary;  // one line for `spt -k`
 };
 // The one table of keywords; the parser accepts exactly these.

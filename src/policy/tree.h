@@ -48,6 +48,14 @@ class MemoryTree : public TreeView {
   std::map<std::string, Entry, std::less<>> entries_;
 };
 
+// A tree in which every path is an existing directory: rules compile to their path as
+// written (lexically normalised), with no warnings. Offline `spt` uses it when no --root
+// is given, so `spt -d` shows the policy set's own paths.
+class LiteralTree : public TreeView {
+ public:
+  Entry Lookup(const std::string&) const override { return Entry{Kind::kDirectory, {}}; }
+};
+
 struct Resolution {
   std::string canonical;  // absolute, no symlinks, no "." or ".." (as far as it exists)
   bool complete = true;   // false: some component did not exist ("Partially resolved path")
