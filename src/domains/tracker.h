@@ -23,7 +23,7 @@ struct CallerInfo {
   pid_t tid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
-  bool placed = false;      // false: nobody placed it; domain is the default domain
+  bool placed = false;  // false: nobody placed it; domain is the default domain
   DomainId domain = 0;
   std::string comm;
   std::string exe;

@@ -1,0 +1,173 @@
+#include "domains/proc_reader.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+namespace sptfs {
+namespace {
+
+// Reads a whole small /proc file with one open and as few reads as it takes.
+bool ReadSmallFile(const std::string& path, std::string* out) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out->clear();
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return !out->empty();
+}
+
+bool ParseUnsigned(const char* text, uint64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (errno != 0 || end == text) return false;
+  *out = v;
+  return true;
+}
+
+uint64_t InodeOf(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+}
+
+}  // namespace
+
+bool ParseProcStat(const std::string& text, ProcStat* out) {
+  size_t open_paren = text.find('(');
+  size_t close_paren = text.rfind(')');
+  if (open_paren == std::string::npos || close_paren == std::string::npos ||
+      close_paren < open_paren) {
+    return false;
+  }
+  out->comm = text.substr(open_paren + 1, close_paren - open_paren - 1);
+  // After ") " come fields 3, 4, ...; field 22 is the 20th of them.
+  std::istringstream rest(text.substr(close_paren + 1));
+  std::string field;
+  for (int n = 3; n <= 22; ++n) {
+    if (!(rest >> field)) return false;
+    uint64_t value = 0;
+    if (n == 3) {
+      out->state = field[0];
+    } else if (n == 4) {
+      if (!ParseUnsigned(field.c_str(), &value)) return false;
+      out->ppid = static_cast<pid_t>(value);
+    } else if (n == 22) {
+      if (!ParseUnsigned(field.c_str(), &value)) return false;
+      out->start_time = value;
+    }
+  }
+  return true;
+}
+
+std::string ProcReader::Path(pid_t tid, const char* leaf) const {
+  return root_ + "/" + std::to_string(tid) + "/" + leaf;
+}
+
+bool ProcReader::ReadStat(pid_t tid, ProcStat* out) const {
+  if (tid <= 0) return false;
+  std::string text;
+  return ReadSmallFile(Path(tid, "stat"), &text) && ParseProcStat(text, out);
+}
+
+bool ProcReader::ReadStatus(pid_t tid, ProcStatus* out) const {
+  if (tid <= 0) return false;
+  std::string text;
+  if (!ReadSmallFile(Path(tid, "status"), &text)) return false;
+  std::istringstream lines(text);
+  std::string line;
+  bool have_tgid = false;
+  out->ns_pids.clear();
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    fields >> key;
+    if (key == "Tgid:") {
+      have_tgid = static_cast<bool>(fields >> out->tgid);
+    } else if (key == "Uid:") {
+      fields >> out->uid;
+    } else if (key == "Gid:") {
+      fields >> out->gid;
+    } else if (key == "NSpid:") {
+      pid_t p;
+      while (fields >> p) out->ns_pids.push_back(p);
+    }
+  }
+  return have_tgid;
+}
+
+std::string ProcReader::ReadExe(pid_t pid) const {
+  char buf[4096];
+  ssize_t n = readlink(Path(pid, "exe").c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+bool ProcReader::PidNamespaceChain(pid_t tid, std::vector<uint64_t>* inodes) const {
+  inodes->clear();
+  if (tid <= 0) return false;
+  int fd = open(Path(tid, "ns/pid").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  // Bounded: the kernel nests PID namespaces at most 32 deep.
+  for (int depth = 0; fd >= 0 && depth < 40; ++depth) {
+    inodes->push_back(InodeOf(fd));
+    int parent = ioctl(fd, NS_GET_PARENT);  // EPERM at our own namespace: the top
+    close(fd);
+    fd = parent;
+  }
+  if (fd >= 0) close(fd);
+  return !inodes->empty() && inodes->front() != 0;
+}
+
+uint64_t ProcReader::OwnPidNamespace() const {
+  int fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  uint64_t ino = InodeOf(fd);
+  close(fd);
+  return ino;
+}
+
+std::vector<pid_t> ProcReader::Children(pid_t pid) const {
+  std::vector<pid_t> out;
+  DIR* dir = opendir(Path(pid, "task").c_str());
+  if (dir == nullptr) return out;
+  while (struct dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+    std::string text;
+    if (!ReadSmallFile(Path(pid, "task/") + entry->d_name + "/children", &text)) continue;
+    std::istringstream ids(text);
+    pid_t child;
+    while (ids >> child) out.push_back(child);
+  }
+  closedir(dir);
+  return out;
+}
+
+std::vector<pid_t> ProcReader::AllProcesses() const {
+  std::vector<pid_t> out;
+  DIR* dir = opendir(root_.c_str());
+  if (dir == nullptr) return out;
+  while (struct dirent* entry = readdir(dir)) {
+    uint64_t pid = 0;
+    if (entry->d_name[0] >= '1' && entry->d_name[0] <= '9' && ParseUnsigned(entry->d_name, &pid)) {
+      out.push_back(static_cast<pid_t>(pid));
+    }
+  }
+  closedir(dir);
+  return out;
+}
+
+}  // namespace sptfs

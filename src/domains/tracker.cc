@@ -1,0 +1,302 @@
+// DomainTracker over /proc and PID namespaces. How a caller's domain is found, in order:
+//   1. a record on the process itself or on the nearest ancestor (ppid chain) that has
+//      one: an exec transition, a Place() of a plain process, or a world's first process;
+//   2. else the innermost PID namespace (NS_GET_PARENT chain) that is a placed world;
+//   3. else the default domain (placed = false).
+// Step 2 is what makes a world inescapable: no process can leave its PID namespace, and
+// namespaces it makes itself are children of it. Step 1 is per process, keyed by
+// (pid, start time), so a reused pid matches nothing.
+//
+// Speed: Identify reads /proc/<tid>/stat once per request and answers from a cache keyed
+// by (tid, start time); everything else is read only when that misses or after a
+// Place/Transition (generation_ changes).
+#include "domains/tracker.h"
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "domains/proc_reader.h"
+#include "domains/state_file.h"
+
+namespace sptfs {
+namespace {
+
+struct ProcKey {
+  pid_t pid = 0;
+  uint64_t start = 0;
+  auto operator<=>(const ProcKey&) const = default;
+};
+
+// How deep the tracker walks ppid chains and child trees; far beyond real trees, and a
+// bound on work for a caller that builds a deep one on purpose.
+constexpr int kMaxAncestors = 512;
+constexpr size_t kMaxDescendants = 8192;
+constexpr size_t kMaxCache = 8192;
+
+struct Resolution {
+  bool placed = false;
+  DomainId domain = 0;
+  bool via_record = false;  // found on an ancestor's record (step 1), not the world
+};
+
+class ProcTracker : public DomainTracker {
+ public:
+  ProcTracker(std::string state_file, std::string boot_id)
+      : state_file_(std::move(state_file)), boot_id_(std::move(boot_id)) {}
+
+  Status Load();
+  CallerInfo Identify(pid_t tid, DomainId default_domain) override;
+  Status Place(pid_t pid, DomainId domain) override;
+  Status Transition(pid_t tid, DomainId domain) override;
+  std::map<DomainId, int> WorldCounts() override;
+  std::vector<ConfinedProcess> List() override;
+
+ private:
+  struct CacheEntry {
+    uint64_t start = 0;
+    uint64_t generation = 0;
+    CallerInfo info;
+  };
+
+  // Ancestors of a process, itself first, with start times (read outside the lock).
+  std::vector<ProcKey> Ancestry(ProcKey self, pid_t ppid) const;
+  Resolution ResolveLocked(const std::vector<ProcKey>& ancestry,
+                           const std::vector<uint64_t>& namespaces) const;
+  bool Alive(ProcKey key) const;
+  void PruneLocked();
+  Status SaveLocked() const;
+  void RememberWorldLocked(const WorldRecord& world);
+
+  const std::string state_file_;
+  const std::string boot_id_;
+  ProcReader reader_;
+  std::mutex mu_;
+  std::map<ProcKey, ProcRecord> procs_;
+  std::map<uint64_t, WorldRecord> worlds_;  // by PID-namespace inode
+  std::map<ProcKey, uint64_t> leaders_;     // world leader -> its namespace inode
+  std::unordered_map<pid_t, CacheEntry> cache_;
+  uint64_t generation_ = 1;
+  size_t prune_at_ = 1024;
+};
+
+bool ProcTracker::Alive(ProcKey key) const {
+  ProcStat st;
+  return reader_.ReadStat(key.pid, &st) && st.start_time == key.start && st.state != 'Z';
+}
+
+std::vector<ProcKey> ProcTracker::Ancestry(ProcKey self, pid_t ppid) const {
+  std::vector<ProcKey> out{self};
+  ProcStat st;
+  while (ppid > 0 && out.size() < kMaxAncestors && reader_.ReadStat(ppid, &st)) {
+    out.push_back({ppid, st.start_time});
+    ppid = st.ppid;
+  }
+  return out;
+}
+
+Resolution ProcTracker::ResolveLocked(const std::vector<ProcKey>& ancestry,
+                                      const std::vector<uint64_t>& namespaces) const {
+  for (size_t i = 0; i < ancestry.size(); ++i) {
+    if (auto it = procs_.find(ancestry[i]); it != procs_.end()) {
+      bool placed = it->second.kind != ProcKind::kDefault;
+      return {placed, placed ? it->second.domain : 0, i > 0};
+    }
+    if (auto it = leaders_.find(ancestry[i]); it != leaders_.end()) {
+      return {true, worlds_.at(it->second).domain, false};
+    }
+  }
+  for (uint64_t ns : namespaces) {
+    if (auto it = worlds_.find(ns); it != worlds_.end()) return {true, it->second.domain, false};
+  }
+  return {};
+}
+
+CallerInfo ProcTracker::Identify(pid_t tid, DomainId default_domain) {
+  CallerInfo info;
+  info.tid = tid;
+  ProcStat st;
+  if (tid <= 0 || !reader_.ReadStat(tid, &st)) return info;
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(tid);
+    if (it != cache_.end() && it->second.start == st.start_time &&
+        it->second.generation == generation_) {
+      CallerInfo& cached = it->second.info;
+      if (cached.comm != st.comm) {  // it exec'ed: the name and the program changed
+        cached.comm = st.comm;
+        cached.exe = reader_.ReadExe(cached.pid);
+      }
+      CallerInfo out = cached;
+      if (!out.placed) out.domain = default_domain;
+      return out;
+    }
+  }
+  ProcStatus status;
+  if (!reader_.ReadStatus(tid, &status)) return info;
+  ProcKey self{status.tgid, st.start_time};
+  pid_t ppid = st.ppid;
+  if (status.tgid != tid) {  // a thread: the process is keyed by its leader
+    ProcStat leader;
+    if (!reader_.ReadStat(status.tgid, &leader)) return info;
+    self.start = leader.start_time;
+    ppid = leader.ppid;
+  }
+  std::vector<ProcKey> ancestry = Ancestry(self, ppid);
+  std::vector<uint64_t> namespaces;
+  reader_.PidNamespaceChain(tid, &namespaces);
+  info.identified = true;
+  info.pid = status.tgid;
+  info.uid = status.uid;
+  info.gid = status.gid;
+  info.comm = st.comm;
+  info.exe = reader_.ReadExe(status.tgid);
+
+  std::lock_guard lock(mu_);
+  Resolution r = ResolveLocked(ancestry, namespaces);
+  info.placed = r.placed;
+  info.domain = r.placed ? r.domain : default_domain;
+  if (r.via_record && !procs_.count(self)) {
+    // Copy the inherited domain onto the process itself: if its parent dies later, it
+    // is re-parented outside the chain, and this record is what keeps its domain.
+    procs_[self] = {self.pid, self.start, r.domain,
+                    r.placed ? ProcKind::kInherited : ProcKind::kDefault};
+    if (procs_.size() >= prune_at_) PruneLocked();
+    SaveLocked();  // best effort: losing it only matters across a daemon restart
+  }
+  if (cache_.size() >= kMaxCache) cache_.clear();
+  cache_[tid] = {st.start_time, generation_, info};
+  return info;
+}
+
+Status ProcTracker::Place(pid_t pid, DomainId domain) {
+  ProcStat st;
+  ProcStatus status;
+  if (pid <= 0 || !reader_.ReadStat(pid, &st) || !reader_.ReadStatus(pid, &status)) {
+    return Status::NotFound("place: no process " + std::to_string(pid));
+  }
+  if (status.tgid != pid) {
+    return Status::Invalid("place: " + std::to_string(pid) +
+                           " is a thread (expected a process id)");
+  }
+  ProcKey key{pid, st.start_time};
+  std::vector<uint64_t> namespaces;
+  bool leads_namespace = status.ns_pids.size() > 1 && status.ns_pids.back() == 1 &&
+                         reader_.PidNamespaceChain(pid, &namespaces) &&
+                         namespaces.front() != reader_.OwnPidNamespace();
+  std::lock_guard lock(mu_);
+  procs_.erase(key);
+  if (leads_namespace) {
+    RememberWorldLocked({namespaces.front(), pid, st.start_time, domain});
+  } else {
+    procs_[key] = {pid, st.start_time, domain, ProcKind::kPlaced};
+  }
+  ++generation_;
+  return SaveLocked();
+}
+
+void ProcTracker::RememberWorldLocked(const WorldRecord& world) {
+  if (auto old = worlds_.find(world.pidns); old != worlds_.end()) {
+    leaders_.erase({old->second.leader, old->second.leader_start});
+  }
+  worlds_[world.pidns] = world;
+  leaders_[{world.leader, world.leader_start}] = world.pidns;
+}
+
+Status ProcTracker::Transition(pid_t tid, DomainId domain) {
+  CallerInfo before = Identify(tid, 0);
+  ProcStat st;
+  if (!before.identified || !reader_.ReadStat(before.pid, &st)) {
+    return Status::NotFound("transition: no process for thread " + std::to_string(tid));
+  }
+  ProcKey self{before.pid, st.start_time};
+  // Children forked before this exec run the old program: pin them to the old domain.
+  std::vector<ProcKey> pinned;
+  std::deque<pid_t> todo{before.pid};
+  while (!todo.empty() && pinned.size() < kMaxDescendants) {
+    pid_t parent = todo.front();
+    todo.pop_front();
+    for (pid_t child : reader_.Children(parent)) {
+      ProcStat cst;
+      if (!reader_.ReadStat(child, &cst)) continue;
+      pinned.push_back({child, cst.start_time});
+      todo.push_back(child);
+    }
+  }
+  std::lock_guard lock(mu_);
+  for (const ProcKey& child : pinned) {
+    if (procs_.count(child) || leaders_.count(child)) continue;  // decided on its own
+    procs_[child] = {child.pid, child.start, before.domain,
+                     before.placed ? ProcKind::kInherited : ProcKind::kDefault};
+  }
+  procs_[self] = {self.pid, self.start, domain, ProcKind::kTransition};
+  ++generation_;
+  return SaveLocked();
+}
+
+void ProcTracker::PruneLocked() {
+  for (auto it = procs_.begin(); it != procs_.end();) {
+    it = Alive(it->first) ? std::next(it) : procs_.erase(it);
+  }
+  for (auto it = worlds_.begin(); it != worlds_.end();) {
+    ProcKey leader{it->second.leader, it->second.leader_start};
+    if (Alive(leader)) {
+      ++it;
+    } else {
+      leaders_.erase(leader);
+      it = worlds_.erase(it);
+    }
+  }
+  prune_at_ = std::max<size_t>(1024, procs_.size() * 2);
+}
+
+Status ProcTracker::SaveLocked() const {
+  if (state_file_.empty()) return Status::Ok();
+  TrackerState state;
+  for (const auto& [key, world] : worlds_) state.worlds.push_back(world);
+  for (const auto& [key, proc] : procs_) state.procs.push_back(proc);
+  return SaveTrackerState(state_file_, boot_id_, state);
+}
+
+Status ProcTracker::Load() {
+  if (state_file_.empty()) return Status::Ok();
+  TrackerState state;
+  Status s = LoadTrackerState(state_file_, boot_id_, &state);
+  if (!s.ok()) return s;
+  std::lock_guard lock(mu_);
+  for (const WorldRecord& w : state.worlds) RememberWorldLocked(w);
+  for (const ProcRecord& p : state.procs) procs_[{p.pid, p.start}] = p;
+  PruneLocked();  // what died while the daemon was down is gone for good
+  return SaveLocked();
+}
+
+std::vector<ConfinedProcess> ProcTracker::List() {
+  std::vector<ConfinedProcess> out;
+  for (pid_t pid : reader_.AllProcesses()) {
+    CallerInfo info = Identify(pid, 0);
+    if (info.identified && info.placed) out.push_back({pid, info.domain, info.comm});
+  }
+  std::lock_guard lock(mu_);
+  PruneLocked();
+  return out;
+}
+
+std::map<DomainId, int> ProcTracker::WorldCounts() {
+  std::map<DomainId, int> counts;
+  for (const ConfinedProcess& p : List()) ++counts[p.domain];
+  return counts;
+}
+
+}  // namespace
+
+Status DomainTracker::Open(const std::string& state_file, std::unique_ptr<DomainTracker>* out) {
+  auto tracker = std::make_unique<ProcTracker>(state_file, CurrentBootId());
+  Status s = tracker->Load();
+  if (!s.ok()) return s;
+  *out = std::move(tracker);
+  return Status::Ok();
+}
+
+}  // namespace sptfs

@@ -1,0 +1,373 @@
+// DomainTracker against real processes: forks, PID namespaces (we run as root), pid
+// reuse forced through ns_last_pid, a daemon restart through the state file.
+#include "domains/tracker.h"
+
+#include <gtest/gtest.h>
+#include <sys/syscall.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "domains/test_procs.h"
+
+namespace sptfs {
+namespace {
+
+using testing::ForkOuter;
+using testing::ForkRun;
+using testing::OuterPid;
+using testing::ProcTree;
+using testing::Report;
+using testing::WaitGo;
+
+constexpr DomainId kDefault = 42;
+
+std::unique_ptr<DomainTracker> NewTracker(const std::string& state = "") {
+  std::unique_ptr<DomainTracker> t;
+  Status s = DomainTracker::Open(state, &t);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return t;
+}
+
+// A world as spt-run makes it: a new PID namespace; its first process reports its pid,
+// then runs `body`.
+std::unique_ptr<ProcTree> World(std::function<void(int, int)> body) {
+  return std::make_unique<ProcTree>([body](int report, int go) {
+    if (unshare(CLONE_NEWPID) != 0) _exit(2);
+    ForkRun([=] {
+      Report(report, OuterPid());
+      body(report, go);
+    });
+  });
+}
+
+// Forks from the test into the PID namespace of `pid` (as nsenter does); the child
+// reports its own child's pid. Returns the process to kill afterwards.
+pid_t EnterAndFork(pid_t pid, int* report_read) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  pid_t helper = ForkRun([&] {
+    int ns = open(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), O_RDONLY);
+    if (ns < 0 || setns(ns, CLONE_NEWPID) != 0) _exit(2);
+    Report(fds[1], ForkRun([] {}));
+  });
+  close(fds[1]);
+  *report_read = fds[0];
+  return helper;
+}
+
+pid_t ReadPid(int fd) {
+  pid_t p = -1;
+  if (read(fd, &p, sizeof p) != sizeof p) return -1;
+  return p;
+}
+
+void Reap(pid_t pid) {
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+TEST(Tracker, UnidentifiableCallers) {
+  auto t = NewTracker();
+  EXPECT_FALSE(t->Identify(0, kDefault).identified);
+  EXPECT_FALSE(t->Identify(-5, kDefault).identified);
+  pid_t gone = fork();
+  if (gone == 0) _exit(0);
+  waitpid(gone, nullptr, 0);
+  EXPECT_FALSE(t->Identify(gone, kDefault).identified);
+}
+
+TEST(Tracker, UnplacedGetsDefault) {
+  auto t = NewTracker();
+  CallerInfo c = t->Identify(getpid(), kDefault);
+  EXPECT_TRUE(c.identified);
+  EXPECT_FALSE(c.placed);
+  EXPECT_EQ(c.domain, kDefault);
+  EXPECT_EQ(c.pid, getpid());
+  EXPECT_EQ(c.uid, getuid());
+  EXPECT_FALSE(c.comm.empty());
+  EXPECT_FALSE(c.exe.empty());
+  EXPECT_EQ(t->Identify(getpid(), 7).domain, 7u);  // cached, default still honoured
+}
+
+TEST(Tracker, PlacedProcessAndLaterChildren) {
+  auto t = NewTracker();
+  ProcTree p([](int report, int go) {
+    WaitGo(go);
+    Report(report, ForkOuter([] {}));
+  });
+  ASSERT_TRUE(t->Place(p.pid(), 7).ok());
+  p.Go();
+  pid_t child = p.Next();
+  ASSERT_GT(child, 0);
+  for (pid_t pid : {p.pid(), child}) {
+    CallerInfo c = t->Identify(pid, kDefault);
+    EXPECT_TRUE(c.placed) << pid;
+    EXPECT_EQ(c.domain, 7u) << pid;
+  }
+  EXPECT_FALSE(t->Identify(getpid(), kDefault).placed);  // the parent is not placed
+}
+
+TEST(Tracker, PlaceErrors) {
+  auto t = NewTracker();
+  pid_t gone = fork();
+  if (gone == 0) _exit(0);
+  waitpid(gone, nullptr, 0);
+  EXPECT_EQ(t->Place(gone, 1).code(), Status::Code::kNotFound);
+  pid_t tid = 0;
+  std::thread th([&] { tid = static_cast<pid_t>(syscall(SYS_gettid)); });
+  th.join();
+  std::thread sleeper([&] {
+    tid = static_cast<pid_t>(syscall(SYS_gettid));
+    usleep(300000);
+  });
+  while (tid == 0 || tid == getpid()) usleep(1000);
+  usleep(20000);
+  Status s = t->Place(tid, 1);
+  sleeper.join();
+  EXPECT_EQ(s.code(), Status::Code::kInvalid) << s.ToString();
+}
+
+TEST(Tracker, ThreadsAreTheirProcess) {
+  auto t = NewTracker();
+  ASSERT_TRUE(t->Place(getpid(), 5).ok());
+  CallerInfo c;
+  std::thread th([&] { c = t->Identify(static_cast<pid_t>(syscall(SYS_gettid)), kDefault); });
+  th.join();
+  EXPECT_TRUE(c.identified);
+  EXPECT_EQ(c.pid, getpid());
+  EXPECT_NE(c.tid, getpid());
+  EXPECT_EQ(c.domain, 5u);
+}
+
+TEST(Tracker, WorldHoldsOrphansAndDoubleForks) {
+  auto t = NewTracker();
+  auto w = World([](int report, int go) {
+    WaitGo(go);
+    pid_t middle = ForkRun([report] {
+      Report(report, ForkOuter([] {}));
+      _exit(0);  // the grandchild is orphaned to the world's first process
+    });
+    waitpid(middle, nullptr, 0);
+    Report(report, 0);
+  });
+  pid_t init = w->Next();
+  ASSERT_GT(init, 0);
+  ASSERT_TRUE(t->Place(init, 9).ok());
+  w->Go();
+  pid_t orphan = w->Next();
+  ASSERT_EQ(w->Next(), 0);  // its parent has exited
+  CallerInfo c = t->Identify(orphan, kDefault);
+  EXPECT_TRUE(c.placed);
+  EXPECT_EQ(c.domain, 9u);
+  EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
+}
+
+TEST(Tracker, EnteringTheWorldsNamespaceConfines) {
+  auto t = NewTracker();
+  auto w = World([](int, int) {});
+  pid_t init = w->Next();
+  ASSERT_TRUE(t->Place(init, 9).ok());
+  int fd = -1;
+  pid_t helper = EnterAndFork(init, &fd);
+  pid_t inside = ReadPid(fd);
+  close(fd);
+  ASSERT_GT(inside, 0);
+  // Its parent (helper) is outside every world: only the namespace says where it is.
+  EXPECT_EQ(t->Identify(inside, kDefault).domain, 9u);
+  EXPECT_FALSE(t->Identify(helper, kDefault).placed);
+  Reap(inside);
+  Reap(helper);
+}
+
+TEST(Tracker, NestedNamespaceStaysInItsWorld) {
+  auto t = NewTracker();
+  auto w = World([](int report, int go) {
+    WaitGo(go);
+    ForkRun([report] {
+      if (unshare(CLONE_NEWPID) != 0) _exit(2);
+      Report(report, ForkOuter([report] { Report(report, OuterPid()); }));
+    });
+  });
+  pid_t init = w->Next();
+  ASSERT_TRUE(t->Place(init, 9).ok());
+  w->Go();
+  pid_t nested_init = w->Next();
+  ASSERT_GT(nested_init, 0);
+  ASSERT_EQ(w->Next(), nested_init);
+  EXPECT_EQ(t->Identify(nested_init, kDefault).domain, 9u);
+  // Entering only the nested namespace from outside still lands in the world.
+  int fd = -1;
+  pid_t helper = EnterAndFork(nested_init, &fd);
+  pid_t inside = ReadPid(fd);
+  close(fd);
+  ASSERT_GT(inside, 0);
+  CallerInfo c = t->Identify(inside, kDefault);
+  EXPECT_TRUE(c.placed);
+  EXPECT_EQ(c.domain, 9u);
+  Reap(inside);
+  Reap(helper);
+}
+
+// Forces the next fork to get `pid` (root only); true if it did.
+bool ForkWithPid(pid_t pid, pid_t* out) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    FILE* f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+    if (f == nullptr) return false;
+    fprintf(f, "%d", pid - 1);
+    fclose(f);
+    pid_t p = ForkRun([] {});
+    if (p == pid) {
+      *out = p;
+      return true;
+    }
+    Reap(p);
+  }
+  return false;
+}
+
+TEST(Tracker, ReusedPidDoesNotInherit) {
+  auto t = NewTracker();
+  pid_t first = ForkRun([] {});
+  ASSERT_TRUE(t->Place(first, 7).ok());
+  EXPECT_EQ(t->Identify(first, kDefault).domain, 7u);
+  // Start times count clock ticks (10 ms): a pid cannot come round again within one
+  // tick without the privileged ns_last_pid this test uses, so wait for the next tick.
+  usleep(30000);
+  Reap(first);
+  pid_t again = 0;
+  if (!ForkWithPid(first, &again)) GTEST_SKIP() << "could not force pid reuse";
+  CallerInfo c = t->Identify(again, kDefault);
+  EXPECT_TRUE(c.identified);
+  EXPECT_FALSE(c.placed);
+  EXPECT_EQ(c.domain, kDefault);
+  Reap(again);
+}
+
+TEST(Tracker, TransitionMovesProcessAndLaterChildrenOnly) {
+  auto t = NewTracker();
+  ProcTree p([](int report, int go) {
+    Report(report, ForkOuter([] {}));  // forked before the exec transition
+    WaitGo(go);
+    Report(report, ForkOuter([] {}));  // forked after it
+  });
+  ASSERT_TRUE(t->Place(p.pid(), 7).ok());
+  pid_t early = p.Next();
+  ASSERT_TRUE(t->Transition(p.pid(), 8).ok());
+  p.Go();
+  pid_t late = p.Next();
+  EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 8u);
+  EXPECT_EQ(t->Identify(late, kDefault).domain, 8u);
+  EXPECT_EQ(t->Identify(early, kDefault).domain, 7u);
+}
+
+TEST(Tracker, TransitionInsideWorldAndOrphanKeepsIt) {
+  auto t = NewTracker();
+  auto w = World([](int report, int go) {
+    pid_t worker = ForkRun([report, go] {
+      Report(report, OuterPid());
+      WaitGo(go);
+      pid_t middle = ForkRun([report, go] {
+        Report(report, ForkOuter([] {}));
+        WaitGo(go);
+        _exit(0);
+      });
+      waitpid(middle, nullptr, 0);
+      Report(report, 0);
+    });
+    (void)worker;
+  });
+  pid_t init = w->Next();
+  ASSERT_TRUE(t->Place(init, 9).ok());
+  pid_t worker = w->Next();
+  ASSERT_TRUE(t->Transition(worker, 8).ok());
+  w->Go();
+  pid_t grandchild = w->Next();
+  EXPECT_EQ(t->Identify(grandchild, kDefault).domain, 8u);  // seen while its parent lives
+  w->Go();
+  ASSERT_EQ(w->Next(), 0);  // now orphaned to the world's first process
+  EXPECT_EQ(t->Identify(grandchild, kDefault).domain, 8u);
+  EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
+}
+
+TEST(Tracker, TransitionOfUnplacedProcess) {
+  auto t = NewTracker();
+  ProcTree p([](int, int) {});
+  ASSERT_TRUE(t->Transition(p.pid(), 3).ok());
+  CallerInfo c = t->Identify(p.pid(), kDefault);
+  EXPECT_TRUE(c.placed);
+  EXPECT_EQ(c.domain, 3u);
+  EXPECT_EQ(t->Transition(0, 3).code(), Status::Code::kNotFound);
+}
+
+TEST(Tracker, ListAndWorldCounts) {
+  auto t = NewTracker();
+  auto w = World([](int report, int) {
+    Report(report, ForkOuter([] {}));
+    Report(report, ForkOuter([] {}));
+  });
+  pid_t init = w->Next();
+  ASSERT_TRUE(t->Place(init, 9).ok());
+  std::set<pid_t> expected{init, w->Next(), w->Next()};
+  std::set<pid_t> listed;
+  for (const ConfinedProcess& p : t->List()) {
+    if (p.domain == 9) listed.insert(p.pid);
+  }
+  EXPECT_EQ(listed, expected);
+  EXPECT_EQ(t->WorldCounts()[9], 3);
+}
+
+class TrackerStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sptfs-tracker-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/domains.state";
+  }
+  void TearDown() override {
+    unlink(path_.c_str());
+    rmdir(dir_.c_str());
+  }
+  std::string dir_, path_;
+};
+
+TEST_F(TrackerStateTest, RestartKeepsWorldsAndTransitions) {
+  auto w = World([](int report, int) { Report(report, ForkOuter([] {})); });
+  pid_t init = w->Next();
+  pid_t worker = w->Next();
+  {
+    auto t = NewTracker(path_);
+    ASSERT_TRUE(t->Place(init, 9).ok());
+    ASSERT_TRUE(t->Transition(worker, 8).ok());
+  }
+  auto t = NewTracker(path_);
+  EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
+  EXPECT_EQ(t->Identify(worker, kDefault).domain, 8u);
+  w.reset();  // the world ends; a restart forgets it
+  t = NewTracker(path_);
+  std::ifstream in(path_);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all.find("world "), std::string::npos) << all;
+  EXPECT_EQ(all.find("proc "), std::string::npos) << all;
+}
+
+TEST_F(TrackerStateTest, CorruptStateFailsOpen) {
+  std::ofstream(path_) << "sptfs-domains 1 boot=x\nworld nonsense\n";
+  std::unique_ptr<DomainTracker> t;
+  // Another boot's file is ignored even if broken after the header...
+  EXPECT_TRUE(DomainTracker::Open(path_, &t).ok());
+  std::ifstream id("/proc/sys/kernel/random/boot_id");
+  std::string boot;
+  id >> boot;
+  std::ofstream(path_) << "sptfs-domains 1 boot=" << boot << "\nworld nonsense\n";
+  t.reset();
+  Status s = DomainTracker::Open(path_, &t);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(path_ + ":2:"), std::string::npos) << s.message();
+  EXPECT_EQ(t, nullptr);
+}
+
+}  // namespace
+}  // namespace sptfs
