@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "policy/compiled_policy.h"
 
@@ -33,5 +34,7 @@ std::string FormatDomainTable(const CompiledPolicy& policy);
 std::string LabelListJson(const CompiledPolicy& policy);
 std::string PolicyJson(const CompiledPolicy& policy, std::optional<DomainId> only,
                        const LiveStates& live);
+// `text` as a JSON string literal, quotes included.
+std::string JsonQuote(std::string_view text);
 
 }  // namespace sptfs

@@ -6,9 +6,9 @@
 
 namespace sptfs {
 
-namespace {
+namespace {}  // namespace
 
-std::string Quote(std::string_view text) {
+std::string JsonQuote(std::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     if (c == '"' || c == '\\') {
@@ -24,6 +24,10 @@ std::string Quote(std::string_view text) {
   }
   return out + "\"";
 }
+
+namespace {
+
+std::string Quote(std::string_view text) { return JsonQuote(text); }
 
 std::string_view KindName(RuleKind kind) {
   switch (kind) {

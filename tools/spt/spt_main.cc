@@ -1,0 +1,98 @@
+// spt: the secpolicytools-compatible command line (manual: docs/spt.md).
+// Offline (--policy DIR, --check DIR) it loads and compiles a policy set itself; the
+// online branch (talking to a running sptfs) belongs in RunOnline() below.
+// Exit codes: 0 ok, 1 error, 2 usage.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/spt_options.h"
+#include "cli/spt_query.h"
+#include "policy/compiler.h"
+#include "policy/loader.h"
+#include "policy/tree.h"
+
+namespace {
+
+constexpr int kOk = 0, kError = 1, kUsage = 2;
+
+int Finish(const std::string& out, const std::string& err, int rc) {
+  std::fputs(out.c_str(), stdout);
+  std::fputs(err.c_str(), stderr);
+  return rc;
+}
+
+// Loads and compiles `dir` against --root (or, without it, the paths as written).
+int LoadOffline(const std::string& dir, const std::string& root,
+                std::shared_ptr<const sptfs::CompiledPolicy>* policy,
+                std::vector<std::string>* warnings) {
+  sptfs::PolicySet set;
+  sptfs::Status s = sptfs::LoadPolicySet(dir, &set);
+  std::unique_ptr<sptfs::TreeView> tree;
+  if (root.empty()) {
+    tree = std::make_unique<sptfs::LiteralTree>();
+  } else {
+    tree = std::make_unique<sptfs::DiskTree>(root);
+  }
+  if (s.ok()) s = sptfs::Compile(set, *tree, 1, policy, warnings);
+  if (!s.ok()) std::fprintf(stderr, "spt: %s\n", s.message().c_str());
+  return s.ok() ? kOk : kError;
+}
+
+int Check(const sptfs::SptOptions& o) {
+  std::shared_ptr<const sptfs::CompiledPolicy> policy;
+  std::vector<std::string> warnings;
+  if (int rc = LoadOffline(o.argument, o.root, &policy, &warnings); rc != kOk) return rc;
+  for (const std::string& w : warnings) std::fprintf(stderr, "spt: %s\n", w.c_str());
+  size_t rules = 0;
+  for (const auto& d : policy->domains()) rules += d.rules.size();
+  std::printf("%s: ok: %zu domains, %zu object labels, %zu rules, %zu default labels\n",
+              o.argument.c_str(), policy->domains().size(), policy->labels().size(), rules,
+              policy->default_labels().size());
+  return kOk;
+}
+
+int RunOffline(const sptfs::SptOptions& o) {
+  if (!sptfs::IsSptQuery(o.command)) {
+    std::fprintf(stderr, "spt: %s needs a running sptfs (offline, only -l -d -D -O -k work)\n",
+                 std::string(sptfs::SptCommandName(o.command)).c_str());
+    return kError;
+  }
+  std::shared_ptr<const sptfs::CompiledPolicy> policy;
+  std::vector<std::string> warnings;  // shown by --check; queries stay quiet
+  if (int rc = LoadOffline(o.policy_dir, o.root, &policy, &warnings); rc != kOk) return rc;
+  std::string out, err;
+  int rc = sptfs::RunSptQuery(o, *policy, sptfs::LiveStates(), &out, &err);
+  return Finish(out, err, rc);
+}
+
+// The place for the online branch: talk to the daemon over --socket / --mount.
+int RunOnline(const sptfs::SptOptions&) {
+  std::fputs("spt: no daemon connection yet; use --policy DIR\n", stderr);
+  return kError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  sptfs::SptOptions options;
+  sptfs::Status s = sptfs::ParseSptArgs(args, &options);
+  if (!s.ok()) {
+    std::fprintf(stderr, "spt: %s\nTry 'spt -h' for help.\n", s.message().c_str());
+    return kUsage;
+  }
+  switch (options.command) {
+    case sptfs::SptCommand::kNone:
+      std::fputs(sptfs::SptHelpText().c_str(), stderr);
+      return kUsage;
+    case sptfs::SptCommand::kHelp:
+      std::fputs(sptfs::SptHelpText().c_str(), stdout);
+      return kOk;
+    case sptfs::SptCommand::kCheck:
+      return Check(options);
+    default:
+      return options.policy_dir.empty() ? RunOnline(options) : RunOffline(options);
+  }
+}
