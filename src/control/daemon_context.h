@@ -15,9 +15,9 @@ struct DaemonContext {
   PolicyHolder* policy = nullptr;
   DomainTracker* tracker = nullptr;
   AuditLog* audit = nullptr;
-  const TreeView* tree = nullptr;   // the mounted tree, through its backing maps
+  const TreeView* tree = nullptr;  // the mounted tree, through its backing maps
   std::string mountpoint;
-  std::string label_xattr;          // e.g. "trusted.spt.label"
+  std::string label_xattr;  // e.g. "trusted.spt.label"
 };
 
 }  // namespace sptfs

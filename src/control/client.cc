@@ -1,0 +1,91 @@
+// CallDaemon: connect, send one request frame, read one reply frame.
+#include "control/client.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "control/socket_io.h"
+
+namespace sptfs {
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string Absolute(const std::string& path) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) != nullptr) return buf;
+  if (!path.empty() && path[0] == '/') return path;
+  if (getcwd(buf, sizeof(buf)) == nullptr) return path;
+  return std::string(buf) + "/" + path;
+}
+
+}  // namespace
+
+std::string SocketForMount(const std::string& mount_dir) {
+  std::string name = Absolute(mount_dir);
+  while (name.size() > 1 && name.back() == '/') name.pop_back();
+  for (char& c : name) {
+    if (c == '/') c = '-';
+  }
+  return std::string(kSocketDir) + "/" + name + ".sock";
+}
+
+Status ChooseSocket(const std::string& socket_opt, const std::string& mount_opt,
+                    std::string* socket_path) {
+  if (!socket_opt.empty()) {
+    *socket_path = socket_opt;
+  } else if (!mount_opt.empty()) {
+    *socket_path = SocketForMount(mount_opt);
+  } else {
+    return Status::Invalid("no daemon given (expected --mount DIR or --socket PATH)");
+  }
+  return Status::Ok();
+}
+
+Status CallDaemon(const std::string& socket_path, const std::vector<std::string>& argv,
+                  Reply* reply) {
+  std::string frame;
+  Status s = EncodeRequest(argv, &frame);
+  if (!s.ok()) return s;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof(addr.sun_path)) {
+    return Status::Invalid(socket_path + ": socket path too long (expected at most " +
+                           std::to_string(sizeof(addr.sun_path) - 1) + " bytes)");
+  }
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) return Status::Io(errno, "socket");
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    int err = errno;
+    if (err == ENOENT || err == ECONNREFUSED) {
+      return Status::Io(err, socket_path + ": no sptfs daemon is listening (is it mounted?)");
+    }
+    return Status::Io(err, socket_path + ": cannot connect to the sptfs daemon");
+  }
+  if (!(s = SetTimeouts(fd.get(), kClientTimeoutMs)).ok()) return s;
+  if (!(s = WriteAll(fd.get(), frame)).ok()) return s;
+  std::string payload;
+  if (!(s = ReadFrame(fd.get(), kMaxReplyBytes, &payload)).ok()) {
+    return Status::Invalid(socket_path + ": no valid reply from the daemon: " + s.message());
+  }
+  return DecodeReply(payload, reply);
+}
+
+}  // namespace sptfs

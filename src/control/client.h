@@ -1,0 +1,38 @@
+// The client side of the control socket, shared by spt, spt-domain, spt-label, spt-run.
+//
+//   Reply r;
+//   Status s = CallDaemon(SocketForMount("/mnt/esx"), {"domain", "list"}, &r);
+//   // s: could not talk to the daemon; else print r.out / r.err, exit r.exit_code.
+//
+// Where the socket is: `--socket PATH` if given; else, for `--mount DIR`, the fixed name
+// SocketForMount(DIR), which the daemon creates (or links to its configured socket)
+// when it starts serving. Commands: docs/control-protocol.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "control/protocol.h"
+#include "util/status.h"
+
+namespace sptfs {
+
+inline constexpr char kSocketDir[] = "/run/sptfs";
+inline constexpr int kClientTimeoutMs = 120 * 1000;  // a reload of a big policy is slow
+
+// "/run/sptfs/" + the absolute, symlink-free mount path with '/' replaced by '-' +
+// ".sock", e.g. /mnt/esx -> /run/sptfs/-mnt-esx.sock. A path that does not exist is
+// used as given (made absolute).
+std::string SocketForMount(const std::string& mount_dir);
+
+// The socket a tool should use: `socket_opt` if set, else SocketForMount(mount_opt);
+// fails with a usage message if neither is set.
+Status ChooseSocket(const std::string& socket_opt, const std::string& mount_opt,
+                    std::string* socket_path);
+
+// One request, one reply. A non-zero exit code in `reply` is the command's own answer;
+// a failed Status means the daemon could not be reached or answered garbage.
+Status CallDaemon(const std::string& socket_path, const std::vector<std::string>& argv,
+                  Reply* reply);
+
+}  // namespace sptfs

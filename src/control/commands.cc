@@ -1,0 +1,213 @@
+// Dispatch, authorisation, and the commands other than `spt` (spt_commands.cc).
+#include "control/commands.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "audit/audit_log.h"
+#include "policy/display.h"
+
+namespace sptfs {
+namespace {
+
+Reply Fail(int code, const std::string& msg) { return Reply{code, "", msg + "\n"}; }
+Reply Usage(const std::string& msg) { return Fail(2, "usage: " + msg); }
+Reply FromStatus(const Status& s) {
+  return Fail(s.code() == Status::Code::kPermission ? 77 : 1, s.message());
+}
+
+std::string DomainField(const CompiledPolicy* policy, DomainId id) {
+  const CompiledDomain* d = policy ? policy->FindDomain(id) : nullptr;
+  return (d ? d->name : std::string("unknown")) + "(" + std::to_string(id) + ")";
+}
+
+// A domain by name or decimal id.
+const CompiledDomain* FindDomainArg(const CompiledPolicy& policy, const std::string& arg) {
+  if (const CompiledDomain* d = policy.FindDomain(arg)) return d;
+  char* end = nullptr;
+  unsigned long id = std::strtoul(arg.c_str(), &end, 10);
+  if (arg.empty() || *end != '\0' || id > kMaxId) return nullptr;
+  return policy.FindDomain(static_cast<DomainId>(id));
+}
+
+}  // namespace
+
+Reply CommandRunner::Run(const Peer& peer, const std::vector<std::string>& argv) {
+  if (!ctx_->policy || !ctx_->policy->Current()) return Fail(1, "sptfs: no policy loaded");
+  const std::string& cmd = argv[0];
+  std::vector<std::string> args(argv.begin() + 1, argv.end());
+  if (cmd == "spt") return Spt(peer, args);
+  if (cmd == "domain") return Domain(peer, args);
+  if (cmd == "place") return Place(peer, args);
+  if (cmd == "ps") return Ps();
+  if (cmd == "info") return Info();
+  if (cmd == "label") return Label(args);
+  return Usage("unknown control command \"" + cmd +
+               "\" (expected spt, domain, place, ps, info or label)");
+}
+
+void CommandRunner::Audit(std::string_view type, const Peer& peer, const std::string& fields) {
+  if (!ctx_->audit) return;
+  auto policy = ctx_->policy->Current();
+  ctx_->audit->Event(type, fields + " pid=" + std::to_string(peer.pid) +
+                               " uid=" + std::to_string(peer.uid) +
+                               " caller_domain=" + DomainField(policy.get(), peer.info.domain));
+}
+
+Status CommandRunner::Authorize(const Peer& peer, std::string_view capability,
+                                std::string_view what) {
+  auto policy = ctx_->policy->Current();
+  const CompiledDomain* dom = policy->FindDomain(peer.info.domain);
+  std::string why;
+  if (!peer.info.identified) {
+    why = "the caller cannot be identified";
+  } else if (peer.uid != 0 && peer.uid != geteuid()) {
+    why = "uid " + std::to_string(peer.uid) + " is neither root nor the daemon's user";
+  } else if (dom == nullptr) {
+    why = "the caller's domain " + std::to_string(peer.info.domain) + " is not defined";
+  } else if (!dom->unconfined && !dom->HasCapability(capability)) {
+    why = "domain " + dom->name + " is confined and lacks capability " + std::string(capability);
+  }
+  if (why.empty()) return Status::Ok();
+  Audit("SPT_CONTROL_DENIED", peer,
+        "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
+  return Status::Permission(std::string(what) + ": permission denied: " + why +
+                            " (expected an unconfined domain or capability " +
+                            std::string(capability) + ")");
+}
+
+Reply CommandRunner::Domain(const Peer& peer, const std::vector<std::string>& args) {
+  const std::string kUsage =
+      "domain list | domain set -n NAME -l LEVEL | domain set --all -l LEVEL | domain tags";
+  if (args.empty()) return Usage(kUsage);
+  if (args[0] == "list" && args.size() == 1) {
+    return Reply{0, FormatDomainTable(*ctx_->policy->Current()), ""};
+  }
+  if (args[0] == "tags" && args.size() == 1) {
+    std::lock_guard<std::mutex> lock(tags_mu_);
+    std::string out = "Tag                             Domain\n";
+    for (const VmciTag& t : tags_) {
+      out += t.tag + std::string(t.tag.size() < 32 ? 32 - t.tag.size() : 1, ' ') + t.domain + "\n";
+    }
+    return Reply{0, out, ""};
+  }
+  if (args[0] != "set") return Usage(kUsage);
+  std::string name, level;
+  bool all = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    bool has_value = i + 1 < args.size();
+    if ((a == "-n" || a == "--name") && has_value) {
+      name = args[++i];
+    } else if ((a == "-l" || a == "--level") && has_value) {
+      level = args[++i];
+    } else if (a == "-a" || a == "--all") {
+      all = true;
+    } else {
+      return Usage("domain set: unexpected argument \"" + a + "\" (expected " + kUsage + ")");
+    }
+  }
+  if (level.empty() || all == !name.empty()) {
+    return Usage("domain set needs -l LEVEL and exactly one of -n NAME or --all");
+  }
+  return SetLevel(peer, name, all, level);
+}
+
+Reply CommandRunner::SetLevel(const Peer& peer, const std::string& name, bool all,
+                              const std::string& level_text) {
+  Level level;
+  if (!ParseLevel(level_text, &level)) {
+    return Fail(2, "unknown enforcement level \"" + level_text +
+                       "\" (expected enforcing, warning or disabled)");
+  }
+  std::string what = all ? "domain set --all" : "domain set -n " + name;
+  if (Status s = Authorize(peer, "policy_admin", what); !s.ok()) return FromStatus(s);
+  std::vector<std::pair<std::string, Level>> changed;  // name(id), old level
+  Status s = ctx_->policy->Update([&](const CompiledPolicy& old) {
+    changed.clear();
+    for (const CompiledDomain& d : old.domains()) {
+      if ((all || d.name == name) && d.level != level) {
+        changed.emplace_back(d.name + "(" + std::to_string(d.id) + ")", d.level);
+      }
+    }
+    if (all) return old.WithAllLevels(level);
+    const CompiledDomain* d = old.FindDomain(name);
+    return d ? old.WithLevel(d->id, level) : nullptr;
+  });
+  if (!s.ok()) {
+    return Fail(1, "unknown domain \"" + name + "\" (expected a name from spt-domain list)");
+  }
+  uint64_t generation = ctx_->policy->Current()->generation();
+  for (const auto& [domain, old] : changed) {
+    Audit("SPT_LEVEL", peer,
+          "domain=" + domain + " old=" + std::string(LevelName(old)) +
+              " new=" + std::string(LevelName(level)) + (all ? " all=1" : "") +
+              " generation=" + std::to_string(generation));
+  }
+  return Reply{0, "", ""};
+}
+
+Reply CommandRunner::Place(const Peer& peer, const std::vector<std::string>& args) {
+  if (args.size() != 2) return Usage("place PID DOMAIN");
+  char* end = nullptr;
+  long pid = std::strtol(args[0].c_str(), &end, 10);
+  if (args[0].empty() || *end != '\0' || pid <= 0 || pid > (1L << 22)) {
+    return Fail(2, "place: bad pid \"" + args[0] + "\" (expected a positive process id)");
+  }
+  auto policy = ctx_->policy->Current();
+  const CompiledDomain* dom = FindDomainArg(*policy, args[1]);
+  if (!dom) {
+    return Fail(1, "place: unknown domain \"" + args[1] + "\" (expected a name from spt -l)");
+  }
+  std::string what = "place " + args[0] + " " + dom->name;
+  if (Status s = Authorize(peer, "domain_transition", what); !s.ok()) return FromStatus(s);
+  if (!ctx_->tracker) return Fail(1, "place: this daemon does not track processes");
+  Status s = ctx_->tracker->Place(static_cast<pid_t>(pid), dom->id);
+  Audit("SPT_TRANSITION", peer,
+        "target_pid=" + args[0] + " domain=" + dom->name + "(" + std::to_string(dom->id) +
+            ") result=" + (s.ok() ? "ok" : "failed error=" + AuditText(s.message())));
+  if (!s.ok()) return FromStatus(s);
+  return Reply{0, "", ""};
+}
+
+Reply CommandRunner::Ps() {
+  if (!ctx_->tracker) return Fail(1, "ps: this daemon does not track processes");
+  auto policy = ctx_->policy->Current();
+  std::string out = "PID      Domain                      Command\n";
+  for (const ConfinedProcess& p : ctx_->tracker->List()) {
+    std::string pid = std::to_string(p.pid), dom = DomainField(policy.get(), p.domain);
+    out += pid + std::string(pid.size() < 9 ? 9 - pid.size() : 1, ' ') + dom +
+           std::string(dom.size() < 28 ? 28 - dom.size() : 1, ' ') + p.comm + "\n";
+  }
+  return Reply{0, out, ""};
+}
+
+Reply CommandRunner::Info() {
+  auto policy = ctx_->policy->Current();
+  std::string out = "mountpoint=" + ctx_->mountpoint + "\n";
+  out += "label_xattr=" + ctx_->label_xattr + "\n";
+  out += "policy_dir=" + policy->source_dir() + "\n";
+  out += "generation=" + std::to_string(policy->generation()) + "\n";
+  out += "default_domain=" + DomainField(policy.get(), policy->default_domain()) + "\n";
+  return Reply{0, out, ""};
+}
+
+Reply CommandRunner::Label(const std::vector<std::string>& args) {
+  auto policy = ctx_->policy->Current();
+  if (args.size() == 2 && args[0] == "check") {
+    if (policy->FindLabel(args[1])) return Reply{0, "", ""};
+    return Fail(1, "unknown label \"" + args[1] + "\" (expected a label from spt -l)");
+  }
+  if (args.size() >= 2 && args[0] == "default") {
+    std::string out;
+    for (size_t i = 1; i < args.size(); ++i) {
+      LabelId id = policy->DefaultLabelFor(args[i]);
+      out += std::string(id == kUnlabeledId ? kUnlabeledName : policy->LabelName(id)) + "\n";
+    }
+    return Reply{0, out, ""};
+  }
+  return Usage("label check NAME | label default PATH...");
+}
+
+}  // namespace sptfs

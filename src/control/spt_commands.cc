@@ -1,0 +1,170 @@
+// The `spt` command run by the daemon: queries over the live snapshot (through the
+// policy core's RunSptQuery, so online and offline output are the same bytes) and the
+// policy mutations -p, -r, -N, -C, -T.
+#include <algorithm>
+
+#include "audit/audit_log.h"
+#include "cli/spt_options.h"
+#include "cli/spt_query.h"
+#include "control/commands.h"
+
+namespace sptfs {
+namespace {
+
+Reply Fail(int code, const std::string& msg) { return Reply{code, "", "spt: " + msg + "\n"}; }
+Reply FromStatus(const Status& s) {
+  return Fail(s.code() == Status::Code::kPermission ? 77 : 1, s.message());
+}
+
+std::string NameId(const CompiledDomain& d) { return d.name + "(" + std::to_string(d.id) + ")"; }
+
+bool IsTagText(const std::string& tag) {
+  if (tag.empty() || tag.size() > 255) return false;
+  return std::all_of(tag.begin(), tag.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+}  // namespace
+
+Reply CommandRunner::Spt(const Peer& peer, const std::vector<std::string>& args) {
+  SptOptions opt;
+  if (Status s = ParseSptArgs(args, &opt); !s.ok()) return Fail(2, s.message());
+  if (IsSptQuery(opt.command)) {
+    auto policy = ctx_->policy->Current();
+    LiveStates live;
+    if (ctx_->tracker) {
+      for (const auto& [id, count] : ctx_->tracker->WorldCounts()) {
+        live[id].world_ref_count = count;
+      }
+    }
+    Reply reply;
+    reply.exit_code = RunSptQuery(opt, *policy, live, &reply.out, &reply.err);
+    return reply;
+  }
+  switch (opt.command) {
+    case SptCommand::kLoadPolicy:
+      return Reload(peer, opt.argument, false);
+    case SptCommand::kReset:
+      return Reload(peer, "", true);
+    case SptCommand::kNewDomain:
+      return NewDomain(peer, opt.argument);
+    case SptCommand::kDeleteDomain:
+      return DeleteDomain(peer, opt.argument);
+    case SptCommand::kSetTag:
+      return SetTag(peer, opt.argument, opt.label);
+    case SptCommand::kPs:
+      return Ps();
+    default:
+      return Fail(2, std::string(SptCommandName(opt.command)) +
+                         " is not served by the daemon (expected a query, -p, -r, -N, -C, -T "
+                         "or --ps; labels: spt-label; analysis: spt --policy DIR)");
+  }
+}
+
+Reply CommandRunner::Reload(const Peer& peer, const std::string& dir, bool reset) {
+  const char* type = reset ? "SPT_POLICY_RESET" : "SPT_POLICY_LOAD";
+  if (Status s = Authorize(peer, "policy_admin", reset ? "spt -r" : "spt -p"); !s.ok()) {
+    return FromStatus(s);
+  }
+  if (!dir.empty() && dir[0] != '/') {
+    return Fail(2, "-p " + dir + ": relative policy directory (expected an absolute path)");
+  }
+  if (!ctx_->tree) return Fail(1, "this daemon has no tree to compile the policy against");
+  auto old = ctx_->policy->Current();
+  // Runtime domains do not survive a load: refuse while processes still run in one.
+  std::map<DomainId, int> counts =
+      ctx_->tracker ? ctx_->tracker->WorldCounts() : std::map<DomainId, int>{};
+  for (const CompiledDomain& d : old->domains()) {
+    if (d.runtime && counts[d.id] > 0) {
+      return Fail(1, "runtime domain " + d.name + " has " + std::to_string(counts[d.id]) +
+                         " live process(es); a load would drop it (expected it empty: stop "
+                         "them, then spt -C " +
+                         d.name + ")");
+    }
+  }
+  std::string from = dir.empty() ? old->source_dir() : dir;
+  std::vector<std::string> warnings;
+  Status s = ctx_->policy->Reload(from, *ctx_->tree, &warnings);
+  if (!s.ok()) {
+    Audit(type, peer,
+          "dir=" + AuditValue(from) + " result=failed error=" + AuditText(s.message()) +
+              " generation=" + std::to_string(old->generation()));
+    return Fail(1, "policy not loaded, the old one stays in force: " + s.message());
+  }
+  if (reset) {
+    std::lock_guard<std::mutex> lock(tags_mu_);
+    tags_.clear();
+  }
+  auto now = ctx_->policy->Current();
+  Audit(type, peer,
+        "dir=" + AuditValue(from) + " result=ok partial=" + std::to_string(warnings.size()) +
+            " generation=" + std::to_string(now->generation()));
+  Reply reply;
+  for (const std::string& w : warnings) reply.out += w + "\n";
+  return reply;
+}
+
+Reply CommandRunner::NewDomain(const Peer& peer, const std::string& name) {
+  if (Status s = Authorize(peer, "policy_admin", "spt -N " + name); !s.ok()) return FromStatus(s);
+  if (ctx_->policy->Current()->FindDomain(name)) {
+    return Fail(1, "-N " + name + ": a domain of that name exists (expected a new name)");
+  }
+  Status s = ctx_->policy->Update([&](const CompiledPolicy& p) { return p.WithNewDomain(name); });
+  if (!s.ok()) {
+    return Fail(1, "-N " + name +
+                       ": cannot create the domain (expected a name of letters, "
+                       "digits and _, not in use, and a free id)");
+  }
+  auto now = ctx_->policy->Current();
+  const CompiledDomain* d = now->FindDomain(name);
+  if (!d) return Fail(1, "-N " + name + ": the domain vanished (a concurrent change)");
+  Audit("SPT_DOMAIN_NEW", peer,
+        "domain=" + NameId(*d) + " generation=" + std::to_string(now->generation()));
+  return Reply{0, "Domain " + d->name + " created with ID " + std::to_string(d->id) + "\n", ""};
+}
+
+Reply CommandRunner::DeleteDomain(const Peer& peer, const std::string& name) {
+  if (Status s = Authorize(peer, "policy_admin", "spt -C " + name); !s.ok()) return FromStatus(s);
+  auto policy = ctx_->policy->Current();
+  const CompiledDomain* d = policy->FindDomain(name);
+  if (!d) return Fail(1, "-C " + name + ": unknown domain (expected a name from spt -l)");
+  if (!d->runtime) {
+    return Fail(1, "-C " + name + ": defined by the policy set (expected a domain made by spt -N)");
+  }
+  DomainId id = d->id;
+  int live = 0;
+  if (ctx_->tracker) live = ctx_->tracker->WorldCounts()[id];
+  if (live > 0) {
+    return Fail(1, "-C " + name + ": " + std::to_string(live) +
+                       " process(es) still run in it (expected none)");
+  }
+  std::string what = NameId(*d);
+  Status s = ctx_->policy->Update([&](const CompiledPolicy& p) { return p.WithoutDomain(id); });
+  if (!s.ok()) return Fail(1, "-C " + name + ": cannot delete the domain");
+  {
+    std::lock_guard<std::mutex> lock(tags_mu_);
+    std::erase_if(tags_, [&](const VmciTag& t) { return t.domain == name; });
+  }
+  Audit("SPT_DOMAIN_DEL", peer,
+        "domain=" + what + " generation=" + std::to_string(ctx_->policy->Current()->generation()));
+  return Reply{0, "", ""};
+}
+
+Reply CommandRunner::SetTag(const Peer& peer, const std::string& tag, const std::string& domain) {
+  if (Status s = Authorize(peer, "policy_admin", "spt -T " + tag); !s.ok()) return FromStatus(s);
+  if (!IsTagText(tag)) {
+    return Fail(2, "-T: bad tag (expected 1..255 printable characters without spaces)");
+  }
+  const CompiledDomain* d = ctx_->policy->Current()->FindDomain(domain);
+  if (!d)
+    return Fail(1, "-T " + tag + " -L " + domain + ": unknown domain (expected spt -N first)");
+  {
+    std::lock_guard<std::mutex> lock(tags_mu_);
+    auto it = std::find_if(tags_.begin(), tags_.end(),
+                           [&](const VmciTag& t) { return t.tag == tag && t.domain == domain; });
+    if (it == tags_.end()) tags_.push_back({tag, domain});
+  }
+  Audit("SPT_VMCI_TAG", peer, "tag=" + AuditValue(tag) + " domain=" + NameId(*d));
+  return Reply{0, "", ""};
+}
+
+}  // namespace sptfs
