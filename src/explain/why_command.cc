@@ -1,0 +1,155 @@
+#include "explain/why_command.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "explain/why.h"
+
+namespace sptfs {
+namespace {
+
+bool ParseNumber(const std::string& text, unsigned long* out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+const CompiledDomain* FindDomainByNameOrId(const CompiledPolicy& p, const std::string& text) {
+  unsigned long id = 0;
+  if (ParseNumber(text, &id) && id <= kMaxId) return p.FindDomain(static_cast<DomainId>(id));
+  return p.FindDomain(std::string_view(text));
+}
+
+constexpr char kUsage[] = " (expected [--domain] DOMAIN PATH [rwx] or --pid PID PATH [rwx])";
+
+}  // namespace
+
+Status ParseWhyOperands(const std::vector<std::string>& operands, WhyRequest* out) {
+  WhyRequest r;
+  std::vector<std::string> plain;
+  for (size_t i = 0; i < operands.size(); ++i) {
+    const std::string& w = operands[i];
+    bool takes = w == "--domain" || w == "--pid" || w == "--label" || w == "-L";
+    if (!takes) {
+      plain.push_back(w);
+      continue;
+    }
+    if (i + 1 >= operands.size()) return Status::Invalid("--why: " + w + " needs a value");
+    const std::string& v = operands[++i];
+    if (w == "--domain") {
+      r.domain = v;
+    } else if (w == "--pid") {
+      unsigned long pid = 0;
+      if (!ParseNumber(v, &pid) || pid == 0 || pid > 4194304) {
+        return Status::Invalid("--why: --pid " + v + ": not a process id (expected 1..4194304)");
+      }
+      r.pid = static_cast<pid_t>(pid);
+    } else {
+      r.label = v;
+    }
+  }
+  // Without --domain/--pid the first plain word that is not a path is the domain.
+  if (r.domain.empty() && r.pid == 0 && !plain.empty() && plain[0].rfind('/', 0) != 0) {
+    r.domain = plain[0];
+    plain.erase(plain.begin());
+  }
+  if (!r.domain.empty() && r.pid != 0) {
+    return Status::Invalid("--why: both a domain and --pid given" + std::string(kUsage));
+  }
+  if (r.domain.empty() && r.pid == 0)
+    return Status::Invalid("--why: no domain" + std::string(kUsage));
+  if (plain.empty()) return Status::Invalid("--why: no path" + std::string(kUsage));
+  if (plain.size() > 2) {
+    return Status::Invalid("--why: unexpected '" + plain[2] + "'" + std::string(kUsage));
+  }
+  r.path = plain[0];
+  if (r.path.empty() || r.path[0] != '/') {
+    return Status::Invalid("--why: " + r.path +
+                           ": not an absolute path (expected a path in the "
+                           "mounted tree, such as /vmimages/tools-isoimages/windows.iso)");
+  }
+  if (plain.size() == 2 && (!ParsePerms(plain[1], &r.access) || r.access == kPermNone)) {
+    return Status::Invalid("--why: access '" + plain[1] + "' (expected r, w, x or a mix, e.g. rx)");
+  }
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+int RunWhy(const std::vector<std::string>& operands, const WhySources& src, std::string* out,
+           std::string* err) {
+  WhyRequest req;
+  if (Status s = ParseWhyOperands(operands, &req); !s.ok()) {
+    *err += "spt: " + s.message() + "\n";
+    return 2;
+  }
+  const CompiledPolicy& policy = *src.policy;
+  DomainId domain = 0;
+  if (req.pid != 0) {
+    if (!src.domain_of_pid) {
+      *err += "spt: --why --pid needs a running sptfs (use --mount DIR or a domain name)\n";
+      return 1;
+    }
+    if (Status s = src.domain_of_pid(req.pid, &domain); !s.ok()) {
+      *err += "spt: --why --pid " + std::to_string(req.pid) + ": " + s.message() + "\n";
+      return 1;
+    }
+  } else {
+    const CompiledDomain* d = FindDomainByNameOrId(policy, req.domain);
+    if (d == nullptr) {
+      *err +=
+          "spt: --why: unknown domain '" + req.domain + "' (expected a name or id from spt -l)\n";
+      return 1;
+    }
+    domain = d->id;
+  }
+  LabelId label = kUnlabeledId;
+  if (!req.label.empty()) {
+    auto id = policy.FindLabel(req.label);
+    if (!id) {
+      *err += "spt: --why: unknown label '" + req.label + "' (expected a label from spt -l)\n";
+      return 1;
+    }
+    label = *id;
+  } else if (src.label_of) {
+    Resolution res;
+    if (ResolvePath(*src.tree, req.path, &res).ok()) label = src.label_of(res.canonical);
+  }
+  std::string text;
+  if (Status s = ExplainAccess(policy, *src.tree, domain, req.path, label, req.access, &text);
+      !s.ok()) {
+    *err += "spt: " + s.message() + "\n";
+    return 1;
+  }
+  if (req.pid != 0) text += "  process:        " + std::to_string(req.pid) + "\n";
+  *out += text;
+  return 0;
+}
+
+std::vector<std::string> RewriteExplainArgs(const std::vector<std::string>& args) {
+  auto is_cmd = [](const std::string& w) {
+    return w == "--why" || w == "--suggest" || w == "--import";
+  };
+  auto cmd = std::find_if(args.begin(), args.end(), is_cmd);
+  if (cmd == args.end()) return args;
+  std::vector<std::string> front, rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& w = args[i];
+    if (is_cmd(w)) continue;
+    bool global = w == "--policy" || w == "--root" || w == "--mount" || w == "--socket";
+    bool global_eq = w.rfind("--policy=", 0) == 0 || w.rfind("--root=", 0) == 0 ||
+                     w.rfind("--mount=", 0) == 0 || w.rfind("--socket=", 0) == 0 || w == "--json";
+    if (global && i + 1 < args.size()) {
+      front.push_back(w);
+      front.push_back(args[++i]);
+    } else if (global_eq) {
+      front.push_back(w);
+    } else if (w != "--") {
+      rest.push_back(w);
+    }
+  }
+  front.push_back(*cmd);
+  front.push_back("--");
+  front.insert(front.end(), rest.begin(), rest.end());
+  return front;
+}
+
+}  // namespace sptfs
