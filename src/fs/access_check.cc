@@ -1,0 +1,116 @@
+#include "fs/access_check.h"
+
+#include "fs/inode_table.h"
+
+namespace sptfs {
+
+AccessChecker::AccessChecker(PolicyHolder* holder, DomainTracker* tracker, AuditLog* audit,
+                             std::string default_domain, std::string label_xattr)
+    : holder_(holder),
+      tracker_(tracker),
+      audit_(audit),
+      default_domain_(std::move(default_domain)),
+      label_xattr_(std::move(label_xattr)) {}
+
+DomainId AccessChecker::DefaultDomain(const CompiledPolicy& policy) {
+  if (default_domain_.empty()) return policy.default_domain();
+  uint64_t cached = default_cache_.load(std::memory_order_relaxed);
+  uint64_t gen = policy.generation() & 0xffffffffu;
+  if (cached != 0 && (cached >> 32) == gen) return static_cast<DomainId>(cached & 0xffffffffu);
+  const CompiledDomain* d = policy.FindDomain(default_domain_);
+  // A name the snapshot lacks (removed by a reload) maps to an id no domain has: denied.
+  DomainId id = d ? d->id : kMaxId + 1;
+  default_cache_.store((gen << 32) | id, std::memory_order_relaxed);
+  return id;
+}
+
+void AccessChecker::Begin(fuse_req_t req, Subject* s) {
+  s->policy = holder_ ? holder_->Current() : nullptr;
+  if (!s->policy) {
+    s->free = true;
+    return;
+  }
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  DomainId fallback = DefaultDomain(*s->policy);
+  if (ctx->pid > 0 && tracker_) {
+    s->caller = tracker_->Identify(ctx->pid, fallback);
+  } else {
+    s->caller = CallerInfo{};
+    s->caller.tid = ctx->pid;
+    s->caller.uid = ctx->uid;
+    s->caller.gid = ctx->gid;
+  }
+  s->domain = s->caller.identified ? s->policy->FindDomain(s->caller.domain) : nullptr;
+  s->free = s->domain && (s->domain->unconfined || s->domain->level == Level::kDisabled);
+}
+
+int AccessChecker::Check(const Subject& s, std::string_view path, const ResolvedLabel& label,
+                         Perms requested, std::string_view op, Decision* out) {
+  if (s.free) return 0;
+  Decision d;
+  if (!s.caller.identified) {
+    d.record = true;
+    d.reason = "unidentified caller";
+  } else {
+    d = Decide(*s.policy, s.caller.domain, path, label.id, requested);
+  }
+  if (out) *out = d;
+  if (d.record && audit_) {
+    AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(), {}};
+    audit_->Access(rec);
+  }
+  return d.allowed() ? 0 : EPERM;
+}
+
+int AccessChecker::Refuse(const Subject& s, Decision d, std::string_view path,
+                          const ResolvedLabel& label, Perms requested, std::string_view op,
+                          std::string_view hint) {
+  bool warn = d.domain && d.domain->level == Level::kWarning;
+  d.verdict = warn ? Verdict::kAllow : Verdict::kDeny;
+  d.warning = warn;
+  d.record = true;
+  if (audit_) {
+    AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(), hint};
+    audit_->Access(rec);
+  }
+  return warn ? 0 : EPERM;
+}
+
+void AccessChecker::AfterExec(const Subject& s, const ResolvedLabel& label) {
+  if (!s.domain || !tracker_ || s.domain->unconfined) return;
+  auto it = s.domain->transitions.find(label.id);
+  if (it == s.domain->transitions.end() || it->second == s.domain->id) return;
+  Status st = tracker_->Transition(s.caller.tid, it->second);
+  if (audit_) {
+    const CompiledDomain* to = s.policy->FindDomain(it->second);
+    std::string fields = "pid=" + std::to_string(s.caller.pid) + " from=" + s.domain->name + "(" +
+                         std::to_string(s.domain->id) +
+                         ") to=" + (to ? to->name : std::string("unknown")) + "(" +
+                         std::to_string(it->second) + ") label=" + std::string(label.name) +
+                         " result=" + (st.ok() ? "ok" : "failed");
+    audit_->Event("SPT_TRANSITION", fields);
+  }
+}
+
+ResolvedLabel AccessChecker::LabelOf(const CompiledPolicy& policy, const Inode* node) {
+  if (node->is_virtual()) return ResolvedLabel{};
+  RawLabel raw;
+  if (!labels_.Lookup(node->dev, node->ino, &raw)) {
+    // A file we cannot read the attribute of is treated as garbage, never as unlabeled.
+    if (!ReadLabelFd(node->fd, label_xattr_, &raw).ok()) raw = RawLabel{true, ""};
+    labels_.Insert(node->dev, node->ino, raw);
+  }
+  return ResolveLabel(policy, raw);
+}
+
+ResolvedLabel AccessChecker::LabelAt(const CompiledPolicy& policy, int dirfd,
+                                     std::string_view name) {
+  RawLabel raw;
+  std::string path = "/proc/self/fd/" + std::to_string(dirfd) + "/" + std::string(name);
+  if (!ReadLabel(path, label_xattr_, false, &raw).ok()) raw = RawLabel{true, ""};
+  return ResolveLabel(policy, raw);
+}
+
+void AccessChecker::LabelChanged(const Inode* node) { labels_.Invalidate(node->dev, node->ino); }
+
+}  // namespace sptfs

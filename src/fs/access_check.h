@@ -1,0 +1,73 @@
+// Mediation of FUSE requests (DESIGN.md "What is mediated"): who is calling (the domain
+// tracker), what the policy snapshot says (sptfs::Decide on the canonical path and the
+// object's label), and an audit record for every denial or warning. A request takes one
+// snapshot at Begin() and uses it throughout, so a reload never splits a request.
+// Callers in an unconfined or disabled domain are allowed before any path or label is
+// computed (Subject::free), which keeps their per-request cost at one tracker lookup.
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "audit/audit_log.h"
+#include "domains/tracker.h"
+#include "labels/label_cache.h"
+#include "labels/label_resolver.h"
+#include "policy/policy_holder.h"
+
+namespace sptfs {
+
+struct Inode;
+
+// The caller of one request under one policy snapshot.
+struct Subject {
+  std::shared_ptr<const CompiledPolicy> policy;  // nullptr: no policy, nothing mediated
+  CallerInfo caller;
+  const CompiledDomain* domain = nullptr;  // nullptr: unidentified or unknown domain
+  bool free = false;  // no policy, unconfined or disabled: every check passes silently
+};
+
+class AccessChecker {
+ public:
+  // `holder` may be nullptr (no policy). `default_domain`: name overriding the policy
+  // set's default domain ("" = the policy's own).
+  AccessChecker(PolicyHolder* holder, DomainTracker* tracker, AuditLog* audit,
+                std::string default_domain, std::string label_xattr);
+
+  void Begin(fuse_req_t req, Subject* s);
+  // 0 if `requested` on the object (canonical `path`, `label`) is allowed, else EPERM.
+  // Records the decision when the policy says so.
+  int Check(const Subject& s, std::string_view path, const ResolvedLabel& label, Perms requested,
+            std::string_view op, Decision* out = nullptr);
+  // Records a refusal decided outside Decide (label forgery, link subset); EPERM, or 0 in
+  // a warning domain.
+  int Refuse(const Subject& s, Decision d, std::string_view path, const ResolvedLabel& label,
+             Perms requested, std::string_view op, std::string_view hint);
+  // After an allowed exec: the -d LABEL DOMAIN file_exec transition, if the domain has one.
+  void AfterExec(const Subject& s, const ResolvedLabel& label);
+
+  // Labels of backing objects, through the cache.
+  ResolvedLabel LabelOf(const CompiledPolicy& policy, const Inode* node);
+  ResolvedLabel LabelAt(const CompiledPolicy& policy, int dirfd, std::string_view name);
+  void LabelChanged(const Inode* node);
+  const std::string& label_xattr() const { return label_xattr_; }
+  AuditLog* audit() const { return audit_; }
+
+ private:
+  DomainId DefaultDomain(const CompiledPolicy& policy);
+
+  PolicyHolder* holder_;
+  DomainTracker* tracker_;
+  AuditLog* audit_;
+  std::string default_domain_;
+  std::string label_xattr_;
+  LabelCache labels_;
+  // (generation << 32 | id) of the resolved default domain name; 0 = not yet.
+  std::atomic<uint64_t> default_cache_{0};
+};
+
+}  // namespace sptfs

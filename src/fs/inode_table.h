@@ -1,0 +1,96 @@
+// The inode table: one node per backing inode the kernel knows about (keyed by map,
+// device and inode number), each holding an O_PATH fd and the (parent, name) it was last
+// reached by, so the node's path in the mounted tree can be rebuilt for policy decisions
+// even after its directory was renamed. Lookup counts and forget live here and nowhere
+// else. Pinned nodes (the root, virtual directories, map roots and the real directories
+// leading to them) exist for the whole mount; their overlay children hide what the
+// backing directory has under that name. Thread-safe (one mutex, held briefly).
+#pragma once
+
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sptfs {
+
+struct Inode {
+  int fd = -1;  // O_PATH|O_NOFOLLOW of the backing inode; -1: virtual directory
+  dev_t dev = 0;
+  ino_t ino = 0;
+  mode_t type = 0;         // S_IFMT bits of the backing inode (S_IFDIR for virtual ones)
+  int map = -1;            // index of the map it belongs to; -1: virtual
+  bool read_only = false;  // its map is read-only (virtual directories are too)
+  bool pinned = false;
+
+  // Guarded by the table's mutex.
+  uint64_t refs = 0;  // kernel lookups + live children
+  Inode* parent = nullptr;
+  std::string name;
+  std::map<std::string, Inode*, std::less<>> overlay;  // pinned children by name
+
+  bool is_virtual() const { return fd < 0; }
+  bool is_dir() const { return S_ISDIR(type); }
+};
+
+class InodeTable {
+ public:
+  InodeTable() = default;
+  ~InodeTable();
+  InodeTable(const InodeTable&) = delete;
+  InodeTable& operator=(const InodeTable&) = delete;
+
+  // Setup (before the mount): the root and pinned nodes. Takes ownership of `fd`.
+  Inode* MakeRoot(int fd, int map, bool read_only);  // fd -1: virtual root
+  Inode* AddPinned(Inode* parent, const std::string& name, int fd, int map, bool read_only);
+
+  Inode* root() const { return root_; }
+  Inode* Get(fuse_ino_t ino) const {
+    return ino == FUSE_ROOT_ID ? root_ : reinterpret_cast<Inode*>(ino);
+  }
+  fuse_ino_t IdOf(const Inode* node) const {
+    return node == root_ ? FUSE_ROOT_ID : reinterpret_cast<fuse_ino_t>(node);
+  }
+
+  // The pinned child `name` of `parent`, or nullptr.
+  Inode* Overlay(Inode* parent, std::string_view name);
+  // Records one kernel lookup of the backing inode (`fd`, `st`) reached as
+  // (parent, name); takes ownership of `fd` (closed if the node already exists).
+  Inode* Found(Inode* parent, const std::string& name, int fd, const struct stat& st);
+  // One more kernel lookup of a node already known (pinned children, readdirplus ".").
+  void Ref(Inode* node);
+  // The kernel forgets `n` lookups; the node goes when nothing refers to it.
+  void Forget(Inode* node, uint64_t n);
+  // After a rename: the node of backing inode (dev, ino) in `map` now sits at (parent, name).
+  void Moved(int map, dev_t dev, ino_t ino, Inode* parent, const std::string& name);
+  // Absolute path in the mounted tree ("/" for the root); with `child`, of that entry.
+  std::string PathOf(const Inode* node, std::string_view child = {}) const;
+  size_t size() const;
+
+ private:
+  struct Key {
+    int map;
+    dev_t dev;
+    ino_t ino;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return std::hash<ino_t>()(k.ino) ^ (std::hash<dev_t>()(k.dev) << 1) ^ k.map;
+    }
+  };
+  void UnrefLocked(Inode* node, uint64_t n);
+  void SetParentLocked(Inode* node, Inode* parent, const std::string& name);
+
+  mutable std::mutex mu_;
+  Inode* root_ = nullptr;
+  std::unordered_map<Key, Inode*, KeyHash> nodes_;  // real nodes, pinned ones included
+  std::vector<Inode*> virtuals_;                    // owned virtual nodes
+};
+
+}  // namespace sptfs
