@@ -9,6 +9,8 @@
 
 #include "cli/spt_options.h"
 #include "cli/spt_query.h"
+#include "explain/explain_cli.h"
+#include "explain/why_command.h"
 #include "policy/compiler.h"
 #include "policy/loader.h"
 #include "policy/tree.h"
@@ -76,7 +78,8 @@ int RunOnline(const sptfs::SptOptions&) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+  // --why/--suggest/--import take options of their own: move them behind "--" (explain/).
+  std::vector<std::string> args = sptfs::RewriteExplainArgs({argv + 1, argv + argc});
   sptfs::SptOptions options;
   sptfs::Status s = sptfs::ParseSptArgs(args, &options);
   if (!s.ok()) {
@@ -93,6 +96,14 @@ int main(int argc, char** argv) {
     case sptfs::SptCommand::kCheck:
       return Check(options);
     default:
-      return options.policy_dir.empty() ? RunOnline(options) : RunOffline(options);
+      break;
   }
+  // Explain commands (src/explain, docs/productlocker.md): --suggest, --import and
+  // offline --why run here; online --why goes to the daemon like any other command.
+  if (sptfs::IsExplainCommand(options.command)) {
+    std::string out, err;
+    int rc = sptfs::RunExplainCli(options, &out, &err);
+    if (rc != sptfs::kExplainNotHere) return Finish(out, err, rc);
+  }
+  return options.policy_dir.empty() ? RunOnline(options) : RunOffline(options);
 }
