@@ -1,0 +1,32 @@
+// Builds the mounted tree's skeleton before the mount: opens every map's source as an
+// O_PATH directory fd (so mounting over the source itself still reaches the backing
+// files), and pins the root, each map's root and the directories leading to it in the
+// inode table. A map point's parent path that a lower map does not have becomes a
+// virtual, read-only directory.
+#pragma once
+
+#include <vector>
+
+#include "fs/inode_table.h"
+#include "fs/map_tree.h"
+#include "fs/mount_config.h"
+#include "util/status.h"
+
+namespace sptfs {
+
+struct OpenMap {
+  MapSpec spec;
+  int fd = -1;  // owned by the inode table once BuildTree succeeded
+};
+
+// Fails with a clear message if a source is missing or not a directory; closes what
+// it opened on failure.
+Status OpenMaps(const std::vector<MapSpec>& specs, std::vector<OpenMap>* out);
+
+// `maps` sorted by `at` (as CheckMaps leaves them). Hands their fds to `table`.
+Status BuildTree(const std::vector<OpenMap>& maps, InodeTable* table);
+
+// The same maps as the policy compiler sees them (fds borrowed from `maps`).
+std::vector<MapTree::Map> TreeMaps(const std::vector<OpenMap>& maps);
+
+}  // namespace sptfs

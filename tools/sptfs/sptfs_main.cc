@@ -1,0 +1,395 @@
+// sptfs: mounts a sandboxed tree (docs/sptfs.md).
+//
+//   sptfs SOURCE MOUNTPOINT [--policy DIR] [--default-domain NAME] [--audit-log FILE]
+//         [--socket PATH] [--label-xattr NAME] [-f|--foreground] [-o OPTS]
+//   sptfs --config FILE MOUNTPOINT [same options: they override the file]
+//
+// Without -f the program forks at once; the parent exits 0 only after the child's mount
+// is live (so a script can use it right away), or with the child's error and status.
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "control/client.h"
+#include "control/daemon_context.h"
+#include "control/server.h"
+#include "domains/tracker.h"
+#include "fs/access_check.h"
+#include "fs/inode_table.h"
+#include "fs/map_tree.h"
+#include "fs/mount_config.h"
+#include "fs/sptfs_ops.h"
+#include "fs/tree_setup.h"
+#include "labels/label_xattr.h"
+#include "policy/policy_holder.h"
+
+namespace sptfs {
+namespace {
+
+constexpr char kUsage[] =
+    "Usage: sptfs SOURCE MOUNTPOINT [options]\n"
+    "       sptfs --config FILE MOUNTPOINT [options]\n"
+    "Options:\n"
+    "  --policy DIR            policy set to enforce (none: nothing is mediated)\n"
+    "  --default-domain NAME   domain of processes nobody placed (default: the policy's)\n"
+    "  --audit-log FILE        audit log (default: stderr)\n"
+    "  --socket PATH           control socket (default: /run/sptfs/<mount>.sock)\n"
+    "  --label-xattr NAME      label attribute (default: trusted.spt.label as root,\n"
+    "                          user.spt.label otherwise)\n"
+    "  --timeout SECONDS       kernel entry/attribute cache timeout (default 1)\n"
+    "  -f, --foreground        stay in the foreground\n"
+    "  -o OPTS                 extra FUSE mount options (comma separated)\n"
+    "  -h, --help              this text\n";
+
+struct Args {
+  std::string config, source, mountpoint, policy, default_domain, audit_log, socket, xattr;
+  std::string timeout;
+  std::vector<std::string> fuse_opts;
+  bool foreground = false;
+};
+
+// Fails with a usage message; accepts "--opt VALUE" and "--opt=VALUE".
+bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
+  std::vector<std::string> positional;
+  struct Opt {
+    const char* name;
+    std::string* out;
+  } opts[] = {{"--config", &a->config},
+              {"--policy", &a->policy},
+              {"--default-domain", &a->default_domain},
+              {"--audit-log", &a->audit_log},
+              {"--socket", &a->socket},
+              {"--label-xattr", &a->xattr},
+              {"--timeout", &a->timeout}};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-f" || arg == "--foreground") {
+      a->foreground = true;
+      continue;
+    }
+    if (arg == "-o") {
+      if (++i >= argc) return *err = "-o needs a value", false;
+      a->fuse_opts.push_back(argv[i]);
+      continue;
+    }
+    bool matched = false;
+    for (Opt& o : opts) {
+      std::string name = o.name;
+      if (arg == name) {
+        if (++i >= argc) return *err = name + " needs a value", false;
+        *o.out = argv[i];
+        matched = true;
+      } else if (arg.rfind(name + "=", 0) == 0) {
+        *o.out = arg.substr(name.size() + 1);
+        matched = true;
+      }
+    }
+    if (matched) continue;
+    if (arg.size() > 1 && arg[0] == '-') return *err = "unknown option " + arg, false;
+    positional.push_back(arg);
+  }
+  size_t want = a->config.empty() ? 2 : 1;
+  if (positional.size() != want) {
+    *err = a->config.empty() ? "expected SOURCE and MOUNTPOINT" : "expected one MOUNTPOINT";
+    return false;
+  }
+  if (want == 2) a->source = positional[0];
+  a->mountpoint = positional.back();
+  return true;
+}
+
+// Unescapes the octal escapes of /proc/self/mountinfo ("\040" for a space).
+std::string Unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// A FUSE file system already mounted at `abs` (the last mount there wins).
+bool FuseMountedAt(const std::string& abs) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  bool fuse = false;
+  while (std::getline(in, line)) {
+    size_t sep = line.find(" - ");
+    if (sep == std::string::npos) continue;
+    char point[PATH_MAX + 64];
+    if (sscanf(line.c_str(), "%*s %*s %*s %*s %4200s", point) != 1) continue;
+    if (Unescape(point) != abs) continue;
+    fuse = line.compare(sep + 3, 4, "fuse") == 0;
+  }
+  return fuse;
+}
+
+Status CheckMountpoint(const std::string& path, std::string* abs) {
+  char buf[PATH_MAX];
+  if (!realpath(path.c_str(), buf)) {
+    int err = errno;
+    if (err == ENOTCONN) {
+      return Status::Busy(path +
+                          ": a FUSE mount whose daemon is gone is still there (expected "
+                          "an unmounted directory; run fusermount3 -u " +
+                          path + ")");
+    }
+    return Status::Io(err, path + ": " + strerror(err) + " (expected an existing directory)");
+  }
+  *abs = buf;
+  struct stat st;
+  if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::Invalid(path + ": not a directory (expected a directory to mount on)");
+  }
+  if (FuseMountedAt(*abs)) {
+    return Status::Busy(path +
+                        ": busy: a FUSE file system is already mounted there (expected "
+                        "an unmounted directory)");
+  }
+  return Status::Ok();
+}
+
+Status MakeConfig(const Args& a, MountConfig* cfg) {
+  if (!a.config.empty()) {
+    Status st = LoadMountConfig(a.config, cfg);
+    if (!st.ok()) return st;
+  } else {
+    cfg->maps.push_back(MapSpec{"/", a.source, false, 0});
+  }
+  if (!a.policy.empty()) cfg->policy_dir = a.policy;
+  if (!a.default_domain.empty()) cfg->default_domain = a.default_domain;
+  if (!a.audit_log.empty()) cfg->audit_log = a.audit_log;
+  if (!a.socket.empty()) cfg->socket = a.socket;
+  if (!a.xattr.empty()) cfg->label_xattr = a.xattr;
+  if (!a.timeout.empty()) {
+    char* end = nullptr;
+    double t = strtod(a.timeout.c_str(), &end);
+    if (*end || t < 0) {
+      return Status::Invalid("--timeout " + a.timeout + ": not a number (expected seconds >= 0)");
+    }
+    cfg->cache_timeout = t;
+  }
+  if (cfg->label_xattr.empty()) cfg->label_xattr = DefaultLabelXattr();
+  return Status::Ok();
+}
+
+// Loads and compiles the policy against the tree; prints "Partially resolved path" lines.
+Status LoadPolicy(const MountConfig& cfg, const TreeView& tree, PolicyHolder* holder) {
+  std::vector<std::string> warnings;
+  Status st = holder->Reload(cfg.policy_dir, tree, &warnings);
+  for (const std::string& w : warnings) fprintf(stderr, "sptfs: %s\n", w.c_str());
+  if (!st.ok()) return st;
+  if (!cfg.default_domain.empty() && !holder->Current()->FindDomain(cfg.default_domain)) {
+    return Status::NotFound("default domain '" + cfg.default_domain +
+                            "' is not defined by the policy in " + cfg.policy_dir +
+                            " (expected a domain name from `spt -l`)");
+  }
+  return Status::Ok();
+}
+
+// Everything the mounted daemon owns, destroyed in reverse order of construction.
+struct Daemon {
+  MountConfig cfg;
+  std::string mountpoint;
+  std::vector<OpenMap> maps;
+  InodeTable table;
+  std::unique_ptr<MapTree> tree;
+  std::unique_ptr<PolicyHolder> holder;  // nullptr: no policy
+  std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<DomainTracker> tracker;
+  std::unique_ptr<AccessChecker> checker;
+  std::unique_ptr<SptFs> fs;
+  DaemonContext ctx;
+  std::unique_ptr<ControlServer> control;
+};
+
+void MakeParentDir(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return;
+  std::string dir = path.substr(0, slash);
+  for (size_t i = 1; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') mkdir(dir.substr(0, i).c_str(), 0755);
+  }
+}
+
+// Everything up to (not including) the mount: nothing here touches the mount point.
+Status Prepare(const Args& args, Daemon* d) {
+  Status st = CheckMountpoint(args.mountpoint, &d->mountpoint);
+  if (st.ok()) st = MakeConfig(args, &d->cfg);
+  if (st.ok()) st = OpenMaps(d->cfg.maps, &d->maps);
+  if (!st.ok()) return st;
+  d->tree = std::make_unique<MapTree>(TreeMaps(d->maps));
+  st = BuildTree(d->maps, &d->table);
+  if (!st.ok()) return st;
+  if (d->cfg.socket.empty()) d->cfg.socket = SocketForMount(d->mountpoint);
+  if (d->cfg.audit_log.empty() && !args.foreground) {
+    d->cfg.audit_log = d->cfg.socket.substr(0, d->cfg.socket.rfind('.')) + ".audit.log";
+    MakeParentDir(d->cfg.audit_log);
+  }
+  if (!d->cfg.policy_dir.empty()) {
+    d->holder = std::make_unique<PolicyHolder>();
+    st = LoadPolicy(d->cfg, *d->tree, d->holder.get());
+    if (!st.ok()) return st;
+    MakeParentDir(d->cfg.socket);
+    st = DomainTracker::Open(d->cfg.socket + ".state", &d->tracker);
+    if (!st.ok()) return st;
+  }
+  st = AuditLog::Open(d->cfg.audit_log, d->cfg.audit_rate, &d->audit);
+  if (!st.ok()) return st;
+  d->checker = std::make_unique<AccessChecker>(d->holder.get(), d->tracker.get(), d->audit.get(),
+                                               d->cfg.default_domain, d->cfg.label_xattr);
+  d->fs = std::make_unique<SptFs>(&d->table, d->checker.get(),
+                                  FsOptions{d->cfg.cache_timeout, d->cfg.writeback, d->cfg.socket});
+  return Status::Ok();
+}
+
+std::vector<std::string> FuseArgv(const Args& args) {
+  std::string opts = "default_permissions,fsname=sptfs,subtype=sptfs";
+  if (geteuid() == 0) opts += ",allow_other";
+  std::vector<std::string> argv = {"sptfs", "-o", opts};
+  for (const std::string& o : args.fuse_opts) {
+    argv.push_back("-o");
+    argv.push_back(o);
+  }
+  return argv;
+}
+
+fuse_session* NewSession(const Args& args, Daemon* d) {
+  std::vector<std::string> strs = FuseArgv(args);
+  std::vector<char*> argv;
+  for (std::string& s : strs) argv.push_back(s.data());
+  fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
+  fuse_session* se =
+      fuse_session_new(&fargs, &SptFs::Ops(), sizeof(fuse_lowlevel_ops), d->fs.get());
+  fuse_opt_free_args(&fargs);
+  return se;
+}
+
+Status StartControl(Daemon* d) {
+  if (!d->holder) return Status::Ok();  // nothing to control without a policy
+  d->ctx.policy = d->holder.get();
+  d->ctx.tracker = d->tracker.get();
+  d->ctx.audit = d->audit.get();
+  d->ctx.tree = d->tree.get();
+  d->ctx.mountpoint = d->mountpoint;
+  d->ctx.label_xattr = d->cfg.label_xattr;
+  return ControlServer::Start(d->cfg.socket, &d->ctx, &d->control);
+}
+
+void Detach() {
+  setsid();
+  if (chdir("/") != 0) return;
+  int null = open("/dev/null", O_RDWR);
+  if (null < 0) return;
+  dup2(null, 0);
+  dup2(null, 1);
+  dup2(null, 2);
+  if (null > 2) close(null);
+}
+
+int Serve(fuse_session* se) {
+  fuse_loop_config* loop = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_clone_fd(loop, 0);
+  fuse_loop_cfg_set_max_threads(loop, 16);
+  int rc = fuse_session_loop_mt(se, loop);
+  fuse_loop_cfg_destroy(loop);
+  return rc;
+}
+
+// The daemon proper. `ready_fd` (-1 in the foreground) gets one byte once the mount is live.
+int Run(const Args& args, int ready_fd) {
+  Daemon d;
+  Status st = Prepare(args, &d);
+  if (!st.ok()) {
+    fprintf(stderr, "sptfs: %s\n", st.message().c_str());
+    return 1;
+  }
+  fuse_session* se = NewSession(args, &d);
+  if (!se) return 1;  // libfuse printed why
+  if (fuse_set_signal_handlers(se) != 0 || fuse_session_mount(se, d.mountpoint.c_str()) != 0) {
+    fuse_session_destroy(se);
+    return 1;
+  }
+  st = StartControl(&d);
+  if (!st.ok()) {
+    fprintf(stderr, "sptfs: control socket %s: %s\n", d.cfg.socket.c_str(), st.message().c_str());
+    fuse_session_unmount(se);
+    fuse_session_destroy(se);
+    return 1;
+  }
+  if (d.audit) d.audit->Event("SPT_MOUNT", "mountpoint=\"" + d.mountpoint + "\"");
+  if (ready_fd >= 0) {
+    Detach();
+    if (write(ready_fd, "", 1) != 1) return 1;
+    close(ready_fd);
+  }
+  int rc = Serve(se);
+  if (d.control) d.control->Stop();
+  fuse_session_unmount(se);
+  fuse_remove_signal_handlers(se);
+  fuse_session_destroy(se);
+  if (d.audit) d.audit->Flush();
+  return rc < 0 ? 1 : 0;
+}
+
+// Parent side of daemon mode: waits until the child is serving or has failed.
+int Daemonize(const Args& args) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    perror("sptfs: pipe");
+    return 1;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    perror("sptfs: fork");
+    return 1;
+  }
+  if (pid == 0) {
+    close(pipefd[0]);
+    _exit(Run(args, pipefd[1]));
+  }
+  close(pipefd[1]);
+  char byte;
+  ssize_t n;
+  do n = read(pipefd[0], &byte, 1);
+  while (n < 0 && errno == EINTR);
+  if (n == 1) return 0;  // mounted and serving
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1;
+}
+
+}  // namespace
+}  // namespace sptfs
+
+int main(int argc, char** argv) {
+  sptfs::Args args;
+  std::string err;
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      fputs(sptfs::kUsage, stdout);
+      return 0;
+    }
+  }
+  if (!sptfs::ParseArgs(argc, argv, &args, &err)) {
+    fprintf(stderr, "sptfs: %s\n%s", err.c_str(), sptfs::kUsage);
+    return 2;
+  }
+  return args.foreground ? sptfs::Run(args, -1) : sptfs::Daemonize(args);
+}
