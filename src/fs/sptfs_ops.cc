@@ -17,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -606,15 +607,41 @@ void OpLseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* 
 
 namespace {
 
-// An open directory: the backing stream, or for a virtual directory its pinned children.
+// An open directory: the backing stream, or for a directory with map points in it (the
+// virtual ones included) a listing taken at opendir with the map points merged in.
 struct DirHandle {
+  struct Entry {
+    std::string name;
+    ino_t ino;
+    unsigned char type;
+  };
   DIR* dp = nullptr;
   off_t offset = 0;
   dirent* entry = nullptr;  // read but not yet returned (the buffer was full)
+  bool merged = false;
+  std::vector<Entry> listing;  // when merged: served with offsets 1..n
   ~DirHandle() {
     if (dp) closedir(dp);
   }
 };
+
+// Backing entries plus the map points the backing directory does not have.
+void MergeListing(const Inode* node, DirHandle* d) {
+  d->merged = true;
+  std::set<std::string, std::less<>> seen;
+  if (d->dp) {
+    while (dirent* e = readdir(d->dp)) {
+      d->listing.push_back({e->d_name, e->d_ino, e->d_type});
+      seen.insert(e->d_name);
+    }
+  } else {
+    d->listing.push_back({".", 1, DT_DIR});
+    d->listing.push_back({"..", 1, DT_DIR});
+  }
+  for (auto& [name, child] : node->overlay) {
+    if (!seen.count(name)) d->listing.push_back({name, child->ino, DT_DIR});
+  }
+}
 
 DirHandle* Dir(fuse_file_info* fi) { return reinterpret_cast<DirHandle*>(fi->fh); }
 
@@ -640,6 +667,7 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       return;
     }
   }
+  if (!node->overlay.empty()) MergeListing(node, dir.get());
   fi->fh = reinterpret_cast<uint64_t>(dir.get());
   if (fuse_reply_open(req, fi) == 0) dir.release();
 }
@@ -674,15 +702,14 @@ bool AddEntry(fuse_req_t req, Inode* parent, const char* name, ino_t ino, unsign
   return true;
 }
 
-void ReadVirtual(fuse_req_t req, Inode* node, off_t off, bool plus, std::vector<char>* buf,
-                 size_t* used) {
-  off_t i = 0;
-  for (const char* dot : {".", ".."}) {
-    if (i++ >= off && !AddEntry(req, node, dot, 1, DT_DIR, i, plus, buf, used)) return;
-  }
-  for (auto& [name, child] : node->overlay) {
-    if (i++ < off) continue;
-    if (!AddEntry(req, node, name.c_str(), child->ino, DT_DIR, i, plus, buf, used)) return;
+void ReadMerged(fuse_req_t req, Inode* node, DirHandle* d, off_t off, bool plus,
+                std::vector<char>* buf, size_t* used) {
+  for (size_t i = static_cast<size_t>(off); i < d->listing.size(); ++i) {
+    const DirHandle::Entry& e = d->listing[i];
+    if (!AddEntry(req, node, e.name.c_str(), e.ino, e.type, static_cast<off_t>(i + 1), plus, buf,
+                  used)) {
+      return;
+    }
   }
 }
 
@@ -711,8 +738,8 @@ void DoReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file
   Inode* node = Node(req, ino);
   std::vector<char> buf(size);
   size_t used = 0;
-  if (node->is_virtual()) {
-    ReadVirtual(req, node, off, plus, &buf, &used);
+  if (Dir(fi)->merged) {
+    ReadMerged(req, node, Dir(fi), off, plus, &buf, &used);
   } else {
     ReadBacking(req, node, Dir(fi), off, plus, &buf, &used);
   }

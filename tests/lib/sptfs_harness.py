@@ -53,13 +53,15 @@ def is_mounted(mountpoint):
 
 
 def mount_fstype(mountpoint):
+    """File system type of the topmost mount at `mountpoint`, or None."""
     target = os.path.realpath(mountpoint)
+    found = None
     with open("/proc/self/mountinfo") as f:
         for line in f:
             left, right = line.split(" - ", 1)
             if left.split()[4] == target:
-                return right.split()[0]
-    return None
+                found = right.split()[0]
+    return found
 
 
 def unmount(mountpoint):
@@ -179,7 +181,7 @@ def mount(source=None, mountpoint=None, config=None, policy=None, default_domain
     m = Mount(mountpoint, proc, audit_log, socket, stderr_file)
     try:
         deadline = time.monotonic() + timeout
-        while not (is_mounted(mountpoint) and mount_fstype(mountpoint).startswith("fuse")):
+        while not (mount_fstype(mountpoint) or "").startswith("fuse"):
             if proc.poll() is not None:
                 raise MountError(f"sptfs exited with {proc.returncode}: {m.stderr()}")
             if time.monotonic() > deadline:
@@ -197,6 +199,41 @@ def mount(source=None, mountpoint=None, config=None, policy=None, default_domain
         unmount(mountpoint)
 
 
-def run_as_domain_default(cmd, **kw):
-    """Runs `cmd` as an ordinary child (its domain is the mount's default domain)."""
-    return run(cmd, **kw)
+def write_policy(dir, domains, labels=(), defaults=(), default_domain="superDom"):
+    """Writes a policy set (format: docs/policy-language.md) into `dir`; returns `dir`.
+
+    domains: {name: dict(id=N, level="enforcing", unconfined=False, rules=[...])}
+    labels: [(name, id)] besides "unlabeled" 0; defaults: [(path, label)].
+    A "superDom" (id 0, unconfined, file_relabel) is added unless given.
+    """
+    os.makedirs(os.path.join(dir, "domains"), exist_ok=True)
+    q = lambda v: '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    with open(os.path.join(dir, "policy.toml"), "w") as f:
+        f.write(f"default_domain = {q(default_domain)}\n")
+        for name, ident in [("unlabeled", 0)] + list(labels):
+            f.write(f"\n[[label]]\nname = {q(name)}\nid = {ident}\n")
+    with open(os.path.join(dir, "default-labels.toml"), "w") as f:
+        f.write("# default labels\n")
+        for path, label in defaults:
+            f.write(f"\n[[default]]\npath = {q(path)}\nlabel = {q(label)}\n")
+    doms = dict(domains)
+    doms.setdefault("superDom", dict(id=0, unconfined=True, rules=["-c file_relabel grant"]))
+    for name, d in doms.items():
+        with open(os.path.join(dir, "domains", name + ".toml"), "w") as f:
+            f.write(f"name = {q(name)}\nid = {d['id']}\nlevel = {q(d.get('level', 'enforcing'))}\n")
+            if d.get("unconfined"):
+                f.write("unconfined = true\n")
+            f.write("rules = [\n" + "".join(f"  {q(r)},\n" for r in d.get("rules", [])) + "]\n")
+    return dir
+
+
+def label_xattr():
+    return "trusted.spt.label" if os.geteuid() == 0 else "user.spt.label"
+
+
+def get_label(path, attr=None):
+    """The raw label attribute of a backing file (str), or None if it has none."""
+    try:
+        return os.getxattr(path, attr or label_xattr(), follow_symlinks=False).decode(errors="replace")
+    except OSError:
+        return None
