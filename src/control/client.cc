@@ -1,6 +1,7 @@
 // CallDaemon: connect, send one request frame, read one reply frame.
 #include "control/client.h"
 
+#include <dirent.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -37,6 +38,20 @@ std::string Absolute(const std::string& path) {
 
 }  // namespace
 
+std::vector<std::string> ListSockets() {
+  std::vector<std::string> out;
+  DIR* dir = opendir(kSocketDir);
+  if (dir == nullptr) return out;
+  while (dirent* e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".sock") == 0) {
+      out.push_back(std::string(kSocketDir) + "/" + name);
+    }
+  }
+  closedir(dir);
+  return out;
+}
+
 std::string SocketForMount(const std::string& mount_dir) {
   std::string name = Absolute(mount_dir);
   while (name.size() > 1 && name.back() == '/') name.pop_back();
@@ -53,7 +68,15 @@ Status ChooseSocket(const std::string& socket_opt, const std::string& mount_opt,
   } else if (!mount_opt.empty()) {
     *socket_path = SocketForMount(mount_opt);
   } else {
-    return Status::Invalid("no daemon given (expected --mount DIR or --socket PATH)");
+    // Neither given: the one daemon of this host, if there is exactly one.
+    std::vector<std::string> found = ListSockets();
+    if (found.size() != 1) {
+      return Status::Invalid(
+          found.empty() ? "no sptfs daemon found in " + std::string(kSocketDir) +
+                              " (expected --mount DIR or --socket PATH)"
+                        : "several sptfs daemons run (expected --mount DIR or --socket PATH)");
+    }
+    *socket_path = found[0];
   }
   return Status::Ok();
 }

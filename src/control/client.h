@@ -25,8 +25,11 @@ inline constexpr int kClientTimeoutMs = 120 * 1000;  // a reload of a big policy
 // used as given (made absolute).
 std::string SocketForMount(const std::string& mount_dir);
 
-// The socket a tool should use: `socket_opt` if set, else SocketForMount(mount_opt);
-// fails with a usage message if neither is set.
+// The *.sock names in kSocketDir (one per running daemon, or stale).
+std::vector<std::string> ListSockets();
+
+// The socket a tool should use: `socket_opt` if set, else SocketForMount(mount_opt),
+// else the only socket in kSocketDir; fails with a usage message otherwise.
 Status ChooseSocket(const std::string& socket_opt, const std::string& mount_opt,
                     std::string* socket_path);
 

@@ -1,6 +1,6 @@
 // spt: the secpolicytools-compatible command line (manual: docs/spt.md).
 // Offline (--policy DIR, --check DIR) it loads and compiles a policy set itself; the
-// online branch (talking to a running sptfs) belongs in RunOnline() below.
+// online branch (talking to a running sptfs) is RunSptOnline() in spt_online.cc.
 // Exit codes: 0 ok, 1 error, 2 usage.
 #include <cstdio>
 #include <memory>
@@ -14,6 +14,7 @@
 #include "policy/compiler.h"
 #include "policy/loader.h"
 #include "policy/tree.h"
+#include "spt_online.h"
 
 namespace {
 
@@ -69,12 +70,6 @@ int RunOffline(const sptfs::SptOptions& o) {
   return Finish(out, err, rc);
 }
 
-// The place for the online branch: talk to the daemon over --socket / --mount.
-int RunOnline(const sptfs::SptOptions&) {
-  std::fputs("spt: no daemon connection yet; use --policy DIR\n", stderr);
-  return kError;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,5 +100,5 @@ int main(int argc, char** argv) {
     int rc = sptfs::RunExplainCli(options, &out, &err);
     if (rc != sptfs::kExplainNotHere) return Finish(out, err, rc);
   }
-  return options.policy_dir.empty() ? RunOnline(options) : RunOffline(options);
+  return options.policy_dir.empty() ? RunSptOnline(argc, argv) : RunOffline(options);
 }

@@ -1,0 +1,277 @@
+// RunLabelTool: one pass over the FILEs (and, with -R, what is below them), each handled
+// as a mounted path (through the mount's attribute and the daemon) or a backing path
+// (direct attribute, offline policy).
+#include "control/label_tool.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "control/client.h"
+#include "labels/label_resolver.h"
+#include "labels/label_xattr.h"
+#include "policy/compiler.h"
+#include "policy/loader.h"
+
+namespace sptfs {
+namespace {
+
+std::string Unescape(const std::string& s) {  // mountinfo writes ' ' as \040
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      out += static_cast<char>(std::strtol(s.substr(i + 1, 3).c_str(), nullptr, 8));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+bool Covers(const std::string& dir, const std::string& path) {
+  if (dir == "/") return true;
+  return path.rfind(dir, 0) == 0 && (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
+// The sptfs mount that holds `real` (a symlink-free absolute path), or "".
+std::string SptfsMountOf(const std::string& real) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string best, best_type;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point;
+    f >> id >> parent >> dev >> root >> point;
+    size_t sep = line.find(" - ");
+    if (sep == std::string::npos) continue;
+    std::string type = line.substr(sep + 3, line.find(' ', sep + 3) - sep - 3);
+    point = Unescape(point);
+    if (Covers(point, real) && point.size() >= best.size()) {
+      best = point;
+      best_type = type;
+    }
+  }
+  return best_type == "fuse.sptfs" ? best : "";
+}
+
+std::string RealPath(const std::string& path) {
+  char buf[PATH_MAX];
+  return realpath(path.c_str(), buf) ? std::string(buf) : "";
+}
+
+class LabelRun {
+ public:
+  LabelRun(const LabelToolOptions& o, const char* prog) : o_(o), prog_(prog) {}
+
+  int Run() {
+    for (const std::string& f : o_.files) {
+      if (o_.recursive) {
+        Walk(f);
+      } else {
+        One(f);
+      }
+    }
+    return failed_ ? 1 : 0;
+  }
+
+ private:
+  struct Daemon {
+    std::string socket;
+    std::string xattr;
+    bool ok = false;
+  };
+
+  void Error(const std::string& msg) {
+    std::fprintf(stderr, "%s: %s\n", prog_, msg.c_str());
+    failed_ = true;
+  }
+
+  void Walk(const std::string& top) {
+    static LabelRun* self;  // nftw has no user pointer; one walk at a time
+    self = this;
+    auto visit = [](const char* path, const struct stat*, int type, FTW*) {
+      if (type != FTW_SL && type != FTW_SLN) self->One(path);
+      return 0;
+    };
+    if (nftw(top.c_str(), visit, 32, FTW_PHYS) != 0) Error(top + ": " + std::strerror(errno));
+  }
+
+  void Print(const std::string& path, const std::string& label) {
+    if (o_.files.size() == 1 && !o_.recursive && o_.mode == LabelMode::kGet) {
+      std::printf("%s\n", label.c_str());
+    } else {
+      std::printf("%s: %s\n", path.c_str(), label.c_str());
+    }
+  }
+
+  void One(const std::string& path) {
+    std::string real = RealPath(path);
+    if (real.empty()) return Error(path + ": " + std::strerror(errno));
+    std::string mount = SptfsMountOf(real);
+    if (!mount.empty()) return Mounted(path, real, mount);
+    Backing(path, real);
+  }
+
+  Daemon* DaemonFor(const std::string& mount) {
+    auto [it, fresh] = daemons_.try_emplace(mount);
+    Daemon& d = it->second;
+    if (!fresh) return d.ok ? &d : nullptr;
+    d.socket = !o_.socket.empty() ? o_.socket : SocketForMount(o_.mount.empty() ? mount : o_.mount);
+    Reply r;
+    Status s = CallDaemon(d.socket, {"info"}, &r);
+    if (!s.ok() || r.exit_code != 0) {
+      Error(mount + ": cannot ask the sptfs daemon: " + (s.ok() ? r.err : s.message()));
+      return nullptr;
+    }
+    size_t at = r.out.find("label_xattr=");
+    if (at != std::string::npos) d.xattr = r.out.substr(at + 12, r.out.find('\n', at) - at - 12);
+    if (d.xattr.empty()) d.xattr = DefaultLabelXattr();
+    d.ok = true;
+    return &d;
+  }
+
+  // Asks the daemon; "" on failure (reported).
+  std::string Ask(Daemon* d, const std::vector<std::string>& argv) {
+    Reply r;
+    Status s = CallDaemon(d->socket, argv, &r);
+    if (!s.ok()) return Error(s.message()), "";
+    if (r.exit_code != 0) {
+      std::string err = r.err;
+      while (!err.empty() && err.back() == '\n') err.pop_back();
+      return Error(err), "";
+    }
+    return r.out.empty() ? "ok" : r.out;
+  }
+
+  void Mounted(const std::string& path, const std::string& real, const std::string& mount) {
+    Daemon* d = DaemonFor(mount);
+    if (!d) return;
+    if (o_.mode == LabelMode::kGet) {
+      char buf[512];
+      ssize_t n = getxattr(path.c_str(), d->xattr.c_str(), buf, sizeof(buf));
+      if (n < 0 && errno == ENODATA) return Print(path, std::string(kUnlabeledName));
+      if (n < 0) return Error(path + ": reading the label: " + std::strerror(errno));
+      return Print(path, std::string(buf, static_cast<size_t>(n)));
+    }
+    std::string label = o_.label;
+    if (o_.mode == LabelMode::kRestore) {
+      std::string tree_path = real.size() == mount.size() ? "/" : real.substr(mount.size());
+      label = Ask(d, {"label", "default", tree_path});
+      if (label.empty()) return;
+      label.pop_back();  // the newline
+    } else if (checked_.insert(label).second && Ask(d, {"label", "check", label}).empty()) {
+      failed_label_ = label;
+    }
+    if (label == failed_label_) return;
+    SetThroughMount(path, d->xattr, label);
+  }
+
+  void SetThroughMount(const std::string& path, const std::string& xattr,
+                       const std::string& label) {
+    int rc = label == kUnlabeledName
+                 ? removexattr(path.c_str(), xattr.c_str())
+                 : setxattr(path.c_str(), xattr.c_str(), label.data(), label.size(), 0);
+    if (rc != 0 && !(errno == ENODATA && label == kUnlabeledName)) {
+      std::string why = std::strerror(errno);
+      if (errno == EPERM) why += " (the daemon refused: relabelling needs capability file_relabel)";
+      return Error(path + ": setting label " + label + ": " + why);
+    }
+    if (o_.mode == LabelMode::kRestore) Print(path, label);
+  }
+
+  const CompiledPolicy* Offline() {
+    if (policy_ || policy_failed_) return policy_.get();
+    policy_failed_ = true;
+    if (o_.policy_dir.empty()) {
+      Error("checking a label on a backing path needs the policy (expected --policy DIR)");
+      return nullptr;
+    }
+    PolicySet set;
+    std::vector<std::string> warnings;
+    std::unique_ptr<TreeView> tree;
+    if (o_.root.empty()) {
+      tree = std::make_unique<LiteralTree>();
+    } else {
+      tree = std::make_unique<DiskTree>(o_.root);
+    }
+    Status s = LoadPolicySet(o_.policy_dir, &set);
+    if (s.ok()) s = Compile(set, *tree, 1, &policy_, &warnings);
+    if (!s.ok()) return Error(s.message()), nullptr;
+    policy_failed_ = false;
+    return policy_.get();
+  }
+
+  void Backing(const std::string& path, const std::string& real) {
+    std::string xattr = o_.xattr.empty() ? DefaultLabelXattr() : o_.xattr;
+    if (o_.mode == LabelMode::kGet) return BackingGet(path, xattr);
+    const CompiledPolicy* policy = Offline();
+    if (!policy) return;
+    std::string label = o_.label;
+    if (o_.mode == LabelMode::kRestore) {
+      std::string root = o_.root.empty() ? "" : RealPath(o_.root);
+      if (!root.empty() && !Covers(root, real)) {
+        return Error(path + ": not under --root " + o_.root);
+      }
+      std::string tree_path = root.empty() || root == "/" ? real : real.substr(root.size());
+      if (tree_path.empty()) tree_path = "/";
+      label = std::string(policy->LabelName(policy->DefaultLabelFor(tree_path)));
+      if (label.empty()) label = std::string(kUnlabeledName);
+    } else if (!policy->FindLabel(label)) {
+      return Error("unknown label \"" + label + "\" (expected a label from spt -l)");
+    }
+    Status s = label == kUnlabeledName ? RemoveLabel(path, xattr, true)
+                                       : WriteLabel(path, xattr, true, label);
+    if (!s.ok()) return Error(s.message());
+    if (o_.mode == LabelMode::kRestore) Print(path, label);
+  }
+
+  void BackingGet(const std::string& path, const std::string& xattr) {
+    RawLabel raw;
+    Status s = ReadLabel(path, xattr, true, &raw);
+    if (!s.ok()) return Error(s.message());
+    if (!raw.present) return Print(path, std::string(kUnlabeledName));
+    if (!IsLabelText(raw.value)) {
+      Print(path, std::string(kInvalidLabelName));
+      return Error(path + ": the label attribute " + xattr + " holds " +
+                   std::to_string(raw.value.size()) + " bytes that are not a label name");
+    }
+    Print(path, raw.value);
+  }
+
+  const LabelToolOptions& o_;
+  const char* prog_;
+  bool failed_ = false;
+  std::map<std::string, Daemon> daemons_;
+  std::set<std::string> checked_;
+  std::string failed_label_ = "\n";  // a name no label has
+  std::shared_ptr<const CompiledPolicy> policy_;
+  bool policy_failed_ = false;
+};
+
+}  // namespace
+
+int RunLabelTool(const LabelToolOptions& options, const char* prog) {
+  if (options.files.empty()) {
+    std::fprintf(stderr, "%s: no FILE given\n", prog);
+    return 2;
+  }
+  if (options.mode == LabelMode::kSet && options.label.empty()) {
+    std::fprintf(stderr, "%s: -s needs -L LABEL\n", prog);
+    return 2;
+  }
+  LabelRun run(options, prog);
+  return run.Run();
+}
+
+}  // namespace sptfs

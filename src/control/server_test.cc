@@ -1,0 +1,253 @@
+// The server and its commands over a real Unix socket, with a small policy set on disk
+// and an in-memory tree. No FUSE mount and no tracker: every caller is in the policy's
+// default domain, so the policy's default_domain decides what the caller may do.
+#include "control/server.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "control/client.h"
+#include "control/socket_io.h"
+
+namespace sptfs {
+namespace {
+
+namespace stdfs = std::filesystem;
+
+void WriteFile(const stdfs::path& path, const std::string& text) {
+  stdfs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+// A policy set whose processes run in `default_domain` (superDom: unconfined).
+void WritePolicy(const stdfs::path& dir, const std::string& default_domain) {
+  WriteFile(dir / "policy.toml", "default_domain = \"" + default_domain +
+                                     "\"\n[[label]]\nname = \"appObj\"\nid = 3117\n");
+  WriteFile(dir / "domains/superDom.toml", "name = \"superDom\"\nid = 0\nunconfined = true\n");
+  WriteFile(dir / "domains/boxDom.toml",
+            "name = \"boxDom\"\nid = 1\nlevel = \"enforcing\"\nrules = [\n  \"-r /tmp rw\",\n]\n");
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = stdfs::temp_directory_path() / ("control_test." + std::to_string(getpid()));
+    stdfs::remove_all(dir_);
+    WritePolicy(dir_ / "policy", "superDom");
+    tree_.AddDirectory("/tmp");
+    std::vector<std::string> warnings;
+    ASSERT_TRUE(holder_.Reload((dir_ / "policy").string(), tree_, &warnings).ok());
+    ASSERT_TRUE(AuditLog::Open((dir_ / "audit.log").string(), 0, &audit_).ok());
+    ctx_.policy = &holder_;
+    ctx_.audit = audit_.get();
+    ctx_.tree = &tree_;
+    ctx_.label_xattr = "user.spt.label";
+    socket_ = (dir_ / "control.sock").string();
+    Status s = ControlServer::Start(socket_, &ctx_, &server_);
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+    server_.reset();
+    audit_.reset();
+    stdfs::remove_all(dir_);
+  }
+
+  Reply Call(const std::vector<std::string>& argv) {
+    Reply reply;
+    Status s = CallDaemon(socket_, argv, &reply);
+    EXPECT_TRUE(s.ok()) << s.message();
+    return reply;
+  }
+
+  int Connect() {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strcpy(addr.sun_path, socket_.c_str());
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    return fd;
+  }
+
+  // Sends raw bytes, returns the decoded reply (or an empty one with exit code -1).
+  Reply Raw(const std::string& bytes) {
+    int fd = Connect();
+    EXPECT_TRUE(WriteAll(fd, bytes).ok());
+    std::string payload;
+    Reply reply{-1, "", ""};
+    if (ReadFrame(fd, kMaxReplyBytes, &payload).ok()) {
+      EXPECT_TRUE(DecodeReply(payload, &reply).ok());
+    }
+    close(fd);
+    return reply;
+  }
+
+  void ExpectStillServing() {
+    Reply r = Call({"domain", "list"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out.rfind("Domain Name  Enforcement Level\n", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("\nboxDom       enforcing\n"), std::string::npos) << r.out;
+  }
+
+  std::string AuditText() {
+    audit_->Flush();
+    return ReadAll((dir_ / "audit.log").string());
+  }
+
+  stdfs::path dir_;
+  MemoryTree tree_;
+  PolicyHolder holder_;
+  std::unique_ptr<AuditLog> audit_;
+  DaemonContext ctx_;
+  std::string socket_;
+  std::unique_ptr<ControlServer> server_;
+};
+
+TEST_F(ServerTest, DomainListAndUnknownCommand) {
+  ExpectStillServing();
+  Reply r = Call({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown control command \"frobnicate\""), std::string::npos) << r.err;
+}
+
+TEST_F(ServerTest, BadMessagesGetAnErrorAndTheServerGoesOn) {
+  Reply r = Raw(std::string("\0\0\0\x10GET / HTTP/1.1\r\n", 20));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("magic"), std::string::npos) << r.err;
+  r = Raw(std::string("\x00\x10\x00\x00", 4));  // 1 MiB announced
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("too large"), std::string::npos) << r.err;
+  r = Raw(std::string("\0\0\0\0", 4));
+  EXPECT_NE(r.err.find("empty frame"), std::string::npos) << r.err;
+  // Disconnect mid-request: 100 bytes announced, 3 sent.
+  int fd = Connect();
+  ASSERT_TRUE(WriteAll(fd, std::string("\0\0\0\x64SPT", 7)).ok());
+  close(fd);
+  ExpectStillServing();
+}
+
+TEST_F(ServerTest, StalledClientDoesNotBlockOthers) {
+  int fd = Connect();  // sends nothing
+  ExpectStillServing();
+  close(fd);
+}
+
+TEST_F(ServerTest, LevelChangesAreAppliedAndAudited) {
+  Reply r = Call({"domain", "set", "-n", "boxDom", "-l", "warning"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(holder_.Current()->FindDomain("boxDom")->level, Level::kWarning);
+  r = Call({"domain", "set", "--all", "-l", "disabled"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(holder_.Current()->FindDomain("boxDom")->level, Level::kDisabled);
+  std::string audit = AuditText();
+  EXPECT_NE(audit.find("domain=boxDom(1) old=enforcing new=warning"), std::string::npos) << audit;
+  EXPECT_NE(audit.find("domain=boxDom(1) old=warning new=disabled all=1"), std::string::npos);
+  EXPECT_NE(audit.find("domain=superDom(0) old=enforcing new=disabled all=1"), std::string::npos);
+  r = Call({"domain", "set", "-n", "nosuchDom", "-l", "warning"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown domain \"nosuchDom\""), std::string::npos) << r.err;
+  r = Call({"domain", "set", "-n", "boxDom", "-l", "loud"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("expected enforcing, warning or disabled"), std::string::npos);
+}
+
+TEST_F(ServerTest, FailedReloadChangesNothingAndSaysWhere) {
+  uint64_t gen = holder_.Current()->generation();
+  WriteFile(dir_ / "broken/policy.toml", "default_domain = \"superDom\"\n");
+  WriteFile(dir_ / "broken/domains/superDom.toml",
+            "name = \"superDom\"\nid = 0\nunconfined = true\n");
+  WriteFile(dir_ / "broken/domains/boxDom.toml",
+            "name = \"boxDom\"\nid = 1\nrules = [\n  \"-r /tmp rwz\",\n]\n");
+  Reply r = Call({"spt", "-p", (dir_ / "broken").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("boxDom.toml:4"), std::string::npos) << r.err;
+  EXPECT_EQ(holder_.Current()->generation(), gen);
+  r = Call({"spt", "-p", (dir_ / "vanished").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("vanished"), std::string::npos) << r.err;
+  EXPECT_EQ(holder_.Current()->generation(), gen);
+  r = Call({"spt", "-p", "relative/dir"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(AuditText().find("type=SPT_POLICY_LOAD"), std::string::npos);
+  EXPECT_NE(AuditText().find("result=failed"), std::string::npos);
+  r = Call({"spt", "-p"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(holder_.Current()->generation(), gen + 1);
+}
+
+TEST_F(ServerTest, RuntimeDomainsAndTags) {
+  Reply r = Call({"spt", "-N", "vmDom7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CompiledDomain* d = holder_.Current()->FindDomain("vmDom7");
+  ASSERT_NE(d, nullptr);
+  EXPECT_TRUE(d->runtime);
+  EXPECT_EQ(Call({"spt", "-N", "vmDom7"}).exit_code, 1);
+  EXPECT_EQ(Call({"spt", "-T", "vmci-svc-1", "-L", "vmDom7"}).exit_code, 0);
+  EXPECT_NE(Call({"domain", "tags"}).out.find("vmci-svc-1"), std::string::npos);
+  EXPECT_EQ(Call({"spt", "-T", "x", "-L", "nosuchDom"}).exit_code, 1);
+  r = Call({"spt", "-C", "boxDom"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("defined by the policy set"), std::string::npos) << r.err;
+  EXPECT_EQ(Call({"spt", "-C", "vmDom7"}).exit_code, 0);
+  EXPECT_EQ(holder_.Current()->FindDomain("vmDom7"), nullptr);
+  EXPECT_EQ(Call({"domain", "tags"}).out.find("vmci-svc-1"), std::string::npos);
+  std::string audit = AuditText();
+  EXPECT_NE(audit.find("type=SPT_DOMAIN_NEW"), std::string::npos);
+  EXPECT_NE(audit.find("type=SPT_DOMAIN_DEL"), std::string::npos);
+}
+
+TEST_F(ServerTest, QueriesGoThroughTheCore) {
+  Reply r = Call({"spt", "-l"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("appObj"), std::string::npos) << r.out;
+  r = Call({"spt", "-d", "1"});
+  EXPECT_NE(r.out.find("Domain Name: boxDom Domain ID :1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("WorldRefCount: 0"), std::string::npos) << r.out;
+  EXPECT_EQ(Call({"label", "check", "appObj"}).exit_code, 0);
+  EXPECT_EQ(Call({"label", "check", "nopeObj"}).exit_code, 1);
+}
+
+TEST_F(ServerTest, ConfinedCallerCannotMutate) {
+  WritePolicy(dir_ / "confined", "boxDom");
+  ASSERT_EQ(Call({"spt", "-p", (dir_ / "confined").string()}).exit_code, 0);
+  uint64_t gen = holder_.Current()->generation();
+  for (const std::vector<std::string>& argv : {std::vector<std::string>{"spt", "-p"},
+                                               {"spt", "-r"},
+                                               {"spt", "-N", "x"},
+                                               {"domain", "set", "-n", "boxDom", "-l", "disabled"},
+                                               {"place", "1", "boxDom"}}) {
+    Reply r = Call(argv);
+    EXPECT_EQ(r.exit_code, 77) << argv[0] << " " << argv[1];
+    EXPECT_NE(r.err.find("permission denied"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(holder_.Current()->generation(), gen);
+  EXPECT_EQ(holder_.Current()->FindDomain("boxDom")->level, Level::kEnforcing);
+  EXPECT_NE(AuditText().find("type=SPT_CONTROL_DENIED"), std::string::npos);
+  ExpectStillServing();  // queries stay open
+}
+
+TEST_F(ServerTest, SecondServerOnTheSameSocketIsRefused) {
+  std::unique_ptr<ControlServer> other;
+  Status s = ControlServer::Start(socket_, &ctx_, &other);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("another sptfs daemon"), std::string::npos) << s.message();
+  ExpectStillServing();
+}
+
+}  // namespace
+}  // namespace sptfs
