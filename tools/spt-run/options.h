@@ -1,0 +1,43 @@
+// spt-run's command line, parsed into plain data (no side effects, so it is unit-tested).
+//
+//   spt-run -D DOMAIN [--mount DIR | --socket PATH] [--root] [--user USER] [--cwd DIR]
+//           -- CMD ARGS...
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace sptfs {
+
+struct RunOptions {
+  std::string domain;  // name or numeric id, as the daemon's `place` command takes it
+  std::string mount;   // the mounted tree (also picks the socket if --socket is absent)
+  std::string socket;  // the daemon's control socket
+  bool root = false;   // the mounted tree becomes "/" for the program
+  std::string user;    // "" = keep the caller's identity
+  std::string cwd;     // "" = "/" with --root, else the current directory
+  std::vector<std::string> command;
+  bool help = false;
+};
+
+// Fails with a message naming the offending argument and what was expected.
+Status ParseRunOptions(const std::vector<std::string>& args, RunOptions* out);
+
+const char* RunUsage();
+
+// Who the program runs as after --user (resolved before entering the tree, where the
+// host's user database is out of reach).
+struct RunIdentity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
+// USER is a name from the user database or a numeric uid (then gid = uid, no groups).
+Status ResolveUser(const std::string& user, RunIdentity* out);
+
+}  // namespace sptfs

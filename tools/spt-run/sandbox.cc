@@ -1,0 +1,147 @@
+#include "sandbox.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sptfs {
+namespace {
+
+Status Fail(const std::string& what) { return Status::Io(errno, what); }
+
+bool IsDir(const char* path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Binds `path` onto itself read-only (the remount makes the lock stick: a mount
+// inherited by a less privileged namespace cannot be made writable again).
+Status ReadOnlyBind(const char* path) {
+  if (access(path, F_OK) != 0) return Status::Ok();
+  if (mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+      mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+            nullptr) != 0) {
+    return Fail(std::string("cannot make ") + path + " read-only");
+  }
+  return Status::Ok();
+}
+
+// A fresh /proc shows only this PID namespace. Sysctls and sysrq stay read-only: a
+// confined root could otherwise write e.g. kernel.core_pattern and run code outside.
+Status MountProc() {
+  if (!IsDir("/proc")) return Status::Ok();
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    return Fail("cannot mount a fresh /proc");
+  }
+  for (const char* p : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"}) {
+    if (Status s = ReadOnlyBind(p); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// The host's /dev would hand a confined root the raw disks (and so the backing store).
+Status MountDev() {
+  if (!IsDir("/dev")) return Status::Ok();
+  if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k") != 0) {
+    return Fail("cannot mount a tmpfs on /dev");
+  }
+  struct Node {
+    const char* name;
+    unsigned major, minor;
+  };
+  for (Node n : {Node{"null", 1, 3}, Node{"zero", 1, 5}, Node{"full", 1, 7}, Node{"random", 1, 8},
+                 Node{"urandom", 1, 9}, Node{"tty", 5, 0}}) {
+    std::string path = std::string("/dev/") + n.name;
+    if (mknod(path.c_str(), S_IFCHR | 0666, makedev(n.major, n.minor)) != 0 ||
+        chmod(path.c_str(), 0666) != 0) {
+      return Fail("cannot create " + path);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status EnterTree(const std::string& tree) {
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return Fail("cannot make the mounts private");
+  }
+  if (tree.empty()) return MountProc();
+  if (chdir(tree.c_str()) != 0) return Fail("cannot enter " + tree);
+  // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves
+  // no path back to the host (unlike chroot, which leaves the old root underneath).
+  if (syscall(SYS_pivot_root, ".", ".") != 0) {
+    return Fail("cannot make " + tree + " the root (expected the sptfs mount point)");
+  }
+  if (umount2(".", MNT_DETACH) != 0) return Fail("cannot detach the host's root");
+  if (chdir("/") != 0) return Fail("cannot enter the new root");
+  if (Status s = MountProc(); !s.ok()) return s;
+  return MountDev();
+}
+
+std::vector<int> DroppedCapabilities() {
+  return {
+      CAP_SYS_ADMIN,        // mount, pivot_root, setns, most namespace tricks
+      CAP_SYS_CHROOT,       // chroot-in-chroot escapes
+      CAP_SYS_PTRACE,       // reading or steering other processes
+      CAP_MKNOD,            // device nodes for the raw disks under the backing store
+      CAP_SYS_MODULE,       // kernel modules: everything
+      CAP_SYS_RAWIO,        // /dev/mem, ioperm
+      CAP_DAC_READ_SEARCH,  // open_by_handle_at: opens files with no path
+      CAP_SYS_BOOT,         // kexec
+      CAP_SYS_TIME,         // the audit log's clock
+      CAP_SYSLOG,           // kernel addresses
+      CAP_MAC_ADMIN,
+      CAP_MAC_OVERRIDE,
+      CAP_SETFCAP,
+      CAP_LINUX_IMMUTABLE,
+      CAP_AUDIT_CONTROL,
+      CAP_NET_ADMIN,
+      CAP_SYS_PACCT,
+#ifdef CAP_BPF
+      CAP_BPF,
+      CAP_PERFMON,
+      CAP_CHECKPOINT_RESTORE,
+#endif
+  };
+}
+
+Status DropPrivileges() {
+  std::vector<int> caps = DroppedCapabilities();
+  for (int cap : caps) {
+    if (!CAP_IS_SUPPORTED(cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) return Fail("cannot drop capability");
+  }
+  cap_t state = cap_get_proc();
+  if (state == nullptr) return Fail("cannot read capabilities");
+  std::vector<cap_value_t> values(caps.begin(), caps.end());
+  int n = static_cast<int>(values.size());
+  bool ok = cap_set_flag(state, CAP_EFFECTIVE, n, values.data(), CAP_CLEAR) == 0 &&
+            cap_set_flag(state, CAP_PERMITTED, n, values.data(), CAP_CLEAR) == 0 &&
+            cap_set_flag(state, CAP_INHERITABLE, n, values.data(), CAP_CLEAR) == 0 &&
+            cap_set_proc(state) == 0;
+  cap_free(state);
+  if (!ok) return Fail("cannot drop capabilities");
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Fail("cannot set no_new_privs");
+  return Status::Ok();
+}
+
+Status SwitchUser(const RunIdentity& id) {
+  if (setgroups(id.groups.size(), id.groups.data()) != 0) return Fail("cannot set groups");
+  if (setresgid(id.gid, id.gid, id.gid) != 0) return Fail("cannot set gid");
+  if (setresuid(id.uid, id.uid, id.uid) != 0) return Fail("cannot set uid");
+  return Status::Ok();
+}
+
+}  // namespace sptfs

@@ -1,0 +1,32 @@
+// What a confined world does to itself before its program runs (see docs/spt-run.md):
+// a private mount namespace, optionally the mounted tree as "/", a fresh /proc, a
+// minimal /dev, and the loss of every privilege that could undo the confinement.
+// Called by the world's first process, inside its new PID and mount namespaces.
+#pragma once
+
+#include <vector>
+
+#include "options.h"
+#include "util/status.h"
+
+namespace sptfs {
+
+// Makes every mount private (nothing we do leaks to the host), then, with `tree` not
+// empty, pivots into it and detaches the old root so the host's files, the backing
+// store included, have no path any more. Mounts a fresh /proc (its sysctls read-only)
+// over the tree's /proc and a tmpfs with null, zero, full, random, urandom, tty over its
+// /dev, when the tree has those directories. Without `tree`, only /proc is renewed.
+Status EnterTree(const std::string& tree);
+
+// Removes the capabilities in DroppedCapabilities() from the bounding, permitted,
+// effective, inheritable and ambient sets and sets no_new_privs, so neither this process
+// nor anything it executes (setuid binaries and file capabilities included) gets them.
+Status DropPrivileges();
+
+// Capability numbers DropPrivileges() removes (docs/spt-run.md says why each).
+std::vector<int> DroppedCapabilities();
+
+// setgroups, setresgid, setresuid; after it a non-root user has no capabilities at all.
+Status SwitchUser(const RunIdentity& id);
+
+}  // namespace sptfs

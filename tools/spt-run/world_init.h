@@ -1,0 +1,23 @@
+// The first process of a confined world (pid 1 of its PID namespace). It waits until
+// the daemon has placed it, makes the world (sandbox.h), starts the program as its
+// child, reaps orphans, passes on the signals sent to spt-run, and exits with the
+// program's status. Its exit ends the world: the kernel kills whatever is left in it.
+#pragma once
+
+#include "options.h"
+
+namespace sptfs {
+
+struct WorldPlan {
+  RunOptions options;
+  bool switch_user = false;
+  RunIdentity identity;
+  int go_fd = -1;  // spt-run writes 'g' once the daemon has placed this process
+};
+
+// Signals spt-run and the world's first process pass on to the program.
+const std::vector<int>& ForwardedSignals();
+
+[[noreturn]] void RunWorldInit(const WorldPlan& plan);
+
+}  // namespace sptfs
