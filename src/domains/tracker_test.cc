@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -367,6 +368,27 @@ TEST_F(TrackerStateTest, CorruptStateFailsOpen) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find(path_ + ":2:"), std::string::npos) << s.message();
   EXPECT_EQ(t, nullptr);
+}
+
+}  // namespace
+}  // namespace sptfs
+
+namespace sptfs {
+namespace {
+
+// The FUSE edge calls Identify on every request: the cached path is one read of
+// /proc/<tid>/stat. Prints the cost; fails only if it is pathologically slow.
+TEST(TrackerSpeed, CachedIdentify) {
+  auto t = NewTracker();
+  ASSERT_TRUE(t->Place(getpid(), 5).ok());
+  constexpr int kRounds = 20000;
+  auto begin = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRounds; ++i) ASSERT_EQ(t->Identify(getpid(), kDefault).domain, 5u);
+  auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - begin)
+          .count();
+  std::printf("Identify (cached): %.2f us per call\n", ns / 1000.0 / kRounds);
+  EXPECT_LT(ns / kRounds, 200000);  // 200 us: something is badly wrong
 }
 
 }  // namespace
