@@ -100,5 +100,10 @@ int main(int argc, char** argv) {
     int rc = sptfs::RunExplainCli(options, &out, &err);
     if (rc != sptfs::kExplainNotHere) return Finish(out, err, rc);
   }
-  return options.policy_dir.empty() ? RunSptOnline(argc, argv) : RunOffline(options);
+  if (!options.policy_dir.empty()) return RunOffline(options);
+  // The daemon gets the rewritten words (explain options behind "--").
+  std::vector<char*> online = {argv[0]};
+  for (std::string& a : args) online.push_back(a.data());
+  online.push_back(nullptr);
+  return RunSptOnline(static_cast<int>(online.size() - 1), online.data());
 }
