@@ -162,7 +162,7 @@ class LabelRun {
       ssize_t n = getxattr(path.c_str(), d->xattr.c_str(), buf, sizeof(buf));
       if (n < 0 && errno == ENODATA) return Print(path, std::string(kUnlabeledName));
       if (n < 0) return Error(path + ": reading the label: " + std::strerror(errno));
-      return Print(path, std::string(buf, static_cast<size_t>(n)));
+      return ShowRaw(path, d->xattr, RawLabel{true, std::string(buf, static_cast<size_t>(n))});
     }
     std::string label = o_.label;
     if (o_.mode == LabelMode::kRestore) {
@@ -240,6 +240,11 @@ class LabelRun {
     RawLabel raw;
     Status s = ReadLabel(path, xattr, true, &raw);
     if (!s.ok()) return Error(s.message());
+    ShowRaw(path, xattr, raw);
+  }
+
+  // Garbage in the attribute is shown as the error label, never as unlabeled.
+  void ShowRaw(const std::string& path, const std::string& xattr, const RawLabel& raw) {
     if (!raw.present) return Print(path, std::string(kUnlabeledName));
     if (!IsLabelText(raw.value)) {
       Print(path, std::string(kInvalidLabelName));
