@@ -134,27 +134,40 @@ class ProductLockerTest(unittest.TestCase):
             self.assertOpens(s, where=DATASTORE)
 
     def test_rule_added_by_hand_instead_of_reload(self):
-        # The suggestion for the recorded denial, pasted into a copy of the policy set.
+        # The customer's policy named the locker's target literally (the old relocation
+        # procedure copied it out of `secpolicytools -d`): a reload alone cannot help,
+        # the suggested rule for the recorded denial is added by hand, then loaded.
         policy = tempfile.mkdtemp(prefix="sptfs-pol-")
         try:
             shutil.rmtree(policy)
             shutil.copytree(h.sample_policy(), policy)
+            dom = os.path.join(policy, "domains", "globalVMDom.toml")
+            with open(dom) as f:
+                text = f.read()
+            self.assertIn('  "-r /productLocker r",\n', text)
+            with open(dom, "w") as f:
+                f.write(text.replace('  "-r /productLocker r",\n', f'  "-r {LOCKER} r",\n'))
             with Scenario(policy=policy) as s:
+                self.assertOpens(s)
                 s.relink("/productLocker", DATASTORE)
+                self.assertDenied(s)
+                why = s.spt("--why", "globalVMDom", ISO).stdout
+                self.assertTrue(why.startswith("deny: "), why)
+                self.assertNotIn("spt -p", why)  # no stale rule: a reload changes nothing
+                s.spt("-p", check=True)
                 self.assertDenied(s)
                 sug = h.run([h.tool("spt"), "--suggest", s.mount.audit_log])
                 self.assertEqual(sug.returncode, 0, sug.stderr)
-                rules = [l for l in sug.stdout.splitlines() if l.startswith("-r ")]
+                rules = [line for line in sug.stdout.splitlines() if line.startswith("-r ")]
                 self.assertEqual(rules, [f"-r {DATASTORE}/vmtools/windows.iso r"], sug.stdout)
-                dom = os.path.join(policy, "domains", "globalVMDom.toml")
                 with open(dom) as f:
                     text = f.read()
                 with open(dom, "w") as f:
-                    f.write(text.replace('  "-r /productLocker r",\n',
-                                         f'  "-r /productLocker r",\n  "{rules[0]}",\n'))
-                s.spt("-p", check=True)  # the policy set with the new rule
+                    f.write(text.replace(f'  "-r {LOCKER} r",\n',
+                                         f'  "-r {LOCKER} r",\n  "{rules[0]}",\n'))
+                s.spt("-p", check=True)
                 self.assertOpens(s, where=DATASTORE)
-                # Only that file: its signature next to it stays denied.
+                # Exactly that file: its signature beside it stays denied.
                 sig = s.vmx(ISO + ".sig")
                 self.assertEqual(sig.returncode, 1, sig.stdout)
         finally:
