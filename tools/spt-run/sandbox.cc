@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <seccomp.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -73,7 +74,10 @@ Status MountDev() {
 }  // namespace
 
 Status EnterTree(const std::string& tree) {
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+  // Without a tree of its own the world follows the host's mounts (a daemon restarted
+  // and mounted again is seen); with one, nothing from the host may appear in it.
+  unsigned long propagation = tree.empty() ? MS_SLAVE : MS_PRIVATE;
+  if (mount(nullptr, "/", nullptr, MS_REC | propagation, nullptr) != 0) {
     return Fail("cannot make the mounts private");
   }
   if (tree.empty()) return MountProc();
@@ -134,6 +138,20 @@ Status DropPrivileges() {
   if (!ok) return Fail("cannot drop capabilities");
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Fail("cannot set no_new_privs");
+  return Status::Ok();
+}
+
+Status DenyTracing() {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);  // other architectures: killed
+  if (ctx == nullptr) return Status::Io(ENOMEM, "cannot make a seccomp filter");
+  int rc = 0;
+  for (int nr : {SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+                 SCMP_SYS(pidfd_getfd), SCMP_SYS(open_by_handle_at)}) {
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+  }
+  if (rc == 0) rc = seccomp_load(ctx);
+  seccomp_release(ctx);
+  if (rc != 0) return Status::Io(-rc, "cannot load the seccomp filter");
   return Status::Ok();
 }
 

@@ -11,17 +11,23 @@
 
 namespace sptfs {
 
-// Makes every mount private (nothing we do leaks to the host), then, with `tree` not
-// empty, pivots into it and detaches the old root so the host's files, the backing
-// store included, have no path any more. Mounts a fresh /proc (its sysctls read-only)
-// over the tree's /proc and a tmpfs with null, zero, full, random, urandom, tty over its
-// /dev, when the tree has those directories. Without `tree`, only /proc is renewed.
+// Makes every mount private (slave without `tree`: nothing we do leaks to the host), then, with
+// `tree` not empty, pivots into it and detaches the old root so the host's files, the backing store
+// included, have no path any more. Mounts a fresh /proc (its sysctls read-only) over the tree's
+// /proc and a tmpfs with null, zero, full, random, urandom, tty over its /dev, when the tree has
+// those directories. Without `tree`, only /proc is renewed.
 Status EnterTree(const std::string& tree);
 
 // Removes the capabilities in DroppedCapabilities() from the bounding, permitted,
 // effective, inheritable and ambient sets and sets no_new_privs, so neither this process
 // nor anything it executes (setuid binaries and file capabilities included) gets them.
 Status DropPrivileges();
+
+// A seccomp filter (needs no_new_privs, so call it after DropPrivileges) that fails with
+// EPERM every call that reads or steers another process's memory or files: ptrace,
+// process_vm_readv/writev, pidfd_getfd, open_by_handle_at. Within one world a process
+// could otherwise take over one that an exec transition moved to another domain.
+Status DenyTracing();
 
 // Capability numbers DropPrivileges() removes (docs/spt-run.md says why each).
 std::vector<int> DroppedCapabilities();

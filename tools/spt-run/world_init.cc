@@ -76,6 +76,7 @@ void RunWorldInit(const WorldPlan& plan) {
   std::string tree = plan.options.root ? plan.options.mount : "";
   if (Status s = EnterTree(tree); !s.ok()) Die(s.message(), kExitSetupFailed);
   if (Status s = DropPrivileges(); !s.ok()) Die(s.message(), kExitSetupFailed);
+  if (Status s = DenyTracing(); !s.ok()) Die(s.message(), kExitSetupFailed);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the program may not read or trace this process
   // A PID namespace's first process gets only the signals it handles: handle, block,
   // and take them with sigwaitinfo (the mask was already set by spt-run).
