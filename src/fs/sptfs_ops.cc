@@ -156,7 +156,6 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   // Locks are left to the kernel (local to this machine, which is all a mount here sees).
   conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
   conn->max_write = 1 << 20;
-  conn->max_readahead = 1 << 20;
 }
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {

@@ -193,7 +193,15 @@ Status MakeConfig(const Args& a, MountConfig* cfg) {
 Status LoadPolicy(const MountConfig& cfg, const TreeView& tree, PolicyHolder* holder) {
   std::vector<std::string> warnings;
   Status st = holder->Reload(cfg.policy_dir, tree, &warnings);
-  for (const std::string& w : warnings) fprintf(stderr, "sptfs: %s\n", w.c_str());
+  // ESXi logs one line per partially resolved rule path; a tree that lacks most of the
+  // policy's paths would flood the terminal, so only the first few are shown.
+  constexpr size_t kShown = 10;
+  for (size_t i = 0; i < warnings.size() && i < kShown; ++i) {
+    fprintf(stderr, "sptfs: %s\n", warnings[i].c_str());
+  }
+  if (warnings.size() > kShown) {
+    fprintf(stderr, "sptfs: ... and %zu more partially resolved paths\n", warnings.size() - kShown);
+  }
   if (!st.ok()) return st;
   if (!cfg.default_domain.empty() && !holder->Current()->FindDomain(cfg.default_domain)) {
     return Status::NotFound("default domain '" + cfg.default_domain +

@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Whole-mount workloads on native ext4, libfuse's passthrough_ll, bindfs and sptfs.
+
+One run measures every file system on the same machine, one after the other, each on a
+fresh backing directory under --dir. sptfs runs with the sample policy (policies/esxi)
+plus a generated confined domain of 1,000 rules that the benchmark process runs in
+(--default-domain), so every open is mediated. passthrough_ll is compiled from the
+example Debian's libfuse3-dev ships (into --build/bench-mount/, not committed).
+
+Usage: bench/mount/mount_bench.py [--build DIR] [--dir DIR] [--quick] [--only a,b]
+Prints a Markdown table (per-operation microseconds, ratios to native and to the best
+of passthrough_ll/bindfs) and the daemons' peak RSS. Needs root (drop_caches, mounts).
+"""
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+EXAMPLE = "/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c"
+
+
+def drop_caches():
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
+def fuse_mounted(path):
+    with open("/proc/self/mountinfo") as f:
+        return any(l.split()[4] == path and " - fuse" in l for l in f)
+
+
+def wait_mounted(path, proc, timeout=15):
+    deadline = time.time() + timeout
+    while not fuse_mounted(path):
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"mount of {path} failed (exit {proc.poll()})")
+        time.sleep(0.02)
+
+
+def build_passthrough_ll(build):
+    out_dir = os.path.join(build, "bench-mount")
+    os.makedirs(out_dir, exist_ok=True)
+    exe = os.path.join(out_dir, "passthrough_ll")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    subprocess.run(["cc", "-O2", "-Wall", "-D_FILE_OFFSET_BITS=64",
+                    "-I", os.path.dirname(EXAMPLE), EXAMPLE, "-o", exe] + flags, check=True)
+    return exe
+
+
+def bench_policy(dir):
+    """The sample policy plus benchDom: 1,000 -r rules, confined, enforcing."""
+    shutil.copytree(os.path.join(SOURCE, "policies", "esxi"), dir)
+    rules = ["-r / rwx"] + [f"-r /bench/area{i:03d}/sub rw" for i in range(998)] + ["-r /tmp rw"]
+    with open(os.path.join(dir, "domains", "benchDom.toml"), "w") as f:
+        f.write('name = "benchDom"\nid = 900\nlevel = "enforcing"\nrules = [\n')
+        f.write("".join(f'  "{r}",\n' for r in rules))
+        f.write("]\n")
+    return dir
+
+
+class Target:
+    """One file system under test: mounts it and reports where to work."""
+
+    def __init__(self, name, work, cmd_fn):
+        self.name = name
+        self.backing = os.path.join(work, name, "backing")
+        self.mnt = os.path.join(work, name, "mnt")
+        os.makedirs(self.backing)
+        os.makedirs(self.mnt)
+        self.cmd_fn = cmd_fn
+        self.proc = None
+
+    @property
+    def root(self):
+        return self.mnt if self.cmd_fn else self.backing
+
+    def __enter__(self):
+        if self.cmd_fn:
+            self.proc = subprocess.Popen(self.cmd_fn(self.backing, self.mnt),
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_mounted(self.mnt, self.proc)
+        return self
+
+    def peak_rss_kib(self):
+        if not self.proc:
+            return None
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return None
+
+    def __exit__(self, *exc):
+        if self.proc:
+            subprocess.run(["fusermount3", "-u", "-z", self.mnt], stderr=subprocess.DEVNULL)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(os.path.dirname(self.backing), ignore_errors=True)
+
+
+# Workloads: each returns (operations, seconds).
+def w_create_stat_unlink(root, n):
+    d = os.path.join(root, "csu")
+    os.mkdir(d)
+    names = [os.path.join(d, f"f{i}") for i in range(n)]
+    t = time.perf_counter()
+    for p in names:
+        os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o644))
+    for p in names:
+        os.stat(p)
+    for p in names:
+        os.unlink(p)
+    return n, time.perf_counter() - t
+
+
+def w_open_read_close(root, n):
+    p = os.path.join(root, "one")
+    with open(p, "w") as f:
+        f.write("x" * 100)
+    t = time.perf_counter()
+    for _ in range(n):
+        fd = os.open(p, os.O_RDONLY)
+        os.read(fd, 1)
+        os.close(fd)
+    return n, time.perf_counter() - t
+
+
+def w_seq_write(root, mib):
+    p = os.path.join(root, "big")
+    block = os.urandom(1 << 20)
+    t = time.perf_counter()
+    fd = os.open(p, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+    for _ in range(mib):
+        os.write(fd, block)
+    os.fsync(fd)
+    os.close(fd)
+    return mib, time.perf_counter() - t
+
+
+def w_seq_read(root, mib):
+    p = os.path.join(root, "big")
+    drop_caches()
+    t = time.perf_counter()
+    fd = os.open(p, os.O_RDONLY)
+    while os.read(fd, 1 << 20):
+        pass
+    os.close(fd)
+    return mib, time.perf_counter() - t
+
+
+def w_random_read(root, n):
+    p = os.path.join(root, "big")
+    blocks = os.stat(p).st_size // 4096
+    rng = random.Random(42)
+    offsets = [rng.randrange(blocks) * 4096 for _ in range(n)]
+    drop_caches()
+    fd = os.open(p, os.O_RDONLY)
+    t = time.perf_counter()
+    for off in offsets:
+        os.pread(fd, 4096, off)
+    elapsed = time.perf_counter() - t
+    os.close(fd)
+    return n, elapsed
+
+
+def w_tar_x(root, tarball, nfiles):
+    d = os.path.join(root, "untar")
+    os.mkdir(d)
+    t = time.perf_counter()
+    subprocess.run(["tar", "xf", tarball, "-C", d], check=True)
+    os.sync()
+    return nfiles, time.perf_counter() - t
+
+
+def w_exec(root, n):
+    exe = os.path.join(root, "tiny")
+    shutil.copy("/bin/true", exe)
+    os.chmod(exe, 0o755)
+    t = time.perf_counter()
+    for _ in range(n):
+        pid = os.posix_spawn(exe, [exe], {})
+        os.waitpid(pid, 0)
+    return n, time.perf_counter() - t
+
+
+def w_lookup_many(root, backing, n):
+    """Looks up `n` distinct files (made natively on the backing store); then peak RSS."""
+    d = os.path.join(backing, "many")
+    os.mkdir(d)
+    for i in range(n):
+        os.close(os.open(os.path.join(d, f"f{i}"), os.O_CREAT | os.O_WRONLY, 0o644))
+    md = os.path.join(root, "many")
+    t = time.perf_counter()
+    for i in range(n):
+        os.stat(os.path.join(md, f"f{i}"))
+    return n, time.perf_counter() - t
+
+
+def reset(root, backing):
+    """Removes what a previous run of a workload left (on the backing store: fast)."""
+    for name in ("csu", "untar", "many"):
+        shutil.rmtree(os.path.join(backing, name), ignore_errors=True)
+
+
+def make_tarball(work, nfiles):
+    src = os.path.join(work, "tarsrc")
+    rng = random.Random(7)
+    for i in range(nfiles):
+        d = os.path.join(src, f"dir{i % 40:02d}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, f"file{i}.txt"), "wb") as f:
+            f.write(rng.randbytes(rng.randrange(200, 6000)))
+    tarball = os.path.join(work, "small.tar")
+    with tarfile.open(tarball, "w") as t:
+        t.add(src, arcname="tree")
+    shutil.rmtree(src)
+    return tarball
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(SOURCE, "build"))
+    ap.add_argument("--dir", default="/var/tmp")
+    ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    ap.add_argument("--only", default="native,passthrough_ll,bindfs,sptfs")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs per workload; the fastest counts (VM wake-up noise is large)")
+    ap.add_argument("--cpu", type=int, default=None,
+                    help="pin the benchmark and every daemon to this CPU")
+    args = ap.parse_args()
+    q = args.quick
+    sizes = dict(csu=1000 if q else 10000, orc=5000 if q else 100000, mib=64 if q else 1024,
+                 rnd=2000 if q else 20000, tar=500 if q else 3000, exe=200 if q else 2000,
+                 many=5000 if q else 100000)
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})  # daemons inherit it
+    work = tempfile.mkdtemp(prefix="sptfs-bench-", dir=args.dir)
+    sptfs = os.path.join(args.build, "tools", "sptfs", "sptfs")
+    pll = build_passthrough_ll(args.build)
+    policy = bench_policy(os.path.join(work, "policy"))
+    tarball = make_tarball(work, sizes["tar"])
+    cmds = {
+        "native": None,
+        "passthrough_ll": lambda b, m: [pll, "-f", "-o", f"source={b}", m],
+        "bindfs": lambda b, m: ["bindfs", "-f", b, m],
+        "sptfs": lambda b, m: [sptfs, b, m, "-f", "--policy", policy, "--default-domain",
+                               "benchDom", "--audit-log", os.path.join(work, "audit.log"),
+                               "--socket", os.path.join(work, "sptfs.sock")],
+    }
+    workloads = [
+        ("create+stat+unlink", "file", lambda r, b: w_create_stat_unlink(r, sizes["csu"])),
+        ("open+read(1)+close", "op", lambda r, b: w_open_read_close(r, sizes["orc"])),
+        (f"seq write {sizes['mib']} MiB", "MiB", lambda r, b: w_seq_write(r, sizes["mib"])),
+        (f"seq read {sizes['mib']} MiB (cold)", "MiB", lambda r, b: w_seq_read(r, sizes["mib"])),
+        ("4 KiB random read (cold)", "read", lambda r, b: w_random_read(r, sizes["rnd"])),
+        (f"tar x {sizes['tar']} files", "file", lambda r, b: w_tar_x(r, tarball, sizes["tar"])),
+        ("exec /bin/true copy", "exec", lambda r, b: w_exec(r, sizes["exe"])),
+        (f"stat {sizes['many']} distinct files", "file", lambda r, b: w_lookup_many(r, b, sizes["many"])),
+    ]
+    names = [n for n in args.only.split(",") if n in cmds]
+    results = {}  # (fs, workload) -> us per op
+    rss = {}
+    for fs in names:
+        with Target(fs, work, cmds[fs]) as t:
+            for label, unit, fn in workloads:
+                best = None
+                for _ in range(args.repeat):
+                    reset(t.root, t.backing)
+                    ops, secs = fn(t.root, t.backing)
+                    best = min(best or secs / ops * 1e6, secs / ops * 1e6)
+                results[(fs, label)] = best
+                print(f"{fs:15s} {label:32s} {best:10.2f} us/{unit}", file=sys.stderr)
+            rss[fs] = t.peak_rss_kib()
+    shutil.rmtree(work, ignore_errors=True)
+    print_table(names, workloads, results, rss)
+
+
+def print_table(names, workloads, results, rss):
+    peers = [n for n in ("passthrough_ll", "bindfs") if n in names]
+    head = "| workload | unit | " + " | ".join(f"{n} us" for n in names)
+    if "sptfs" in names:
+        head += " | sptfs/native | sptfs/best peer"
+    print(head + " |")
+    print("|" + " --- |" * (head.count("|")))
+    for label, unit, _ in workloads:
+        row = f"| {label} | {unit} | " + " | ".join(f"{results[(n, label)]:.2f}" for n in names)
+        if "sptfs" in names:
+            s = results[("sptfs", label)]
+            nat = results.get(("native", label))
+            best = min((results[(p, label)] for p in peers), default=None)
+            row += f" | {s / nat:.2f}x" if nat else " | -"
+            row += f" | {s / best:.2f}x" if best else " | -"
+        print(row + " |")
+    print()
+    print("Peak RSS (VmHWM) of each daemon after all workloads: " +
+          ", ".join(f"{n} {rss[n] / 1024:.1f} MiB" for n in names if rss.get(n)))
+
+
+if __name__ == "__main__":
+    main()
