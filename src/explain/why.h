@@ -1,10 +1,11 @@
 // `spt --why`: explains one access decision in words. Given a domain, a path as the
 // caller wrote it, the object's label and the access, it resolves the path through the
 // tree, asks Decide() (decision.h) and reports the verdict, the rule that decided, the
-// object label and the canonical path the check used. It also looks for stale rules
-// (compiler.h FindStaleRules: a rule whose source path now resolves elsewhere than its
-// compiled path, the productLocker situation) that matter to this path, and says what
-// the answer would be after `spt -p` recompiled them. Pure over its arguments.
+// object label and the canonical path the check used. It also looks for stale rules of
+// the domain (as compiler.h FindStaleRules: a rule whose source path now resolves
+// elsewhere than its compiled path, the productLocker situation) that matter to this
+// path, and says what the answer would be after `spt -p` recompiled them. Reads only
+// its arguments (the tree through TreeView).
 #pragma once
 
 #include <optional>
@@ -58,7 +59,7 @@ Status ExplainAccess(const CompiledPolicy& policy, const TreeView& tree, DomainI
 // One line for an audit record of a denial at canonical path `canonical`, naming the
 // stale rule(s) that `spt -p` would move and whether the access would then be allowed;
 // "" when no stale rule of the domain covers the path. Resolves every -r rule of the
-// policy (FindStaleRules): for denials only, which the audit log rate-limits.
+// domain (tens of lookups in the tree): meant for denials only, not for every request.
 std::string StaleHint(const CompiledPolicy& policy, const TreeView& tree, DomainId domain,
                       std::string_view canonical, LabelId label, Perms requested);
 
