@@ -20,12 +20,13 @@ bool IsDenialWord(std::string_view v) {
   return v == "denied" || v == "deny" || v == "warning" || v == "warn";
 }
 
+// An access record (docs/audit.md): "type=SPT_AVC ...: denied|warning { ... } ...".
+// Events (SPT_POLICY_LOAD, a refused command's result=denied, ...) are not.
 bool IsAccessRecord(const AuditFields& f) {
-  for (std::string_view k : {"#0", "type", "verdict", "result", "decision"}) {
-    auto it = f.find(k);
-    if (it != f.end() && IsDenialWord(it->second)) return true;
-  }
-  return false;
+  auto type = f.find("type");
+  if (type != f.end() && type->second != "SPT_AVC") return false;
+  auto verdict = f.find("#0");
+  return verdict != f.end() && IsDenialWord(verdict->second);
 }
 
 // "r", "rw", "rwx" or words such as "read,exec".
@@ -177,7 +178,10 @@ Status SuggestRules(std::string_view text, const SuggestOptions& options,
     }
     ++it->out.denials;
     Add(&it->paths[options.glob ? Parent(d.path) : d.path], d);
-    if (IsLabelName(d.label) && d.label != "unlabeled") Add(&it->labels[d.label], d);
+    // "invalid" marks a garbled label attribute: no rule can grant it, relabel instead.
+    if (IsLabelName(d.label) && d.label != "unlabeled" && d.label != "invalid") {
+      Add(&it->labels[d.label], d);
+    }
   }
   if (good == 0 && bad > 0) {
     return Status::Invalid(options.source + ": no readable access record (" + std::to_string(bad) +

@@ -33,7 +33,7 @@ struct DomainSuggestion {
   std::vector<SuggestedRule> rules;  // -r rules by path, then -o rules by label
 };
 
-// Lines that are not access records (policy events, suppression counts, other text)
+// Lines that are not access records (type=SPT_AVC; policy events, other text)
 // are skipped; an access record that lacks its path, domain or access is skipped with
 // a warning "source:line: what is missing". Fails only if nothing could be read at all
 // (every access record malformed).

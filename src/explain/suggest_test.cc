@@ -106,6 +106,19 @@ TEST(SuggestTest, LabelledObjectAlsoNeedsObjectRule) {
   EXPECT_EQ(q[0].rules.size(), 1u);
 }
 
+TEST(SuggestTest, EventsAreNotAccessRecords) {
+  std::vector<std::string> warnings;
+  auto s = Suggest(
+      "type=SPT_CONTROL_REFUSED msg=audit(1.0): cmd=\"spt -p\" reason=\"x\" result=denied\n"
+      "type=SPT_POLICY_LOAD msg=audit(1.0): dir=\"/p\" result=failed error=\"denied\"\n",
+      false, &warnings);
+  EXPECT_TRUE(s.empty());
+  EXPECT_TRUE(warnings.empty());
+  // A garbled label ("invalid") gets no -o rule: relabelling is the fix.
+  auto inv = Suggest(Line("denied", "read", "/x", "globalVMDom(4)", "invalid"));
+  EXPECT_EQ(inv[0].rules.size(), 1u);
+}
+
 TEST(SuggestTest, HexPathIsDecoded) {
   // "/a b" written as hex by the audit log.
   auto s = Suggest(
