@@ -184,6 +184,56 @@ source = "vol"
         self.assertIn("noSuchDom", r.stderr)
         self.assertNotMounted()
 
+    def test_backing_store_out_of_space(self):
+        small = os.path.join(self.work, "small")
+        os.makedirs(small)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small], check=True)
+        try:
+            with mount(small, self.mnt) as m:
+                keep = os.path.join(self.mnt, "keep")
+                with open(keep, "w") as f:
+                    f.write("precious")
+                with self.assertRaises(OSError) as cm:
+                    with open(os.path.join(self.mnt, "huge"), "wb") as f:
+                        for _ in range(8):
+                            f.write(b"x" * (1 << 20))
+                        os.fsync(f.fileno())
+                self.assertEqual(cm.exception.errno, errno.ENOSPC)
+                self.assertEqual(open(keep).read(), "precious")
+                os.unlink(os.path.join(self.mnt, "huge"))
+                with open(os.path.join(self.mnt, "after"), "w") as f:  # still serving
+                    f.write("ok")
+                self.assertEqual(open(os.path.join(small, "after")).read(), "ok")
+        finally:
+            subprocess.run(["umount", "-l", small])
+
+    def test_reload_changes_the_answer_without_remounting(self):
+        spt = os.path.join(os.path.dirname(os.path.dirname(sptfs_bin())), "spt", "spt")
+        if not os.path.exists(spt):
+            self.skipTest("spt is not built")
+        self.write("src/f", "data")
+        admin = "-c policy_admin grant"  # so this (confined) test process may reload
+        pol = write_policy(os.path.join(self.work, "pol"),
+                           {"tDom": dict(id=5, rules=["-r / r", admin])})
+        sock = os.path.join(self.work, "ctl.sock")
+        with mount(os.path.join(self.work, "src"), self.mnt, policy=pol, default_domain="tDom",
+                   socket=sock) as m:
+            f = os.path.join(self.mnt, "f")
+            with self.assertRaises(PermissionError):
+                open(f, "a")
+            write_policy(pol, {"tDom": dict(id=5, rules=["-r / rw", admin])})
+            r = run([spt, "--socket", sock, f"--load-policy={pol}"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(f, "a") as fh:  # same mount, new answer
+                fh.write("+")
+            bad = write_policy(os.path.join(self.work, "bad"),
+                               {"tDom": dict(id=5, rules=["-r / rq", admin])})
+            r = run([spt, "--socket", sock, f"--load-policy={bad}"])
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("tDom.toml", r.stderr + r.stdout)
+            with open(f, "a") as fh:  # a failed reload changed nothing
+                fh.write("+")
+
     def test_usage_errors(self):
         r = self.sptfs("only-one-arg")
         self.assertEqual(r.returncode, 2)

@@ -1,0 +1,89 @@
+#include "fs/inode_table.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace sptfs {
+namespace {
+
+class InodeTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/itabXXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ASSERT_EQ(mkdir((dir_ + "/a").c_str(), 0755), 0);
+    ASSERT_EQ(mkdir((dir_ + "/b").c_str(), 0755), 0);
+    close(open((dir_ + "/a/f").c_str(), O_CREAT | O_WRONLY, 0644));
+    table_.MakeRoot(open(dir_.c_str(), O_PATH | O_DIRECTORY), 0, false);
+  }
+  void TearDown() override { [[maybe_unused]] int rc = system(("rm -rf " + dir_).c_str()); }
+
+  // What the FUSE lookup does: open O_PATH, stat, record.
+  Inode* Lookup(Inode* parent, const std::string& name) {
+    int fd = openat(parent->fd, name.c_str(), O_PATH | O_NOFOLLOW);
+    EXPECT_GE(fd, 0) << name;
+    struct stat st;
+    fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+    return table_.Found(parent, name, fd, st);
+  }
+
+  std::string dir_;
+  InodeTable table_;
+};
+
+TEST_F(InodeTableTest, PathsFollowRenamesOfDirectories) {
+  Inode* a = Lookup(table_.root(), "a");
+  Inode* f = Lookup(a, "f");
+  EXPECT_EQ(table_.PathOf(table_.root()), "/");
+  EXPECT_EQ(table_.PathOf(f), "/a/f");
+  EXPECT_EQ(table_.PathOf(a, "new"), "/a/new");
+  ASSERT_EQ(rename((dir_ + "/a").c_str(), (dir_ + "/b/moved").c_str()), 0);
+  Inode* b = Lookup(table_.root(), "b");
+  struct stat st;
+  ASSERT_EQ(stat((dir_ + "/b/moved").c_str(), &st), 0);
+  table_.Moved(0, st.st_dev, st.st_ino, b, "moved");
+  EXPECT_EQ(table_.PathOf(f), "/b/moved/f");  // the child follows its directory
+}
+
+TEST_F(InodeTableTest, SameInodeIsOneNodeAndForgetFreesWhenUnused) {
+  Inode* a1 = Lookup(table_.root(), "a");
+  Inode* a2 = Lookup(table_.root(), "a");
+  EXPECT_EQ(a1, a2);
+  size_t before = table_.size();
+  Inode* f = Lookup(a1, "f");
+  EXPECT_EQ(table_.size(), before + 1);
+  table_.Forget(a1, 2);  // the kernel forgets "a", but "f" still holds it
+  EXPECT_EQ(table_.size(), before + 1);
+  EXPECT_EQ(table_.PathOf(f), "/a/f");
+  table_.Forget(f, 1);  // now both go
+  EXPECT_EQ(table_.size(), before - 1);
+}
+
+TEST_F(InodeTableTest, HardLinkTakesTheLatestName) {
+  Inode* a = Lookup(table_.root(), "a");
+  ASSERT_EQ(link((dir_ + "/a/f").c_str(), (dir_ + "/a/g").c_str()), 0);
+  Inode* f = Lookup(a, "f");
+  Inode* g = Lookup(a, "g");
+  EXPECT_EQ(f, g);
+  EXPECT_EQ(table_.PathOf(f), "/a/g");
+}
+
+TEST_F(InodeTableTest, PinnedVirtualChildren) {
+  Inode* v = table_.AddPinned(table_.root(), "virt", -1, -1, true);
+  EXPECT_TRUE(v->is_virtual());
+  EXPECT_TRUE(v->read_only);
+  EXPECT_EQ(table_.Overlay(table_.root(), "virt"), v);
+  EXPECT_EQ(table_.Overlay(table_.root(), "other"), nullptr);
+  EXPECT_EQ(table_.PathOf(v, "x"), "/virt/x");
+  table_.Forget(v, 5);  // pinned: never freed
+  EXPECT_EQ(table_.Overlay(table_.root(), "virt"), v);
+}
+
+}  // namespace
+}  // namespace sptfs
