@@ -666,7 +666,7 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       return;
     }
   }
-  if (!node->overlay.empty()) MergeListing(node, dir.get());
+  if (!node->overlay.empty() || node->is_virtual()) MergeListing(node, dir.get());
   fi->fh = reinterpret_cast<uint64_t>(dir.get());
   if (fuse_reply_open(req, fi) == 0) dir.release();
 }
