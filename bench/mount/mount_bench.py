@@ -14,6 +14,7 @@ of passthrough_ll/bindfs) and the daemons' peak RSS. Needs root (drop_caches, mo
 import argparse
 import os
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -245,6 +246,8 @@ def main():
     sizes = dict(csu=1000 if q else 10000, orc=5000 if q else 100000, mib=64 if q else 1024,
                  rnd=2000 if q else 20000, tar=500 if q else 3000, exe=200 if q else 2000,
                  many=5000 if q else 100000)
+    # FUSE daemons hold an fd per looked-up inode; every daemon inherits this limit.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1 << 20, 1 << 20))
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})  # daemons inherit it
     work = tempfile.mkdtemp(prefix="sptfs-bench-", dir=args.dir)

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -236,8 +237,26 @@ void MakeParentDir(const std::string& path) {
   }
 }
 
+// The inode table holds one O_PATH fd per inode the kernel knows: raise the fd limit as
+// far as allowed (root: up to fs.nr_open), or 100,000 looked-up files would hit EMFILE.
+void RaiseFdLimit() {
+  struct rlimit lim;
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  rlim_t want = 1 << 20;
+  std::ifstream nr("/proc/sys/fs/nr_open");
+  if (unsigned long v = 0; nr >> v) want = v;
+  if (geteuid() == 0 && lim.rlim_max < want) lim.rlim_max = want;
+  lim.rlim_cur = lim.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    getrlimit(RLIMIT_NOFILE, &lim);
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 // Everything up to (not including) the mount: nothing here touches the mount point.
 Status Prepare(const Args& args, Daemon* d) {
+  RaiseFdLimit();
   Status st = CheckMountpoint(args.mountpoint, &d->mountpoint);
   if (st.ok()) st = MakeConfig(args, &d->cfg);
   if (st.ok()) st = OpenMaps(d->cfg.maps, &d->maps);
