@@ -193,6 +193,9 @@ class ControlTest(unittest.TestCase):
             r = self.spt("-C", "vmDom9")
             self.assertEqual(r.returncode, 1)
             self.assertIn("still run", r.stderr)
+            r = self.spt("-p")  # a load would drop the domain from under its process
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("runtime domain vmDom9 has 1 live process", r.stderr)
         finally:
             held.finish()
         deadline = time.monotonic() + 5
@@ -207,6 +210,20 @@ class ControlTest(unittest.TestCase):
         r = self.spt("-C", "boxDom")
         self.assertEqual(r.returncode, 1)
         self.assertIn("defined by the policy set", r.stderr)
+
+    def test_reset_returns_to_the_files(self):
+        gen = self.generation()
+        self.assertEqual(self.domain("set", "-n", "boxDom", "-l", "disabled").returncode, 0)
+        self.assertEqual(self.spt("-N", "tmpDom").returncode, 0)
+        self.assertEqual(self.spt("-T", "svc", "-L", "tmpDom").returncode, 0)
+        r = self.spt("-r")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.level_of("boxDom"), "enforcing")
+        self.assertNotIn("tmpDom", self.spt("-l").stdout)
+        self.assertNotIn("svc", self.domain("tags").stdout)
+        self.assertGreater(self.generation(), gen)
+        resets = self.events("SPT_POLICY_RESET")
+        self.assertEqual([e.get("result") for e in resets], ["ok"])
 
     def test_vmci_tag_is_recorded_and_shown(self):
         self.assertEqual(self.spt("-N", "pvmDom").returncode, 0)
