@@ -184,8 +184,10 @@ std::string StaleHint(const CompiledPolicy& policy, const TreeView& tree, Domain
   std::string hint;
   for (const StaleNote& n : e.stale) {
     if (!hint.empty()) hint += "; ";
-    hint += "rule '" + RuleText(*n.rule) + "' is stale: " + n.rule->source.path +
-            " now resolves to " + n.now_resolves_to;
+    std::string rule = n.rule->source.ToString();
+    while (!rule.empty() && rule.back() == ' ') rule.pop_back();
+    hint += "stale rule " + rule + ": compiled to " + n.rule->canonical + ", " +
+            n.rule->source.path + " now resolves to " + n.now_resolves_to;
   }
   bool later = e.allowed_after_reload.value_or(false);
   hint += later ? "; spt -p would allow this" : "; spt -p would still deny this";
