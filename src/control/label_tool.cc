@@ -3,7 +3,6 @@
 // (direct attribute, offline policy).
 #include "control/label_tool.h"
 
-#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -12,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -97,14 +97,17 @@ class LabelRun {
     failed_ = true;
   }
 
+  // FILE itself, then everything below it; symlinks are neither followed nor labelled.
   void Walk(const std::string& top) {
-    static LabelRun* self;  // nftw has no user pointer; one walk at a time
-    self = this;
-    auto visit = [](const char* path, const struct stat*, int type, FTW*) {
-      if (type != FTW_SL && type != FTW_SLN) self->One(path);
-      return 0;
-    };
-    if (nftw(top.c_str(), visit, 32, FTW_PHYS) != 0) Error(top + ": " + std::strerror(errno));
+    namespace stdfs = std::filesystem;
+    One(top);
+    std::error_code ec;
+    if (!stdfs::is_directory(stdfs::symlink_status(top, ec))) return;
+    stdfs::recursive_directory_iterator it(top, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      if (!it->is_symlink(ec)) One(it->path().string());
+    }
+    if (ec) Error(top + ": " + ec.message());
   }
 
   void Print(const std::string& path, const std::string& label) {
