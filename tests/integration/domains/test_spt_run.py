@@ -1,0 +1,177 @@
+"""spt-run against a real sptfs mount: placement, --root, --user, --cwd, exit status,
+signals, failures that run nothing, spt --ps / WorldRefCount, a daemon restart."""
+
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import time
+import unittest
+
+from confine import (BASE_RULES, EPERM_TEXT, SECRET, Sandbox, kill_world, wait_for,
+                     worlds_in_domain)
+import sptfs_harness as h
+
+DOMAINS = {
+    "jailDom": dict(id=10, rules=BASE_RULES + ["-r /secret "]),
+    "otherDom": dict(id=11, rules=BASE_RULES + ["-r /data "]),
+}
+
+
+def call_daemon(sock_path, argv):
+    """The control protocol (docs/control-protocol.md) by hand: (exit code, out, err)."""
+    body = b"SPT1" + struct.pack(">I", len(argv))
+    for a in argv:
+        a = a.encode()
+        body += struct.pack(">I", len(a)) + a
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(sock_path)
+        s.sendall(struct.pack(">I", len(body)) + body)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    payload = data[4:]
+    assert payload[:4] == b"SPR1", payload[:16]
+    code = struct.unpack(">i", payload[4:8])[0]
+    n = struct.unpack(">I", payload[8:12])[0]
+    out = payload[12:12 + n]
+    m = struct.unpack(">I", payload[12 + n:16 + n])[0]
+    err = payload[16 + n:16 + n + m]
+    return code, out.decode(), err.decode()
+
+
+class SptRunTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sb = Sandbox(DOMAINS).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sb.__exit__(None, None, None)
+
+    def test_reads_follow_the_domain(self):
+        r = self.sb.run("jailDom", "cat /data/d.txt; cat /secret/s.txt; echo rc=$?")
+        self.assertIn("DATA", r.stdout)
+        self.assertNotIn(SECRET, r.stdout)
+        self.assertIn(EPERM_TEXT, r.stderr)
+        self.assertIn("rc=1", r.stdout)
+        denials = [a for a in self.sb.audit() if a.get("path") == "/secret/s.txt"]
+        self.assertTrue(any(a.get("domain") == "jailDom(10)" for a in denials), denials)
+        r = self.sb.run("otherDom", "cat /secret/s.txt; cat /data/d.txt")
+        self.assertIn(SECRET, r.stdout)
+        self.assertIn(EPERM_TEXT, r.stderr)
+
+    def test_root_shows_only_the_tree(self):
+        r = self.sb.run("jailDom", f"ls /; cat {self.sb.tree}/data/d.txt; echo pid=$$")
+        names = set(r.stdout.split())
+        self.assertTrue({"bin", "data", "secret", "tmp", "usr"} <= names, r.stdout)
+        self.assertNotIn("DATA", r.stdout)  # the backing path does not exist in there
+        self.assertIn("No such file", r.stderr)
+        self.assertIn("pid=2", r.stdout)  # pid 1 is the world's first process
+
+    def test_exit_status(self):
+        self.assertEqual(self.sb.run("jailDom", "exit 7").returncode, 7)
+        self.assertEqual(self.sb.run("jailDom", "kill -TERM $$; sleep 5").returncode, 128 + 15)
+        r = self.sb.run("jailDom", "", argv=["/no/such/program"])
+        self.assertEqual(r.returncode, 127, r.stderr)
+
+    def test_forwards_signals(self):
+        p = self.sb.popen("jailDom", "", argv=["sleep", "30"])
+        self.assertTrue(wait_for(lambda: len(worlds_in_domain(self.sb, "jailDom")) >= 2))
+        os.kill(p.pid, signal.SIGTERM)
+        p.communicate(timeout=10)
+        self.assertEqual(p.returncode, 128 + 15)
+
+    def test_without_daemon_runs_nothing(self):
+        marker = os.path.join(self.sb.work, "marker-nodaemon")
+        r = h.run([h.tool("spt-run"), "-D", "jailDom", "--socket",
+                   os.path.join(self.sb.work, "nothing.sock"), "--", "touch", marker])
+        self.assertEqual(r.returncode, 125)
+        self.assertIn("cannot reach the sptfs daemon", r.stderr)
+        self.assertFalse(os.path.exists(marker))
+
+    def test_unknown_domain_runs_nothing(self):
+        marker = os.path.join(self.sb.work, "marker-unknown")
+        r = h.run(self.sb.spt_run_args("noSuchDom", ["touch", marker], root=False))
+        self.assertEqual(r.returncode, 125)
+        self.assertIn("unknown domain", r.stderr)
+        self.assertFalse(os.path.exists(marker))
+
+    def test_bad_usage(self):
+        r = h.run([h.tool("spt-run"), "--socket", self.sb.socket, "--", "true"])
+        self.assertEqual(r.returncode, 125)
+        self.assertIn("expected -D DOMAIN", r.stderr)
+
+    def test_confined_caller_may_not_place(self):
+        # A jailDom program (no domain_transition) asks the daemon to move itself out.
+        script = (
+            "import sys, os; sys.path[:0] = sys.argv[1:2]\n"
+            "from test_spt_run import call_daemon\n"
+            "print(call_daemon(sys.argv[2], ['place', str(os.getpid()), 'superDom']))\n"
+            "try:\n    open(sys.argv[3]).read(); print('READ')\n"
+            "except OSError as e:\n    print('errno', e.errno)\n")
+        here = os.path.dirname(os.path.abspath(__file__))
+        r = self.sb.run("jailDom", "", root=False,
+                        argv=[sys.executable, "-c", script, here, self.sb.socket,
+                              self.sb.path("/secret/s.txt")])
+        self.assertNotIn("READ", r.stdout, r.stdout + r.stderr)
+        self.assertIn("errno 1", r.stdout, r.stdout + r.stderr)
+        self.assertIn("domain_transition", r.stdout, r.stdout)
+        self.assertNotIn("(0, ", r.stdout)
+
+    def test_user_and_cwd(self):
+        r = self.sb.run("jailDom", "id -u; id -g; pwd; cat d.txt; touch /tmp/by-nobody",
+                        user="nobody", cwd="/data")
+        self.assertEqual(r.stdout.split()[:4], ["65534", "65534", "/data", "DATA"], r.stderr)
+        st = os.stat(self.sb.backing("/tmp/by-nobody"))
+        self.assertEqual((st.st_uid, st.st_gid), (65534, 65534))
+
+    def test_ps_and_world_ref_count(self):
+        p = self.sb.popen("otherDom", "sleep 30 & sleep 30")
+        try:
+            self.assertTrue(wait_for(lambda: len(worlds_in_domain(self.sb, "otherDom")) >= 4),
+                            self.sb.spt("--ps").stdout)
+            d = self.sb.spt("-d").stdout
+            m = re.search(r"Domain Name: otherDom Domain ID :11 .*\n.*WorldRefCount: (\d+)", d)
+            self.assertIsNotNone(m, d)
+            self.assertGreaterEqual(int(m.group(1)), 4)
+        finally:
+            kill_world(p)
+        self.assertTrue(wait_for(lambda: not worlds_in_domain(self.sb, "otherDom")))
+
+
+class RestartTest(unittest.TestCase):
+    def test_daemon_restart_keeps_the_world_confined(self):
+        with Sandbox(DOMAINS, shared_parent=True) as sb:
+            log = os.path.join(sb.work, "reads.log")
+            loop = (f"while :; do cat {sb.path('/secret/s.txt')} >> {log} 2>&1; "
+                    f"cat {sb.path('/data/d.txt')} >> {log} 2>&1; sleep 0.1; done")
+            p = sb.popen("jailDom", loop, root=False)
+            def read_log():
+                if not os.path.exists(log):
+                    return ""
+                with open(log) as f:
+                    return f.read()
+
+            self.assertTrue(wait_for(lambda: "DATA" in read_log()), read_log())
+            sb.unmount()
+            state = open(sb.socket + ".state").read()
+            self.assertIn("world ", state)
+            time.sleep(0.3)
+            before = len(read_log())
+            sb.mount()  # a new daemon, the same state file
+            self.assertTrue(wait_for(lambda: "DATA" in read_log()[before:], timeout=15),
+                            read_log()[before:])
+            after = read_log()[before:]
+            self.assertNotIn(SECRET, read_log())
+            self.assertIn(EPERM_TEXT, after)
+            kill_world(p)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
