@@ -3,7 +3,10 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "audit/audit_log.h"
 #include "policy/display.h"
@@ -29,6 +32,27 @@ const CompiledDomain* FindDomainArg(const CompiledPolicy& policy, const std::str
   unsigned long id = std::strtoul(arg.c_str(), &end, 10);
   if (arg.empty() || *end != '\0' || id > kMaxId) return nullptr;
   return policy.FindDomain(static_cast<DomainId>(id));
+}
+
+// Parent pid of `pid` from /proc (0 if gone). The command name may hold ')' and spaces,
+// so the fields are read after the last ')'.
+pid_t ParentOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  char state = 0;
+  long ppid = 0;
+  if (std::sscanf(stat.c_str() + close + 1, " %c %ld", &state, &ppid) != 2) return 0;
+  return static_cast<pid_t>(ppid);
+}
+
+bool IsStrictDescendant(pid_t pid, pid_t ancestor) {
+  for (int depth = 0; depth < 4096 && pid > 1; ++depth) {
+    pid = ParentOf(pid);
+    if (pid == ancestor) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -162,6 +186,9 @@ Reply CommandRunner::Place(const Peer& peer, const std::vector<std::string>& arg
   }
   std::string what = "place " + args[0] + " " + dom->name;
   if (Status s = Authorize(peer, "domain_transition", what); !s.ok()) return FromStatus(s);
+  if (Status s = LimitConfinedPlacer(peer, *policy, *dom, static_cast<pid_t>(pid), what); !s.ok()) {
+    return FromStatus(s);
+  }
   if (!ctx_->tracker) return Fail(1, "place: this daemon does not track processes");
   Status s = ctx_->tracker->Place(static_cast<pid_t>(pid), dom->id);
   Audit("SPT_TRANSITION", peer,
@@ -169,6 +196,27 @@ Reply CommandRunner::Place(const Peer& peer, const std::vector<std::string>& arg
             ") result=" + (s.ok() ? "ok" : "failed error=" + AuditText(s.message())));
   if (!s.ok()) return FromStatus(s);
   return Reply{0, "", ""};
+}
+
+// A confined caller holding domain_transition may start programs in other domains
+// (spt-run), but only its own new processes, and never in an unconfined domain: else it
+// could move itself, or anyone, out of its sandbox.
+Status CommandRunner::LimitConfinedPlacer(const Peer& peer, const CompiledPolicy& policy,
+                                          const CompiledDomain& target, pid_t pid,
+                                          const std::string& what) {
+  const CompiledDomain* own = policy.FindDomain(peer.info.domain);
+  if (own && own->unconfined) return Status::Ok();
+  std::string why;
+  if (target.unconfined) {
+    why = "a confined caller cannot place a process in the unconfined domain " + target.name;
+  } else if (!IsStrictDescendant(pid, peer.pid)) {
+    why = "process " + std::to_string(pid) + " is not a descendant of the caller";
+  }
+  if (why.empty()) return Status::Ok();
+  Audit("SPT_CONTROL_DENIED", peer,
+        "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
+  return Status::Permission(what + ": permission denied: " + why +
+                            " (expected a child of the caller, in a confined domain)");
 }
 
 Reply CommandRunner::Ps() {

@@ -15,7 +15,8 @@
 // Who may: queries, info and label: anyone. Policy mutations (-p, -r, -N, -C, -T, domain
 // set): an identified caller of uid 0 (or the daemon's uid) whose domain is unconfined or
 // holds `policy_admin`. place: the same uid rule, domain unconfined or holding
-// `domain_transition`. Every mutation and every refused mutation writes an audit event.
+// `domain_transition`; a confined caller may only place its own descendants, and not
+// in an unconfined domain. Every mutation and every refused mutation writes an audit event.
 #pragma once
 
 #include <sys/types.h>
@@ -63,6 +64,8 @@ class CommandRunner {
   Reply SetTag(const Peer& peer, const std::string& tag, const std::string& domain);
   Reply SetLevel(const Peer& peer, const std::string& name, bool all, const std::string& level);
 
+  Status LimitConfinedPlacer(const Peer& peer, const CompiledPolicy& policy,
+                             const CompiledDomain& target, pid_t pid, const std::string& what);
   // OK if `peer` may use `capability`; otherwise audits the refusal of `what`.
   Status Authorize(const Peer& peer, std::string_view capability, std::string_view what);
   void Audit(std::string_view type, const Peer& peer, const std::string& fields);

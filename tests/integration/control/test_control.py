@@ -20,7 +20,24 @@ from sptfs_harness import get_label, label_xattr, mount, run, tool, write_policy
 DOMAINS = {
     "boxDom": dict(id=5, rules=["-r /pub r"]),
     "adminDom": dict(id=6, rules=["-r / r", "-c policy_admin grant"]),
+    "launchDom": dict(id=7, rules=["-r / r", "-c domain_transition grant"]),
 }
+
+# Run by a process in launchDom: what it may place where (one exit code per line).
+LAUNCHER = """
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from control_client import call
+sock = sys.argv[2]
+child = os.fork()
+if child == 0:
+    time.sleep(30)
+    os._exit(0)
+for pid, dom in ((child, "boxDom"), (child, "superDom"), (os.getpid(), "boxDom"),
+                 (os.getppid(), "boxDom")):
+    print(call(sock, ["place", str(pid), dom])[0])
+os.kill(child, 9)
+"""
 LABELS = [("appObj", 3117), ("certObj", 3120)]
 DEFAULTS = [("/pub/auto", "certObj")]
 
@@ -292,6 +309,20 @@ class ControlTest(unittest.TestCase):
         code, out, _ = Placed(self.sock, "boxDom", spt_domain + ["list"]).finish()
         self.assertEqual(code, 0)
         self.assertIn("boxDom", out)
+
+    def test_confined_launcher_places_only_its_children_in_confined_domains(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        code, out, err = Placed(self.sock, "launchDom",
+                                ["python3", "-c", LAUNCHER, here, self.sock]).finish()
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out.split(), ["0", "77", "77", "77"])
+        reasons = [e.get("reason", "") for e in self.events("SPT_CONTROL_DENIED")]
+        self.assertTrue(any("unconfined domain superDom" in r for r in reasons), reasons)
+        self.assertTrue(any("not a descendant" in r for r in reasons), reasons)
+        # Without domain_transition nothing may be placed.
+        code, out, err = Placed(self.sock, "adminDom",
+                                ["python3", "-c", LAUNCHER, here, self.sock]).finish()
+        self.assertEqual(out.split(), ["77"] * 4, err)
 
     def test_labels_on_mount_and_backing_paths(self):
         on_mnt, on_src = os.path.join(self.mnt, "pub/f"), os.path.join(self.src, "pub/f")
