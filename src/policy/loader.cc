@@ -85,10 +85,11 @@ Status CheckName(const std::string& name, const SourceLocation& where, std::stri
   return Status::Ok();
 }
 
-Status GetId(const toml::table& t, const std::string& file, uint32_t* out) {
+Status GetId(const toml::table& t, const std::string& file, uint32_t* out, SourceLocation* at) {
   const toml::node* node = t.get("id");
   if (!node) return MissingKey(t, file, "id", "id = <number>");
   SourceLocation where = At(file, node->source());
+  *at = where;
   if (!node->is_integer()) return Bad(where, "'id' is not an integer", "an integer 0..65535");
   int64_t id = node->as_integer()->get();
   if (id < 0 || id > kMaxId) {
@@ -105,13 +106,26 @@ Status LoadLabels(const toml::table& root, const std::string& file, PolicySet* s
   if (!node->is_array_of_tables()) {
     return Bad(At(file, node->source()), "'label' is not an array of tables", "[[label]] sections");
   }
+  std::set<std::string> names;
+  std::set<uint32_t> ids;
   for (const toml::node& item : *node->as_array()) {
     const toml::table& t = *item.as_table();
     ObjectLabel label;
+    SourceLocation id_at;
     if (Status s = CheckKeys(t, file, {"name", "id"}); !s.ok()) return s;
     if (Status s = GetString(t, file, "name", &label.name, &label.where); !s.ok()) return s;
     if (Status s = CheckName(label.name, label.where, "label"); !s.ok()) return s;
-    if (Status s = GetId(t, file, &label.id); !s.ok()) return s;
+    if (Status s = GetId(t, file, &label.id, &id_at); !s.ok()) return s;
+    if ((label.name == kUnlabeledName) != (label.id == kUnlabeledId)) {
+      return Bad(id_at, "label '" + label.name + "' with id " + std::to_string(label.id),
+                 "id 0 for 'unlabeled' and only for it");
+    }
+    if (!names.insert(label.name).second) {
+      return Bad(label.where, "duplicate label name '" + label.name + "'", "unique names");
+    }
+    if (!ids.insert(label.id).second) {
+      return Bad(id_at, "duplicate label id " + std::to_string(label.id), "unique ids");
+    }
     set->labels.push_back(std::move(label));
   }
   return Status::Ok();
@@ -147,7 +161,7 @@ Status LoadRules(const toml::table& t, const std::string& file, DomainSpec* d) {
   return Status::Ok();
 }
 
-Status LoadDomain(const std::string& file, DomainSpec* d) {
+Status LoadDomain(const std::string& file, DomainSpec* d, SourceLocation* id_at) {
   toml::table t;
   if (Status s = ReadToml(file, &t); !s.ok()) return s;
   if (Status s = CheckKeys(t, file, {"name", "id", "level", "unconfined", "rules"}); !s.ok()) {
@@ -155,7 +169,7 @@ Status LoadDomain(const std::string& file, DomainSpec* d) {
   }
   if (Status s = GetString(t, file, "name", &d->name, &d->where); !s.ok()) return s;
   if (Status s = CheckName(d->name, d->where, "domain"); !s.ok()) return s;
-  if (Status s = GetId(t, file, &d->id); !s.ok()) return s;
+  if (Status s = GetId(t, file, &d->id, id_at); !s.ok()) return s;
   if (const toml::node* level = t.get("level")) {
     SourceLocation where = At(file, level->source());
     if (!level->is_string() || !ParseLevel(level->as_string()->get(), &d->level)) {
@@ -180,9 +194,20 @@ Status LoadDomains(const std::string& dir, PolicySet* set) {
   }
   if (ec) return Status::Io(ec.value(), "cannot list " + domains.string());
   std::sort(files.begin(), files.end());  // stable error order
+  std::set<std::string> names;
+  std::set<uint32_t> ids;
   for (const std::string& file : files) {
     DomainSpec d;
-    if (Status s = LoadDomain(file, &d); !s.ok()) return s;
+    SourceLocation id_at;
+    if (Status s = LoadDomain(file, &d, &id_at); !s.ok()) return s;
+    if (!names.insert(d.name).second) {
+      return Bad(d.where, "duplicate domain name '" + d.name + "'", "unique names");
+    }
+    if (!ids.insert(d.id).second) {
+      return Bad(id_at,
+                 "duplicate domain id " + std::to_string(d.id) + " (domain '" + d.name + "')",
+                 "unique ids");
+    }
     set->domains.push_back(std::move(d));
   }
   return Status::Ok();
@@ -215,43 +240,20 @@ Status LoadDefaultLabels(const std::string& dir, PolicySet* set) {
   return Status::Ok();
 }
 
-// Names and ids unique; "unlabeled" is id 0 and only it; references resolve.
-Status CheckLabels(PolicySet* set) {
-  std::set<std::string> names;
-  std::set<uint32_t> ids;
+// Names and ids are checked as files are read; here the cross-file checks.
+void AddUnlabeled(PolicySet* set) {
   for (const ObjectLabel& l : set->labels) {
-    if ((l.name == kUnlabeledName) != (l.id == kUnlabeledId)) {
-      return Bad(l.where, "label '" + l.name + "' with id " + std::to_string(l.id),
-                 "id 0 for 'unlabeled' and only for it");
-    }
-    if (!names.insert(l.name).second)
-      return Bad(l.where, "duplicate label name '" + l.name + "'", "unique names");
-    if (!ids.insert(l.id).second) {
-      return Bad(l.where, "duplicate label id " + std::to_string(l.id), "unique ids");
-    }
+    if (l.id == kUnlabeledId) return;
   }
-  if (!ids.count(kUnlabeledId))
-    set->labels.push_back({std::string(kUnlabeledName), kUnlabeledId, {}});
-  return Status::Ok();
+  set->labels.push_back({std::string(kUnlabeledName), kUnlabeledId, {}});
 }
 
-Status CheckDomains(const PolicySet& set, const SourceLocation& default_at) {
-  std::set<std::string> names;
-  std::set<uint32_t> ids;
+Status CheckDefaultDomain(const PolicySet& set, const SourceLocation& default_at) {
   for (const DomainSpec& d : set.domains) {
-    if (!names.insert(d.name).second)
-      return Bad(d.where, "duplicate domain name '" + d.name + "'", "unique names");
-    if (!ids.insert(d.id).second) {
-      return Bad(d.where,
-                 "duplicate domain id " + std::to_string(d.id) + " (domain '" + d.name + "')",
-                 "unique ids");
-    }
+    if (d.name == set.default_domain) return Status::Ok();
   }
-  if (!names.count(set.default_domain)) {
-    return Bad(default_at, "unknown default domain '" + set.default_domain + "'",
-               "a domain defined in domains/");
-  }
-  return Status::Ok();
+  return Bad(default_at, "unknown default domain '" + set.default_domain + "'",
+             "a domain defined in domains/");
 }
 
 bool HasLabel(const PolicySet& set, const std::string& name) {
@@ -298,8 +300,8 @@ Status LoadPolicySet(const std::string& dir, PolicySet* out) {
   if (Status s = LoadSettings(dir, &set, &default_at); !s.ok()) return s;
   if (Status s = LoadDomains(dir, &set); !s.ok()) return s;
   if (Status s = LoadDefaultLabels(dir, &set); !s.ok()) return s;
-  if (Status s = CheckLabels(&set); !s.ok()) return s;
-  if (Status s = CheckDomains(set, default_at); !s.ok()) return s;
+  AddUnlabeled(&set);
+  if (Status s = CheckDefaultDomain(set, default_at); !s.ok()) return s;
   if (Status s = CheckReferences(set); !s.ok()) return s;
   *out = std::move(set);
   return Status::Ok();

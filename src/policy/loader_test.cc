@@ -100,7 +100,7 @@ TEST_F(LoaderTest, UnknownDomainInRule) {
 
 TEST_F(LoaderTest, DuplicateDomainId) {
   dir_.Write("domains/vm2.toml", "name = \"vm2\"\n\nid = 4\n");
-  EXPECT_NE(Fails("domains/vm2.toml", 1).find("duplicate domain id 4"), std::string::npos);
+  EXPECT_NE(Fails("domains/vm2.toml", 3).find("duplicate domain id 4"), std::string::npos);
 }
 
 TEST_F(LoaderTest, DuplicateDomainName) {
@@ -112,7 +112,7 @@ TEST_F(LoaderTest, DuplicateLabelIdAndName) {
   dir_.Write("policy.toml",
              "default_domain = \"superDom\"\n[[label]]\nname = \"a\"\nid = 9\n"
              "[[label]]\nname = \"b\"\nid = 9\n");
-  EXPECT_NE(Fails("policy.toml", 6).find("duplicate label id 9"), std::string::npos);
+  EXPECT_NE(Fails("policy.toml", 7).find("duplicate label id 9"), std::string::npos);
   dir_.Write("policy.toml",
              "default_domain = \"superDom\"\n[[label]]\nname = \"a\"\nid = 9\n"
              "[[label]]\nname = \"a\"\nid = 10\n");
@@ -131,7 +131,7 @@ TEST_F(LoaderTest, IdOutOfRange) {
 
 TEST_F(LoaderTest, UnlabeledMustBeZero) {
   dir_.Write("policy.toml", "default_domain = \"superDom\"\n[[label]]\nname = \"x\"\nid = 0\n");
-  Fails("policy.toml", 3);
+  Fails("policy.toml", 4);
 }
 
 TEST_F(LoaderTest, EmptyNames) {
