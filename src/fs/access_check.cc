@@ -92,12 +92,14 @@ void AccessChecker::AfterExec(const Subject& s, const ResolvedLabel& label) {
   }
 }
 
-ResolvedLabel AccessChecker::LabelOf(const CompiledPolicy& policy, const Inode* node) {
+ResolvedLabel AccessChecker::LabelOf(const CompiledPolicy& policy, const Inode* node,
+                                     const InodeTable& table) {
   if (node->is_virtual()) return ResolvedLabel{};
   RawLabel raw;
   if (!labels_.Lookup(node->dev, node->ino, &raw)) {
     // A file we cannot read the attribute of is treated as garbage, never as unlabeled.
-    if (!ReadLabelFd(node->fd, label_xattr_, &raw).ok()) raw = RawLabel{true, ""};
+    PathFd pf(table, node);
+    if (pf.error() || !ReadLabelFd(pf.fd(), label_xattr_, &raw).ok()) raw = RawLabel{true, ""};
     labels_.Insert(node->dev, node->ino, raw);
   }
   return ResolveLabel(policy, raw);

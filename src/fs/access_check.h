@@ -22,6 +22,7 @@
 namespace sptfs {
 
 struct Inode;
+class InodeTable;
 
 // The caller of one request under one policy snapshot.
 struct Subject {
@@ -51,7 +52,7 @@ class AccessChecker {
   void AfterExec(const Subject& s, const ResolvedLabel& label);
 
   // Labels of backing objects, through the cache.
-  ResolvedLabel LabelOf(const CompiledPolicy& policy, const Inode* node);
+  ResolvedLabel LabelOf(const CompiledPolicy& policy, const Inode* node, const InodeTable& table);
   ResolvedLabel LabelAt(const CompiledPolicy& policy, int dirfd, std::string_view name);
   void LabelChanged(const Inode* node);
   const std::string& label_xattr() const { return label_xattr_; }

@@ -1,5 +1,7 @@
 #include "fs/inode_table.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@ namespace {
 Inode* NewNode(int fd, int map, bool read_only) {
   auto* node = new Inode;
   node->fd = fd;
+  node->virt = fd < 0;
   node->map = map;
   node->read_only = read_only || fd < 0;
   node->pinned = true;
@@ -24,11 +27,15 @@ Inode* NewNode(int fd, int map, bool read_only) {
   return node;
 }
 
+// Directories are parents of *at() calls; a file with several names cannot be found
+// again by one name alone.
+bool KeepsFd(const struct stat& st) { return S_ISDIR(st.st_mode) || st.st_nlink > 1; }
+
 }  // namespace
 
 InodeTable::~InodeTable() {
   for (auto& [key, node] : nodes_) {
-    close(node->fd);
+    if (node->fd >= 0) close(node->fd);
     delete node;
   }
   for (Inode* node : virtuals_) delete node;
@@ -78,7 +85,11 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
   auto it = nodes_.find(key);
   if (it != nodes_.end()) {
     Inode* node = it->second;
-    close(fd);
+    if (node->fd < 0 && KeepsFd(st)) {
+      node->fd = fd;  // became a hard link: keep it reachable by fd from now on
+    } else {
+      close(fd);
+    }
     node->refs++;
     if (!node->pinned && (node->parent != parent || node->name != name)) {
       SetParentLocked(node, parent, name);
@@ -86,7 +97,11 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
     return node;
   }
   auto* node = new Inode;
-  node->fd = fd;
+  if (KeepsFd(st)) {
+    node->fd = fd;
+  } else {
+    close(fd);
+  }
   node->dev = st.st_dev;
   node->ino = st.st_ino;
   node->type = st.st_mode & S_IFMT;
@@ -130,7 +145,7 @@ void InodeTable::UnrefLocked(Inode* node, uint64_t n) {
     if (node->refs > 0 || node->pinned) return;
     nodes_.erase(Key{node->map, node->dev, node->ino});
     Inode* parent = node->parent;
-    close(node->fd);
+    if (node->fd >= 0) close(node->fd);
     delete node;
     node = parent;
     n = 1;
@@ -159,6 +174,65 @@ std::string InodeTable::PathOf(const Inode* node, std::string_view child) const 
     }
     return path.empty() ? "/" : path;
   }
+}
+
+int InodeTable::OpenPath(const Inode* node, int* fd, bool* owned) const {
+  *owned = false;
+  *fd = node->fd;
+  if (node->fd >= 0) return 0;
+  if (node->is_virtual()) return EPERM;
+  std::string name;
+  Inode* parent = ParentOf(node, &name);
+  int f = openat(parent->fd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  int err = f < 0 ? errno : 0;
+  struct stat st;
+  if (!err && (fstatat(f, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 ||
+               st.st_ino != node->ino || st.st_dev != node->dev)) {
+    err = ESTALE;  // the name now holds another file (renamed or replaced behind us)
+    close(f);
+  }
+  const_cast<InodeTable*>(this)->Forget(parent, 1);
+  if (err) return err == ENOENT ? ESTALE : err;
+  *fd = f;
+  *owned = true;
+  return 0;
+}
+
+Inode* InodeTable::ParentOf(const Inode* node, std::string* name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  *name = node->name;
+  node->parent->refs++;  // keeps the parent (and its fd) alive while it is used
+  return node->parent;
+}
+
+int InodeTable::Stat(const Inode* node, struct stat* st) const {
+  if (node->fd >= 0) {
+    return fstatat(node->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+  }
+  std::string name;
+  Inode* parent = ParentOf(node, &name);
+  int err = fstatat(parent->fd, name.c_str(), st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+  const_cast<InodeTable*>(this)->Forget(parent, 1);
+  if (!err && (st->st_ino != node->ino || st->st_dev != node->dev)) err = ESTALE;
+  return err == ENOENT ? ESTALE : err;
+}
+
+int InodeTable::OpenData(const Inode* node, int flags, int* fd) const {
+  if (node->fd >= 0) {
+    *fd = open(("/proc/self/fd/" + std::to_string(node->fd)).c_str(), flags);
+    return *fd < 0 ? errno : 0;
+  }
+  std::string name;
+  Inode* parent = ParentOf(node, &name);
+  *fd = openat(parent->fd, name.c_str(), flags | O_NOFOLLOW);
+  int err = *fd < 0 ? errno : 0;
+  const_cast<InodeTable*>(this)->Forget(parent, 1);
+  struct stat st;
+  if (!err && (fstat(*fd, &st) != 0 || st.st_ino != node->ino || st.st_dev != node->dev)) {
+    close(*fd);
+    err = ESTALE;
+  }
+  return err == ENOENT ? ESTALE : err;
 }
 
 size_t InodeTable::size() const {

@@ -1,7 +1,10 @@
 // The inode table: one node per backing inode the kernel knows about (keyed by map,
-// device and inode number), each holding an O_PATH fd and the (parent, name) it was last
-// reached by, so the node's path in the mounted tree can be rebuilt for policy decisions
-// even after its directory was renamed. Lookup counts and forget live here and nowhere
+// device and inode number), each with the (parent, name) it was last reached by, so the
+// node's path in the mounted tree can be rebuilt for policy decisions even after its
+// directory was renamed. Directories (and files with several links) keep an O_PATH fd;
+// other files are reached through their parent's fd and name when needed (PathFd), so
+// a tree of millions of files does not need millions of fds (the fd limit is often
+// 20,000 and cannot always be raised). Lookup counts and forget live here and nowhere
 // else. Pinned nodes (the root, virtual directories, map roots and the real directories
 // leading to them) exist for the whole mount; their overlay children hide what the
 // backing directory has under that name. Thread-safe (one mutex, held briefly).
@@ -9,6 +12,7 @@
 
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <map>
@@ -20,7 +24,8 @@
 namespace sptfs {
 
 struct Inode {
-  int fd = -1;  // O_PATH|O_NOFOLLOW of the backing inode; -1: virtual directory
+  int fd = -1;        // O_PATH|O_NOFOLLOW of the backing inode, or -1 (see PathFd)
+  bool virt = false;  // a virtual directory: no backing inode at all
   dev_t dev = 0;
   ino_t ino = 0;
   mode_t type = 0;         // S_IFMT bits of the backing inode (S_IFDIR for virtual ones)
@@ -34,7 +39,7 @@ struct Inode {
   std::string name;
   std::map<std::string, Inode*, std::less<>> overlay;  // pinned children by name
 
-  bool is_virtual() const { return fd < 0; }
+  bool is_virtual() const { return virt; }
   bool is_dir() const { return S_ISDIR(type); }
 };
 
@@ -72,6 +77,14 @@ class InodeTable {
   std::string PathOf(const Inode* node, std::string_view child = {}) const;
   size_t size() const;
 
+  // An O_PATH fd of `node` for one call: its own, or one opened through its parent and
+  // checked to still be the same inode (else ESTALE). 0 or an errno.
+  int OpenPath(const Inode* node, int* fd, bool* owned) const;
+  // The same for the two hot calls, one system call each when the node has no fd:
+  // stat without following, and opening the data (flags as for openat).
+  int Stat(const Inode* node, struct stat* st) const;
+  int OpenData(const Inode* node, int flags, int* fd) const;
+
  private:
   struct Key {
     int map;
@@ -85,12 +98,32 @@ class InodeTable {
     }
   };
   void UnrefLocked(Inode* node, uint64_t n);
+  // The parent (referenced: Forget(parent, 1) when done) and name of a node without fd.
+  Inode* ParentOf(const Inode* node, std::string* name) const;
   void SetParentLocked(Inode* node, Inode* parent, const std::string& name);
 
   mutable std::mutex mu_;
   Inode* root_ = nullptr;
   std::unordered_map<Key, Inode*, KeyHash> nodes_;  // real nodes, pinned ones included
   std::vector<Inode*> virtuals_;                    // owned virtual nodes
+};
+
+// RAII over InodeTable::OpenPath.
+class PathFd {
+ public:
+  PathFd(const InodeTable& table, const Inode* node) { err_ = table.OpenPath(node, &fd_, &owned_); }
+  ~PathFd() {
+    if (owned_) close(fd_);
+  }
+  PathFd(const PathFd&) = delete;
+  PathFd& operator=(const PathFd&) = delete;
+  int fd() const { return fd_; }
+  int error() const { return err_; }  // 0 if fd() is usable
+
+ private:
+  int fd_ = -1;
+  bool owned_ = false;
+  int err_ = 0;
 };
 
 }  // namespace sptfs

@@ -57,12 +57,12 @@ void VirtualStat(const Inode* node, struct stat* st) {
   st->st_atime = st->st_mtime = st->st_ctime = kMounted;
 }
 
-int StatNode(const Inode* node, struct stat* st) {
+int StatNode(const InodeTable& table, const Inode* node, struct stat* st) {
   if (node->is_virtual()) {
     VirtualStat(node, st);
     return 0;
   }
-  return fstatat(node->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+  return table.Stat(node, st);
 }
 
 // Why a change under `parent` cannot happen at all (before any policy check), or 0.
@@ -85,7 +85,7 @@ void FillEntry(SptFs& fs, Inode* node, const struct stat& st, fuse_entry_param* 
 int DoLookup(SptFs& fs, Inode* parent, const char* name, fuse_entry_param* e) {
   if (Inode* pinned = fs.table().Overlay(parent, name)) {
     struct stat st;
-    if (int err = StatNode(pinned, &st)) return err;
+    if (int err = StatNode(fs.table(), pinned, &st)) return err;
     fs.table().Ref(pinned);
     FillEntry(fs, pinned, st, e);
     return 0;
@@ -135,7 +135,8 @@ void LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& la
   if (data_fd >= 0) {
     fsetxattr(data_fd, attr.c_str(), name.data(), name.size(), 0);
   } else {
-    WriteLabelFd(node->fd, attr, name);  // symlinks refuse user.* attributes: best effort
+    PathFd pf(fs.table(), node);  // symlinks refuse user.* attributes: best effort
+    if (!pf.error()) WriteLabelFd(pf.fd(), attr, name);
   }
 }
 
@@ -182,7 +183,7 @@ void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
 
 void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   struct stat st;
-  if (int err = StatNode(Node(req, ino), &st)) {
+  if (int err = StatNode(Fs(req).table(), Node(req, ino), &st)) {
     fuse_reply_err(req, err);
     return;
   }
@@ -191,20 +192,23 @@ void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
 
 // The changes of one setattr, in the order chown would otherwise undo (mode last but
 // one: a chown clears set-id bits).
-int ApplySetattr(const Inode* node, const struct stat* attr, int to_set, fuse_file_info* fi) {
+int ApplySetattr(const InodeTable& table, const Inode* node, const struct stat* attr, int to_set,
+                 fuse_file_info* fi) {
   int fd = fi ? static_cast<int>(fi->fh) : -1;
+  PathFd pf(table, node);
+  if (pf.error()) return pf.error();
   if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
     uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : static_cast<uid_t>(-1);
     gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : static_cast<gid_t>(-1);
-    if (fchownat(node->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return errno;
+    if (fchownat(pf.fd(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return errno;
   }
   if (to_set & FUSE_SET_ATTR_MODE) {
-    int rc = fd >= 0 ? fchmod(fd, attr->st_mode) : chmod(ProcPath(node->fd).c_str(), attr->st_mode);
+    int rc = fd >= 0 ? fchmod(fd, attr->st_mode) : chmod(ProcPath(pf.fd()).c_str(), attr->st_mode);
     if (rc != 0) return errno;
   }
   if (to_set & FUSE_SET_ATTR_SIZE) {
-    int rc = fd >= 0 ? ftruncate(fd, attr->st_size)
-                     : truncate(ProcPath(node->fd).c_str(), attr->st_size);
+    int rc =
+        fd >= 0 ? ftruncate(fd, attr->st_size) : truncate(ProcPath(pf.fd()).c_str(), attr->st_size);
     if (rc != 0) return errno;
   }
   if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
@@ -217,7 +221,7 @@ int ApplySetattr(const Inode* node, const struct stat* attr, int to_set, fuse_fi
       tv[1].tv_nsec = UTIME_NOW;
     else if (to_set & FUSE_SET_ATTR_MTIME)
       tv[1] = attr->st_mtim;
-    int rc = fd >= 0 ? futimens(fd, tv) : utimensat(node->fd, "", tv, AT_EMPTY_PATH);
+    int rc = fd >= 0 ? futimens(fd, tv) : utimensat(pf.fd(), "", tv, AT_EMPTY_PATH);
     if (rc != 0) return errno;
   }
   return 0;
@@ -233,15 +237,15 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
   Subject s;
   fs.checker().Begin(req, &s);
   if (!s.free) {
-    ResolvedLabel label = fs.checker().LabelOf(*s.policy, node);
+    ResolvedLabel label = fs.checker().LabelOf(*s.policy, node, fs.table());
     if (int err = fs.checker().Check(s, fs.table().PathOf(node), label, kPermWrite, "setattr")) {
       fuse_reply_err(req, err);
       return;
     }
   }
-  int err = ApplySetattr(node, attr, to_set, fi);
+  int err = ApplySetattr(fs.table(), node, attr, to_set, fi);
   struct stat st;
-  if (!err) err = StatNode(node, &st);
+  if (!err) err = StatNode(fs.table(), node, &st);
   if (err) {
     fuse_reply_err(req, err);
   } else {
@@ -251,7 +255,12 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
 
 void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
   char buf[PATH_MAX + 1];
-  ssize_t n = readlinkat(Node(req, ino)->fd, "", buf, sizeof(buf));
+  PathFd pf(Fs(req).table(), Node(req, ino));
+  if (pf.error()) {
+    fuse_reply_err(req, pf.error());
+    return;
+  }
+  ssize_t n = readlinkat(pf.fd(), "", buf, sizeof(buf));
   if (n < 0) {
     fuse_reply_err(req, errno);
   } else if (n >= static_cast<ssize_t>(sizeof(buf))) {
@@ -398,7 +407,7 @@ void OpRename(fuse_req_t req, fuse_ino_t parent_ino, const char* name, fuse_ino_
 int CheckLink(SptFs& fs, const Subject& s, Inode* node, const std::string& newpath) {
   if (s.free) return 0;
   AccessChecker& ck = fs.checker();
-  ResolvedLabel label = ck.LabelOf(*s.policy, node);
+  ResolvedLabel label = ck.LabelOf(*s.policy, node, fs.table());
   Decision now;
   if (int err = ck.Check(s, newpath, label, kPermWrite, "link", &now)) return err;
   if (!s.caller.identified) return EPERM;
@@ -422,8 +431,11 @@ void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char
     err = CheckLink(fs, s, node, fs.table().PathOf(to, newname));
   }
   if (!err) {
+    PathFd pf(fs.table(), node);
     CallerCreds as_caller(req);
-    if (linkat(AT_FDCWD, ProcPath(node->fd).c_str(), to->fd, newname, AT_SYMLINK_FOLLOW) != 0) {
+    if (pf.error()) {
+      err = pf.error();
+    } else if (linkat(AT_FDCWD, ProcPath(pf.fd()).c_str(), to->fd, newname, AT_SYMLINK_FOLLOW)) {
       err = errno;
     }
   }
@@ -469,16 +481,16 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   bool exec = fi->flags & kExecFlag;
   ResolvedLabel label;
   if (!s.free || (exec && s.domain)) {
-    label = fs.checker().LabelOf(*s.policy, node);
+    label = fs.checker().LabelOf(*s.policy, node, fs.table());
     if (int err = fs.checker().Check(s, fs.table().PathOf(node), label, OpenPerms(fi->flags),
                                      exec ? "exec" : "open")) {
       fuse_reply_err(req, err);
       return;
     }
   }
-  int fd = open(ProcPath(node->fd).c_str(), BackingFlags(fs, fi->flags));
-  if (fd < 0) {
-    fuse_reply_err(req, errno);
+  int fd;
+  if (int err = fs.table().OpenData(node, BackingFlags(fs, fi->flags), &fd)) {
+    fuse_reply_err(req, err);
     return;
   }
   if (exec && s.domain) fs.checker().AfterExec(s, label);
@@ -650,7 +662,7 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Subject s;
   fs.checker().Begin(req, &s);
   if (!s.free) {
-    ResolvedLabel label = fs.checker().LabelOf(*s.policy, node);
+    ResolvedLabel label = fs.checker().LabelOf(*s.policy, node, fs.table());
     if (int err = fs.checker().Check(s, fs.table().PathOf(node), label, kPermRead, "opendir")) {
       fuse_reply_err(req, err);
       return;
@@ -773,9 +785,12 @@ void OpStatfs(fuse_req_t req, fuse_ino_t ino) {
   // A virtual directory reports the file system of its first real child.
   while (node->is_virtual() && !node->overlay.empty()) node = node->overlay.begin()->second;
   struct statvfs sv {};
-  if (!node->is_virtual() && fstatvfs(node->fd, &sv) != 0) {
-    fuse_reply_err(req, errno);
-    return;
+  if (!node->is_virtual()) {
+    PathFd pf(Fs(req).table(), node);
+    if (pf.error() || fstatvfs(pf.fd(), &sv) != 0) {
+      fuse_reply_err(req, pf.error() ? pf.error() : errno);
+      return;
+    }
   }
   fuse_reply_statfs(req, &sv);
 }
@@ -809,8 +824,13 @@ void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
     fuse_reply_err(req, ENODATA);
     return;
   }
+  PathFd pf(fs.table(), node);
+  if (pf.error()) {
+    fuse_reply_err(req, pf.error());
+    return;
+  }
   std::vector<char> buf(size);
-  ssize_t n = getxattr(ProcPath(node->fd).c_str(), name, buf.data(), size);
+  ssize_t n = getxattr(ProcPath(pf.fd()).c_str(), name, buf.data(), size);
   ReplyXattr(req, size, buf.data(), n);
 }
 
@@ -820,8 +840,13 @@ void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
     ReplyXattr(req, size, "", 0);
     return;
   }
+  PathFd pf(Fs(req).table(), node);
+  if (pf.error()) {
+    fuse_reply_err(req, pf.error());
+    return;
+  }
   std::vector<char> buf(size);
-  ssize_t n = listxattr(ProcPath(node->fd).c_str(), buf.data(), size);
+  ssize_t n = listxattr(ProcPath(pf.fd()).c_str(), buf.data(), size);
   ReplyXattr(req, size, buf.data(), n);
 }
 
@@ -837,13 +862,21 @@ int CheckXattr(SptFs& fs, const Subject& s, Inode* node, const char* name, const
     if (!IsLabelText(text) || !s.policy->FindLabel(text)) return EINVAL;
   }
   if (s.free) return 0;
-  ResolvedLabel label = ck.LabelOf(*s.policy, node);
+  ResolvedLabel label = ck.LabelOf(*s.policy, node, fs.table());
   std::string path = fs.table().PathOf(node);
   Decision d;
   if (int err = ck.Check(s, path, label, kPermWrite, op, &d)) return err;
   if (!is_label || (s.domain && s.domain->HasCapability("file_relabel"))) return 0;
   d.reason = "no file_relabel";
   return ck.Refuse(s, d, path, label, kPermWrite, op, "the label attribute needs file_relabel");
+}
+
+// Runs a path-based xattr call on the node (through /proc/self/fd); 0 or an errno.
+template <typename Fn>
+int XattrCall(SptFs& fs, const Inode* node, Fn fn) {
+  PathFd pf(fs.table(), node);
+  if (pf.error()) return pf.error();
+  return fn(ProcPath(pf.fd()).c_str()) == 0 ? 0 : errno;
 }
 
 void OpSetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
@@ -856,7 +889,9 @@ void OpSetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* va
     fs.checker().Begin(req, &s);
     err = CheckXattr(fs, s, node, name, value, size, "setxattr");
   }
-  if (!err && setxattr(ProcPath(node->fd).c_str(), name, value, size, flags) != 0) err = errno;
+  if (!err)
+    err = XattrCall(fs, node,
+                    [&](const char* path) { return setxattr(path, name, value, size, flags); });
   if (!err && fs.checker().label_xattr() == name) fs.checker().LabelChanged(node);
   fuse_reply_err(req, err);
 }
@@ -870,7 +905,7 @@ void OpRemovexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
     fs.checker().Begin(req, &s);
     err = CheckXattr(fs, s, node, name, nullptr, 0, "removexattr");
   }
-  if (!err && removexattr(ProcPath(node->fd).c_str(), name) != 0) err = errno;
+  if (!err) err = XattrCall(fs, node, [&](const char* path) { return removexattr(path, name); });
   if (!err && fs.checker().label_xattr() == name) fs.checker().LabelChanged(node);
   fuse_reply_err(req, err);
 }

@@ -233,6 +233,21 @@ class OpsTest(unittest.TestCase):
         os.chmod(self.p("mytrue"), 0o755)
         self.assertEqual(run([self.p("mytrue")]).returncode, 0)
 
+    def test_more_files_than_the_fd_limit(self):
+        import resource
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        n = min(soft, 1 << 16) + 5000  # the daemon's limit is at most ours raised to hard
+        d = self.b("many")
+        os.mkdir(d)
+        for i in range(n):
+            os.close(os.open(os.path.join(d, f"f{i}"), os.O_CREAT | os.O_WRONLY, 0o644))
+        for i in range(n):
+            os.stat(self.p("many", f"f{i}"))
+        with open(self.p("many", "f0"), "w") as f:  # still works after all those lookups
+            f.write("ok")
+        self.assertEqual(open(self.b("many", "f0")).read(), "ok")
+        shutil.rmtree(d)
+
     def test_deep_tree_beyond_path_max(self):
         name = "d" * 200
         path = self.mnt
