@@ -1,0 +1,281 @@
+"""The escape suite: attacks by confined programs (spt-run --root) that must all fail.
+
+Every attack is counted; an attack "escapes" when the confined program gets what its
+domain denies (the secret's text, a changed label, a host setting changed) or lands
+outside its domain. The closing line states the count: "escape suite: N attacks,
+M escapes" (docs/THREAT-MODEL.md reports it). Any escape fails the test that made it.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+from confine import (BASE_RULES, EPERM_TEXT, SECRET, Sandbox, kill_world, wait_for,
+                     worlds_in_domain)
+import sptfs_harness as h
+
+SHELL = "/usr/bin/dash"
+DOMAINS = {
+    # The attacker: reads /data, writes /tmp and /wonly, nothing else of interest.
+    "jailDom": dict(id=10, rules=BASE_RULES + [
+        "-r /secret ", "-r /wonly w", "-r /data r", "-r /opt rx", "-o secretObj ",
+        "-o toolObj r"]),
+    # An attacker whose tool (toolObj) runs in toolDom, which may read /secret.
+    "jail2Dom": dict(id=11, rules=BASE_RULES + [
+        "-r /secret ", "-r /opt rx", "-d toolObj toolDom file_exec grant"]),
+    "toolDom": dict(id=12, rules=BASE_RULES + ["-r /secret r", "-r /opt rx", "-o toolObj rx"]),
+    # A victim in another world that may read the secret.
+    "otherDom": dict(id=13, rules=BASE_RULES + ["-r /secret r"]),
+    # For the reload race: may read /race under policy A; the B policy removes it.
+    "raceDom": dict(id=14, rules=BASE_RULES + ["-r /race r"]),
+}
+LABELS = [("secretObj", 3401), ("toolObj", 3402), ("pubObj", 3403)]
+FILES = {
+    "/wonly/w.txt": SECRET + "\n",
+    "/tmp/lab.txt": SECRET + "\n",
+    "/opt/toolsh": (SHELL, 0o755),
+    "/race/r.txt": "RACE-OK\n",
+}
+LABELS_ON = {"/tmp/lab.txt": "secretObj", "/opt/toolsh": "toolObj"}
+
+
+def escaped_text(r):
+    return SECRET in (r.stdout or "") or SECRET in (r.stderr or "")
+
+
+class EscapeSuite(unittest.TestCase):
+    results = []
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sb = Sandbox(DOMAINS, labels=LABELS, files=FILES, labels_on=LABELS_ON).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sb.__exit__(None, None, None)
+        escapes = [r for r in cls.results if r[1]]
+        print("\nattack results:", file=sys.stderr)
+        for name, esc, detail in cls.results:
+            print(f"  {'ESCAPE' if esc else 'held  '} {name}" + (f": {detail}" if esc else ""),
+                  file=sys.stderr)
+        line = f"escape suite: {len(cls.results)} attacks, {len(escapes)} escapes"
+        print(line, file=sys.stderr)
+        out = os.environ.get("SPTFS_BUILD")
+        if out and os.path.isdir(out):
+            with open(os.path.join(out, "escape-summary.txt"), "w") as f:
+                f.write(line + "\n")
+
+    def attack(self, name, escaped, detail=""):
+        type(self).results.append((name, bool(escaped), detail))
+        self.assertFalse(escaped, f"ESCAPE by {name}: {detail}")
+
+    def jail(self, script, domain="jailDom", **kw):
+        return self.sb.run(domain, script, **kw)
+
+    def py(self, code, domain="jailDom", **kw):
+        return self.sb.run(domain, "", argv=["python3", "-c", code], **kw)
+
+    # ---- the file system -------------------------------------------------------------
+    def test_hard_link_of_denied_file(self):
+        r = self.jail("ln /secret/s.txt /tmp/h1; cat /tmp/h1; ln /tmp/lab.txt /tmp/h2; cat /tmp/h2")
+        self.attack("hard link /secret file into /tmp, read it", escaped_text(r), r.stdout)
+        self.assertIn(EPERM_TEXT, r.stderr)
+
+    def test_rename_protected_file(self):
+        r = self.jail("mv /secret/s.txt /tmp/r1; cat /tmp/r1")
+        moved = not os.path.exists(self.sb.backing("/secret/s.txt"))
+        self.attack("rename /secret file into /tmp", escaped_text(r) or moved, r.stdout)
+        r = self.jail("mv /wonly/w.txt /tmp/r2; cat /tmp/r2")
+        self.attack("rename a write-only file into readable /tmp", escaped_text(r),
+                    r.stdout + r.stderr)
+
+    def test_symlink_swap_between_check_and_use(self):
+        code = (
+            "import os, threading\n"
+            "os.symlink('/data/d.txt', '/tmp/lnk')\n"
+            "stop = False\n"
+            "def flip():\n"
+            "    while not stop:\n"
+            "        for t in ('/secret/s.txt', '/data/d.txt'):\n"
+            "            os.symlink(t, '/tmp/lnk.new'); os.replace('/tmp/lnk.new', '/tmp/lnk')\n"
+            "th = threading.Thread(target=flip); th.start()\n"
+            "seen = {}\n"
+            "for i in range(600):\n"
+            "    try:\n"
+            "        with open('/tmp/lnk') as f: v = f.read().strip()\n"
+            "    except OSError as e: v = 'errno%d' % e.errno\n"
+            "    seen[v] = seen.get(v, 0) + 1\n"
+            "stop = True; th.join(); print(seen)\n")
+        r = self.py(code)
+        self.attack("swap a symlink between check and use (600 opens)", escaped_text(r), r.stdout)
+        self.assertIn("DATA", r.stdout, r.stderr)  # the race did run
+
+    def test_label_attribute_tampering(self):
+        attr = h.label_xattr()
+        before = self.sb.get_label("/tmp/lab.txt")
+        r = self.jail(f"setfattr -n {attr} -v unlabeled /tmp/lab.txt; cat /tmp/lab.txt")
+        self.attack("set the label of a denied file", escaped_text(r)
+                    or self.sb.get_label("/tmp/lab.txt") != before, r.stdout)
+        r = self.jail(f"setfattr -x {attr} /tmp/lab.txt; cat /tmp/lab.txt")
+        self.attack("remove the label of a denied file", escaped_text(r)
+                    or self.sb.get_label("/tmp/lab.txt") != before, r.stdout)
+        r = self.jail(f"echo mine > /tmp/mine; cp --preserve=xattr /tmp/lab.txt /tmp/cp1; "
+                      f"getfattr -n {attr} /tmp/lab.txt; "
+                      f"setfattr -n {attr} -v secretObj /tmp/mine; cat /tmp/cp1")
+        self.attack("copy a label attribute", escaped_text(r)
+                    or self.sb.get_label("/tmp/mine") is not None, r.stdout)
+        r = self.py("import os\n"
+                    "for n in ('user.spt.label', 'security.spt.label'):\n"
+                    "    try: os.setxattr('/tmp/lab.txt', n, b'unlabeled')\n"
+                    "    except OSError as e: print(n, e.errno)\n"
+                    "print(open('/tmp/lab.txt').read())\n")
+        self.attack("label under another attribute namespace", escaped_text(r), r.stdout)
+
+    def test_backing_path(self):
+        b = self.sb.backing("/secret/s.txt")
+        r = self.jail(f"cat {b}; cat /proc/1/root{b}; cat /proc/self/root{b}; "
+                      f"cat /proc/1/cwd{b}; ls {self.sb.tree}")
+        self.attack("open the backing path directly (and via /proc/*/root)", escaped_text(r),
+                    r.stdout)
+
+    def test_dotdot_out_of_the_root(self):
+        b = self.sb.backing("/secret/s.txt")
+        r = self.jail(f"cd /../../..; cat .{b}; cat ../../../..{b}; ls /..")
+        self.attack("`..` above the root", escaped_text(r), r.stdout)
+        r = self.py("import os\n"
+                    "os.makedirs('/tmp/cj', exist_ok=True)\n"
+                    "try:\n"
+                    "    os.chroot('/tmp/cj')\n"
+                    "    for _ in range(20): os.chdir('..')\n"
+                    "    os.chroot('.')\n"
+                    f"    print(open('{b}').read())\n"
+                    "except OSError as e: print('errno', e.errno)\n")
+        self.attack("chroot-in-chroot escape", escaped_text(r), r.stdout)
+
+    # ---- processes -------------------------------------------------------------------
+    def test_double_fork_and_read_after_parent_exits(self):
+        r = self.jail("(sh -c 'sleep 0.5; cat /secret/s.txt; echo grandchild-ran' &); "
+                      "sleep 1.5")
+        self.attack("double fork, read after the parent exits", escaped_text(r), r.stdout)
+        self.assertIn("grandchild-ran", r.stdout)
+
+    def test_kill_spt_run_then_read(self):
+        out = "/tmp/after-kill"
+        p = self.sb.popen("jailDom", f"sleep 1; cat /secret/s.txt > {out} 2>&1; "
+                          f"echo done >> {out}")
+        time.sleep(0.4)
+        p.kill()
+        p.communicate()
+        backing = self.sb.backing(out)
+        ran = wait_for(lambda: os.path.exists(backing) and "done" in open(backing).read())
+        text = open(backing).read() if os.path.exists(backing) else ""
+        self.attack("kill spt-run, then read", SECRET in text, text)
+        self.assertTrue(ran, "the world did not go on after spt-run died")
+
+    def test_new_namespaces_then_read(self):
+        for name, cmd in [
+            ("new user namespace", "unshare -U cat /secret/s.txt"),
+            ("new user namespace mapped to root", "unshare -U -r cat /secret/s.txt"),
+            ("new user + PID namespace", "unshare -U -p -f cat /secret/s.txt"),
+            ("new user + PID namespace, nested twice",
+             "unshare -U -p -f unshare -U -p -f cat /secret/s.txt"),
+            ("new user + PID + mount namespace with /proc",
+             "unshare -U -p -m -f --mount-proc cat /secret/s.txt"),
+            ("new PID namespace without user namespace", "unshare -p -f cat /secret/s.txt"),
+        ]:
+            r = self.jail(cmd)
+            self.attack(name + ", then read", escaped_text(r), r.stdout)
+        # The plain user + PID namespace does get as far as the read (others fail before:
+        # mapping root needs CAP_SETFCAP, nesting needs a mapped uid, /proc is locked).
+        r = self.jail("unshare -U -p -f cat /secret/s.txt")
+        self.assertIn("cat: /secret/s.txt: " + EPERM_TEXT, r.stderr)
+
+    def test_ptrace_process_in_other_domain(self):
+        victim = self.sb.popen("otherDom", "sleep 30")
+        try:
+            self.assertTrue(wait_for(lambda: worlds_in_domain(self.sb, "otherDom")))
+            target = max(worlds_in_domain(self.sb, "otherDom"))
+            code = ("import ctypes, os\n"
+                    "libc = ctypes.CDLL(None, use_errno=True)\n"
+                    f"print('attach', libc.ptrace(16, {target}, 0, 0), ctypes.get_errno())\n"
+                    "try: print(open('/proc/%d/environ' % " + str(target) + ").read())\n"
+                    "except OSError as e: print('proc', e.errno)\n")
+            r = self.py(code)
+            self.attack("ptrace a process in another world", "attach 0" in r.stdout, r.stdout)
+        finally:
+            kill_world(victim)
+        # Same world: the victim moved to toolDom by an exec transition.
+        code = ("import ctypes, os, subprocess, time\n"
+                "libc = ctypes.CDLL(None, use_errno=True)\n"
+                "v = subprocess.Popen(['/opt/toolsh', '-c', 'exec 3</secret/s.txt; sleep 5'])\n"
+                "time.sleep(0.5)\n"
+                "print('attach', libc.ptrace(16, v.pid, 0, 0), ctypes.get_errno())\n"
+                "print('traceme-ok' if False else '')\n"
+                "buf = ctypes.create_string_buffer(64)\n"
+                "class IOV(ctypes.Structure): _fields_ = [('b', ctypes.c_void_p), ('n', ctypes.c_size_t)]\n"
+                "l = IOV(ctypes.cast(buf, ctypes.c_void_p), 64); rm = IOV(0x400000, 64)\n"
+                "print('vm_readv', libc.process_vm_readv(v.pid, ctypes.byref(l), 1, ctypes.byref(rm), 1, 0), ctypes.get_errno())\n"
+                "try: print(open('/proc/%d/fd/3' % v.pid).read())\n"
+                "except OSError as e: print('fd3', e.errno)\n"
+                "v.kill()\n")
+        r = self.py(code, domain="jail2Dom")
+        self.attack("ptrace a transitioned process in the same world",
+                    "attach 0" in r.stdout, r.stdout)
+        self.attack("process_vm_readv of a transitioned process", "vm_readv 64" in r.stdout,
+                    r.stdout)
+        self.attack("reopen a transitioned process's fd via /proc", escaped_text(r), r.stdout)
+        self.assertIn("fd3 1", r.stdout, r.stdout + r.stderr)
+
+    def test_exec_labelled_binary_without_transition_rule(self):
+        r = self.jail("/opt/toolsh -c 'cat /secret/s.txt'; echo rc=$?")
+        self.attack("exec a labelled binary without a transition rule", escaped_text(r), r.stdout)
+        self.assertIn("rc=126", r.stdout)
+
+    def test_host_privileges(self):
+        core = open("/proc/sys/kernel/core_pattern").read()
+        r = self.jail("echo '|/tmp/x' > /proc/sys/kernel/core_pattern; "
+                      "mknod /tmp/disk b 8 0 && cat /tmp/disk | head -c 1; "
+                      "mount -t tmpfs none /tmp; mount -o remount,rw /proc/sys; "
+                      f"cat {self.sb.backing('/secret/s.txt')}")
+        self.attack("write a host sysctl (core_pattern)",
+                    open("/proc/sys/kernel/core_pattern").read() != core, r.stderr)
+        self.attack("mknod a disk, mount, remount", escaped_text(r)
+                    or os.path.exists(self.sb.backing("/tmp/disk")), r.stderr)
+
+    # ---- policy reload -----------------------------------------------------------------
+    def test_reads_racing_a_policy_reload(self):
+        # Policy B: raceDom loses /race. Answers must be the content or EPERM, nothing
+        # else, and once B is loaded (and acknowledged), only EPERM.
+        dom_b = dict(DOMAINS)
+        dom_b["raceDom"] = dict(id=14, rules=BASE_RULES + ["-r /race "])
+        pol_b = h.write_policy(os.path.join(self.sb.work, "policy-b"), dom_b, labels=LABELS)
+        pol_a = self.sb.policy
+        code = ("import sys\n"
+                "out = []\n"
+                "for i in range(1000):\n"
+                "    try:\n"
+                "        with open('/race/r.txt') as f: v = f.read()\n"
+                "        out.append('R' if v == 'RACE-OK\\n' else 'X')\n"
+                "    except OSError as e: out.append('E%d' % e.errno)\n"
+                "print(''.join(o[0] if o in ('R', 'E1') else '[' + o + ']' for o in out))\n")
+        p = self.sb.popen("raceDom", "", argv=["python3", "-c", code])
+        loads = 0
+        while p.poll() is None and loads < 40:
+            r = self.sb.spt("-p", pol_b if loads % 2 == 0 else pol_a)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            loads += 1
+        out, err = p.communicate(timeout=60)
+        answers = out.strip()
+        bad = [c for c in answers if c not in "RE"]
+        self.attack("1,000 reads racing policy reloads", bool(bad) or len(answers) != 1000,
+                    f"{len(answers)} answers, odd: {answers[:200]}")
+        self.assertEqual(self.sb.spt("-p", pol_b).returncode, 0)
+        r = self.sb.run("raceDom", "cat /race/r.txt")
+        self.attack("read after the reload that denies it", "RACE-OK" in r.stdout, r.stdout)
+        self.assertEqual(self.sb.spt("-p", pol_a).returncode, 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
