@@ -132,20 +132,23 @@ class Sandbox:
         return False
 
     # ---- running --------------------------------------------------------------------
-    def spt_run_args(self, domain, argv, root=True, user=None, cwd=None):
+    def spt_run_args(self, domain, argv, root=True, user=None, cwd=None, no_proc=False):
         args = [spt_run_bin(), "-D", domain, "--socket", self.socket, "--mount", self.mnt]
         if root:
             args.append("--root")
+        if no_proc:
+            args.append("--no-proc")
         if user:
             args += ["--user", user]
         if cwd:
             args += ["--cwd", cwd]
         return args + ["--"] + list(argv)
 
-    def run(self, domain, script, root=True, user=None, cwd=None, timeout=60, argv=None):
+    def run(self, domain, script, root=True, user=None, cwd=None, timeout=60, argv=None,
+            no_proc=False):
         """spt-run ... -- sh -c SCRIPT (or argv); CompletedProcess with text output."""
         argv = argv or ["sh", "-c", script]
-        return h.run(self.spt_run_args(domain, argv, root, user, cwd), timeout=timeout)
+        return h.run(self.spt_run_args(domain, argv, root, user, cwd, no_proc), timeout=timeout)
 
     def popen(self, domain, script, root=True, argv=None, **kw):
         argv = argv or ["sh", "-c", script]

@@ -17,13 +17,15 @@ bool IsNumber(const std::string& s) {
 }  // namespace
 
 const char* RunUsage() {
-  return "Usage: spt-run -D DOMAIN [--mount DIR | --socket PATH] [--root] [--user USER]\n"
-         "               [--cwd DIR] -- CMD [ARGS...]\n"
+  return "Usage: spt-run -D DOMAIN [--mount DIR | --socket PATH] [--root [--no-proc]]\n"
+         "               [--user USER] [--cwd DIR] -- CMD [ARGS...]\n"
          "Runs CMD confined to DOMAIN by the sptfs daemon serving DIR (or PATH).\n"
          "  -D, --domain DOMAIN  domain name or id (spt -l lists them)\n"
          "  -m, --mount DIR      the sptfs mount; its control socket is used\n"
          "  -S, --socket PATH    the daemon's control socket (overrides --mount's)\n"
          "  -r, --root           make DIR the program's \"/\" (needs --mount)\n"
+         "  -P, --no-proc        no /proc in the world: no process can reach another's\n"
+         "                       memory through /proc/PID/mem (needs --root)\n"
          "  -u, --user USER      run as USER (name or uid)\n"
          "  -C, --cwd DIR        start in DIR (inside the tree with --root)\n"
          "  -h, --help           this text\n"
@@ -59,12 +61,14 @@ Status ParseRunOptions(const std::vector<std::string>& args, RunOptions* out) {
       s = value(a, &out->cwd);
     } else if (a == "-r" || a == "--root") {
       out->root = true;
+    } else if (a == "-P" || a == "--no-proc") {
+      out->no_proc = true;
     } else if (a == "-h" || a == "--help") {
       out->help = true;
       return Status::Ok();
     } else if (!a.empty() && a[0] == '-') {
       return Bad("unknown option \"" + a + "\" (expected -D, --mount, --socket, --root, " +
-                 "--user, --cwd or -- CMD)");
+                 "--no-proc, --user, --cwd or -- CMD)");
     } else {
       break;  // the command starts here
     }
@@ -77,6 +81,7 @@ Status ParseRunOptions(const std::vector<std::string>& args, RunOptions* out) {
     return Bad("no daemon given (expected --mount DIR or --socket PATH)");
   }
   if (out->root && out->mount.empty()) return Bad("--root needs the tree (expected --mount DIR)");
+  if (out->no_proc && !out->root) return Bad("--no-proc needs --root (expected --root --no-proc)");
   return Status::Ok();
 }
 

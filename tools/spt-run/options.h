@@ -1,6 +1,6 @@
 // spt-run's command line, parsed into plain data (no side effects, so it is unit-tested).
 //
-//   spt-run -D DOMAIN [--mount DIR | --socket PATH] [--root] [--user USER] [--cwd DIR]
+//   spt-run -D DOMAIN [--mount DIR | --socket PATH] [--root [--no-proc]] [--user USER] [--cwd DIR]
 //           -- CMD ARGS...
 #pragma once
 
@@ -14,12 +14,13 @@
 namespace sptfs {
 
 struct RunOptions {
-  std::string domain;  // name or numeric id, as the daemon's `place` command takes it
-  std::string mount;   // the mounted tree (also picks the socket if --socket is absent)
-  std::string socket;  // the daemon's control socket
-  bool root = false;   // the mounted tree becomes "/" for the program
-  std::string user;    // "" = keep the caller's identity
-  std::string cwd;     // "" = "/" with --root, else the current directory
+  std::string domain;    // name or numeric id, as the daemon's `place` command takes it
+  std::string mount;     // the mounted tree (also picks the socket if --socket is absent)
+  std::string socket;    // the daemon's control socket
+  bool root = false;     // the mounted tree becomes "/" for the program
+  bool no_proc = false;  // no /proc at all in the world (docs/THREAT-MODEL.md says why)
+  std::string user;      // "" = keep the caller's identity
+  std::string cwd;       // "" = "/" with --root, else the current directory
   std::vector<std::string> command;
   bool help = false;
 };

@@ -44,6 +44,8 @@ TEST(RunOptions, Errors) {
   EXPECT_NE(message({"-D", "d", "--bogus", "--", "sh"}).find("unknown option \"--bogus\""),
             std::string::npos);
   EXPECT_NE(message({"-D"}).find("needs a value"), std::string::npos);
+  EXPECT_NE(message({"-D", "d", "--socket", "/s", "--no-proc", "--", "sh"}).find("needs --root"),
+            std::string::npos);
 }
 
 TEST(RunOptions, Help) {

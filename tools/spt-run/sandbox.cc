@@ -73,7 +73,7 @@ Status MountDev() {
 
 }  // namespace
 
-Status EnterTree(const std::string& tree) {
+Status EnterTree(const std::string& tree, bool mount_proc) {
   // Without a tree of its own the world follows the host's mounts (a daemon restarted
   // and mounted again is seen); with one, nothing from the host may appear in it.
   unsigned long propagation = tree.empty() ? MS_SLAVE : MS_PRIVATE;
@@ -89,7 +89,9 @@ Status EnterTree(const std::string& tree) {
   }
   if (umount2(".", MNT_DETACH) != 0) return Fail("cannot detach the host's root");
   if (chdir("/") != 0) return Fail("cannot enter the new root");
-  if (Status s = MountProc(); !s.ok()) return s;
+  if (mount_proc) {
+    if (Status s = MountProc(); !s.ok()) return s;
+  }
   return MountDev();
 }
 

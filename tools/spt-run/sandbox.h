@@ -16,7 +16,7 @@ namespace sptfs {
 // included, have no path any more. Mounts a fresh /proc (its sysctls read-only) over the tree's
 // /proc and a tmpfs with null, zero, full, random, urandom, tty over its /dev, when the tree has
 // those directories. Without `tree`, only /proc is renewed.
-Status EnterTree(const std::string& tree);
+Status EnterTree(const std::string& tree, bool mount_proc);
 
 // Removes the capabilities in DroppedCapabilities() from the bounding, permitted,
 // effective, inheritable and ambient sets and sets no_new_privs, so neither this process

@@ -74,7 +74,8 @@ void RunWorldInit(const WorldPlan& plan) {
   if (go != 'g') _exit(kExitSetupFailed);  // not placed: spt-run said why
   close(plan.go_fd);
   std::string tree = plan.options.root ? plan.options.mount : "";
-  if (Status s = EnterTree(tree); !s.ok()) Die(s.message(), kExitSetupFailed);
+  if (Status s = EnterTree(tree, !plan.options.no_proc); !s.ok())
+    Die(s.message(), kExitSetupFailed);
   if (Status s = DropPrivileges(); !s.ok()) Die(s.message(), kExitSetupFailed);
   if (Status s = DenyTracing(); !s.ok()) Die(s.message(), kExitSetupFailed);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the program may not read or trace this process

@@ -228,6 +228,25 @@ class EscapeSuite(unittest.TestCase):
         self.attack("reopen a transitioned process's fd via /proc", escaped_text(r), r.stdout)
         self.assertIn("fd3 1", r.stdout, r.stdout + r.stderr)
 
+    def test_memory_of_transitioned_process_without_proc(self):
+        # With /proc in the world, /proc/PID/mem of a same-uid process is open to a
+        # process in the source domain (docs/THREAT-MODEL.md, known gap); --no-proc
+        # closes it, and a user namespace cannot mount a /proc of its own either.
+        code = ("import subprocess, time, os\n"
+                "v = subprocess.Popen(['/opt/toolsh', '-c', 'read l < /secret/s.txt; sleep 3'])\n"
+                "time.sleep(0.7)\n"
+                "for p in ('/proc/%d/mem' % v.pid, '/proc/self/mem'):\n"
+                "    try: open(p, 'rb'); print('opened', p)\n"
+                "    except OSError as e: print('errno', e.errno, p)\n"
+                "r = subprocess.run(['unshare', '-U', '-p', '-m', '-f', '--mount-proc', 'true'])\n"
+                "print('mount-proc rc', r.returncode)\n"
+                "v.kill()\n")
+        r = self.py(code, domain="jail2Dom", no_proc=True)
+        self.attack("read a transitioned process's memory (--no-proc)",
+                    "opened /proc/" in r.stdout.replace("opened /proc/self", "")
+                    or "mount-proc rc 0" in r.stdout, r.stdout)
+        self.assertIn("errno 2 /proc/self/mem", r.stdout, r.stdout + r.stderr)
+
     def test_exec_labelled_binary_without_transition_rule(self):
         r = self.jail("/opt/toolsh -c 'cat /secret/s.txt'; echo rc=$?")
         self.attack("exec a labelled binary without a transition rule", escaped_text(r), r.stdout)
