@@ -1,103 +1,109 @@
 #include "policy/path_trie.h"
 
-#include <cstring>
-
 namespace sptfs {
 
 namespace {
 
-// Calls `next(component)` for each non-empty component; stops when it returns false.
+constexpr uint64_t kSeed = 14695981039346656037ull;  // FNV-1a 64
+
+uint64_t Mix(uint64_t h, unsigned char c) { return (h ^ c) * 1099511628211ull; }
+
+// The hash of a prefix as stored: FNV-1a over "/comp/comp...", then a final avalanche so
+// the low bits that pick the slot depend on every byte; never 0 (0 marks empty slots).
+uint64_t Finish(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h | 1;
+}
+
+// Calls `next(end, hash)` after each non-empty component of `path`, where `end` is the
+// offset just past the component and `hash` the running hash of the normalised prefix
+// (empty components are skipped). Stops when `next` returns false.
 template <typename F>
-void ForEachComponent(std::string_view path, F next) {
+void ForEachPrefix(std::string_view path, F next) {
+  uint64_t h = kSeed;
   size_t i = 0;
   while (i < path.size()) {
     size_t end = path.find('/', i);
     if (end == std::string_view::npos) end = path.size();
-    if (end > i && !next(path.substr(i, end - i))) return;
+    if (end > i) {
+      h = Mix(h, '/');
+      for (size_t k = i; k < end; ++k) h = Mix(h, static_cast<unsigned char>(path[k]));
+      if (!next(end, h)) return;
+    }
     i = end + 1;
   }
 }
 
+// `path` with empty components dropped: "//a/b/" -> "/a/b" ("" for "/").
+std::string Normalise(std::string_view path) {
+  std::string out;
+  ForEachPrefix(path, [&](size_t end, uint64_t) {
+    size_t start = path.rfind('/', end - 1) + 1;
+    out += '/';
+    out.append(path.substr(start, end - start));
+    return true;
+  });
+  return out;
+}
+
 }  // namespace
 
-uint32_t PathTrie::HashEdge(uint32_t parent, std::string_view name) {
-  uint32_t h = 2166136261u ^ (parent * 0x9E3779B1u);  // FNV-1a seeded by the parent
-  for (unsigned char c : name) h = (h ^ c) * 16777619u;
-  h ^= h >> 16;  // final avalanche (murmur3 fmix32): low bits pick the slot
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  return h;
-}
-
-size_t PathTrie::Find(uint32_t hash, uint32_t parent, std::string_view name) const {
+size_t PathTrie::Find(uint64_t hash, std::string_view key) const {
   const size_t mask = slots_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Edge& e = slots_[i];
-    if (e.child == 0) return i;
-    if (e.hash == hash && e.parent == parent && NameOf(e) == name) return i;
+    const Slot& s = slots_[i];
+    if (s.hash == 0) return i;
+    if (s.hash == hash && std::string_view(keys_).substr(s.key_offset, s.key_size) == key) {
+      return i;
+    }
   }
-}
-
-std::string_view PathTrie::NameOf(const Edge& e) const {
-  if (e.name_size <= kInline) return std::string_view(e.name, e.name_size);
-  uint32_t offset;
-  std::memcpy(&offset, e.name, sizeof(offset));
-  return std::string_view(names_.data() + offset, e.name_size);
-}
-
-void PathTrie::SetName(Edge* e, std::string_view name) {
-  e->name_size = static_cast<uint32_t>(name.size());
-  if (name.size() <= kInline) {
-    std::memcpy(e->name, name.data(), name.size());
-    return;
-  }
-  uint32_t offset = static_cast<uint32_t>(names_.size());
-  std::memcpy(e->name, &offset, sizeof(offset));
-  names_.append(name);
 }
 
 void PathTrie::Grow() {
-  std::vector<Edge> old = std::move(slots_);
-  slots_.assign(old.empty() ? 16 : old.size() * 2, Edge());
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 16 : old.size() * 2, Slot());
   const size_t mask = slots_.size() - 1;
-  for (const Edge& e : old) {
-    if (e.child == 0) continue;
-    size_t i = e.hash & mask;
-    while (slots_[i].child != 0) i = (i + 1) & mask;
-    slots_[i] = e;
+  for (const Slot& s : old) {
+    if (s.hash == 0) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].hash != 0) i = (i + 1) & mask;
+    slots_[i] = s;
   }
 }
 
 void PathTrie::Insert(std::string_view path, size_t rule_index) {
-  uint32_t node = 0;
-  Edge* last = nullptr;
-  ForEachComponent(path, [&](std::string_view name) {
-    if ((edges_ + 1) * 2 > slots_.size()) Grow();
-    uint32_t hash = HashEdge(node, name);
-    Edge& e = slots_[Find(hash, node, name)];
-    if (e.child == 0) {
-      e = Edge();
-      e.hash = hash;
-      e.parent = node;
-      e.child = ++edges_;
-      SetName(&e, name);
-    }
-    node = e.child;
-    last = &e;
+  std::string key = Normalise(path);
+  if (key.empty()) {
+    root_rule_ = static_cast<uint32_t>(rule_index);
+    return;
+  }
+  if ((used_ + 1) * 2 > slots_.size()) Grow();
+  uint64_t hash = 0;
+  ForEachPrefix(key, [&hash](size_t, uint64_t h) {
+    hash = h;
     return true;
   });
-  (last ? last->rule : root_rule_) = static_cast<uint32_t>(rule_index);
+  hash = Finish(hash);
+  Slot& s = slots_[Find(hash, key)];
+  if (s.hash == 0) {
+    s.hash = hash;
+    s.key_offset = static_cast<uint32_t>(keys_.size());
+    s.key_size = static_cast<uint32_t>(key.size());
+    keys_ += key;
+    ++used_;
+  }
+  s.rule = static_cast<uint32_t>(rule_index);
 }
 
 size_t PathTrie::LongestPrefix(std::string_view path) const {
   uint32_t best = root_rule_;
-  if (!slots_.empty()) {
-    uint32_t node = 0;
-    ForEachComponent(path, [&](std::string_view name) {
-      const Edge& e = slots_[Find(HashEdge(node, name), node, name)];
-      if (e.child == 0) return false;
-      node = e.child;
-      if (e.rule != kNone) best = e.rule;
+  if (used_ > 0) {
+    // Requests are canonical, so a normalised key equals the request's own prefix.
+    ForEachPrefix(path, [&](size_t end, uint64_t h) {
+      const Slot& s = slots_[Find(Finish(h), path.substr(0, end))];
+      if (s.hash != 0) best = s.rule;
       return true;
     });
   }

@@ -1,11 +1,13 @@
-// PathTrie: a prefix tree keyed by whole path components, mapping canonical rule paths
-// to rule indexes. Longest-prefix lookup costs O(depth of the looked-up path), whatever
-// the number of rules. Immutable once built; shared between derived snapshots, so it
-// stores indexes into CompiledDomain::path_rules, never pointers.
+// PathTrie: longest whole-component prefix match of canonical paths against rule paths,
+// mapping each rule path to a rule index. A lookup costs O(depth of the looked-up path),
+// whatever the number of rules. Immutable once built; shared between derived snapshots,
+// so it stores indexes into CompiledDomain::path_rules, never pointers.
 //
-// Layout: the edges (parent node, component) -> child node live in one open-addressing
-// hash table with the component names in one string pool, so a lookup touches about one
-// cache line per component instead of chasing per-node heap maps (see docs/PERFORMANCE.md).
+// Layout: every rule path is one key of an open-addressing hash table, hashed over its
+// components. A lookup hashes each prefix of the request path ("/a", "/a/b", ...) as it
+// walks it and probes the table for each; the probes do not depend on each other, so
+// the CPU overlaps their cache misses, and the table holds one slot per rule, not per
+// path component. Measurements: docs/PERFORMANCE.md.
 #pragma once
 
 #include <cstddef>
@@ -27,26 +29,20 @@ class PathTrie {
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
-  static constexpr size_t kInline = 12;  // names this short live in the edge itself
-  struct alignas(32) Edge {              // two edges per cache line
-    uint32_t hash = 0;
-    uint32_t parent = 0;
-    uint32_t child = 0;  // 0: empty slot (node 0 is the root, never a child)
+  struct Slot {
+    uint64_t hash = 0;  // 0: empty (real hashes are forced non-zero)
     uint32_t rule = kNone;
-    uint32_t name_size = 0;
-    char name[kInline] = {};  // the name if name_size <= kInline, else its offset in names_
+    uint32_t key_offset = 0;  // the normalised key in keys_
+    uint32_t key_size = 0;
   };
-  std::string_view NameOf(const Edge& e) const;
-  void SetName(Edge* e, std::string_view name);
-  static uint32_t HashEdge(uint32_t parent, std::string_view name);
-  // The slot holding edge (parent, name), or the empty slot where it would go.
-  size_t Find(uint32_t hash, uint32_t parent, std::string_view name) const;
+  // The slot holding `key` (hash `hash`), or the empty slot where it would go.
+  size_t Find(uint64_t hash, std::string_view key) const;
   void Grow();
 
-  std::vector<Edge> slots_;  // size a power of two, at most half full
-  std::string names_;        // component names, back to back
-  uint32_t edges_ = 0;
-  uint32_t root_rule_ = kNone;
+  std::vector<Slot> slots_;  // size a power of two, at most half full
+  std::string keys_;         // normalised keys ("/a/b"), back to back
+  uint32_t used_ = 0;
+  uint32_t root_rule_ = kNone;  // the rule on "/"
 };
 
 }  // namespace sptfs
