@@ -116,6 +116,14 @@ std::string ProcReader::ReadExe(pid_t pid) const {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
+bool ProcReader::ExeIdentity(pid_t pid, uint64_t* dev, uint64_t* ino) const {
+  struct stat st;
+  if (pid <= 0 || stat(Path(pid, "exe").c_str(), &st) != 0) return false;
+  *dev = static_cast<uint64_t>(st.st_dev);
+  *ino = static_cast<uint64_t>(st.st_ino);
+  return true;
+}
+
 bool ProcReader::PidNamespaceChain(pid_t tid, std::vector<uint64_t>* inodes) const {
   inodes->clear();
   if (tid <= 0) return false;

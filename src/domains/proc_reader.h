@@ -38,6 +38,8 @@ class ProcReader {
   bool ReadStatus(pid_t tid, ProcStatus* out) const;
   // Target of /proc/<pid>/exe, or "" (kernel threads, gone, not allowed).
   std::string ReadExe(pid_t pid) const;
+  // Device and inode of the program the process runs (stat of /proc/<pid>/exe).
+  bool ExeIdentity(pid_t pid, uint64_t* dev, uint64_t* ino) const;
   // Inodes of the PID namespace of `tid` and of every ancestor namespace (NS_GET_PARENT),
   // innermost first, up to the namespace of `proc_root`'s reader.
   bool PidNamespaceChain(pid_t tid, std::vector<uint64_t>* inodes) const;

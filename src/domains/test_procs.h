@@ -76,6 +76,17 @@ class ProcTree {
   void Go() {
     if (write(go_fd_, "g", 1) != 1) abort();
   }
+  // A line for a shell's `read` (after ExecShell the go pipe is its stdin).
+  void GoLine() {
+    if (write(go_fd_, "g\n", 2) != 2) abort();
+  }
+  // The next line a shell started by ExecShell printed, without the newline.
+  std::string ReadLine() {
+    std::string line;
+    char c;
+    while (read(read_fd_, &c, 1) == 1 && c != '\n') line += c;
+    return line;
+  }
   pid_t pid() const { return pid_; }
   // The next pid `body` reported, or -1 if it died first.
   pid_t Next() {
@@ -100,6 +111,14 @@ inline pid_t ForkRun(const std::function<void()>& body) {
     SleepForever();
   }
   return p;
+}
+
+// Replaces the process with `sh -c script`, its stdin the go pipe and its stdout the
+// report pipe (so ProcTree::GoLine and ReadLine talk to it).
+[[noreturn]] inline void ExecShell(int report, int go, const char* script) {
+  if (dup2(go, 0) < 0 || dup2(report, 1) < 0) _exit(5);
+  execl("/bin/sh", "sh", "-c", script, static_cast<char*>(nullptr));
+  _exit(6);
 }
 
 // Like ForkRun, but returns the child's pid as the outer /proc sees it, also when the

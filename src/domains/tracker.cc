@@ -7,6 +7,12 @@
 // namespaces it makes itself are children of it. Step 1 is per process, keyed by
 // (pid, start time), so a reused pid matches nothing.
 //
+// Exec transitions are pending until the exec is done: Transition() is called during the
+// exec-open, and an exec can still fail after it (ENOEXEC, a missing interpreter), which
+// must not leave the old program running in the new domain. A pending transition takes
+// effect when /proc/<pid>/exe has changed (and, for TransitionOnExec, is the exec'ed
+// file); it is checked whenever the process or a descendant is identified.
+//
 // Speed: Identify reads /proc/<tid>/stat once per request and answers from a cache keyed
 // by (tid, start time); everything else is read only when that misses or after a
 // Place/Transition (generation_ changes).
@@ -42,6 +48,12 @@ struct Resolution {
   bool via_record = false;  // found on an ancestor's record (step 1), not the world
 };
 
+struct PendingExec {
+  DomainId domain = 0;
+  uint64_t exec_ino = 0;              // 0: any new program
+  uint64_t old_dev = 0, old_ino = 0;  // the program before the exec
+};
+
 class ProcTracker : public DomainTracker {
  public:
   ProcTracker(std::string state_file, std::string boot_id)
@@ -51,11 +63,13 @@ class ProcTracker : public DomainTracker {
   CallerInfo Identify(pid_t tid, DomainId default_domain) override;
   Status Place(pid_t pid, DomainId domain) override;
   Status Transition(pid_t tid, DomainId domain) override;
+  Status TransitionOnExec(pid_t tid, DomainId domain, uint64_t exec_ino) override;
   std::map<DomainId, int> WorldCounts() override;
   std::vector<ConfinedProcess> List() override;
 
  private:
   struct CacheEntry {
+    ProcKey process;
     uint64_t start = 0;
     uint64_t generation = 0;
     CallerInfo info;
@@ -64,7 +78,8 @@ class ProcTracker : public DomainTracker {
   // Ancestors of a process, itself first, with start times (read outside the lock).
   std::vector<ProcKey> Ancestry(ProcKey self, pid_t ppid) const;
   Resolution ResolveLocked(const std::vector<ProcKey>& ancestry,
-                           const std::vector<uint64_t>& namespaces) const;
+                           const std::vector<uint64_t>& namespaces);
+  void SettleLocked(ProcKey key);
   bool Alive(ProcKey key) const;
   void PruneLocked();
   Status SaveLocked() const;
@@ -77,6 +92,7 @@ class ProcTracker : public DomainTracker {
   std::map<ProcKey, ProcRecord> procs_;
   std::map<uint64_t, WorldRecord> worlds_;  // by PID-namespace inode
   std::map<ProcKey, uint64_t> leaders_;     // world leader -> its namespace inode
+  std::map<ProcKey, PendingExec> pending_;  // exec transitions not done yet
   std::unordered_map<pid_t, CacheEntry> cache_;
   uint64_t generation_ = 1;
   size_t prune_at_ = 1024;
@@ -97,9 +113,24 @@ std::vector<ProcKey> ProcTracker::Ancestry(ProcKey self, pid_t ppid) const {
   return out;
 }
 
+void ProcTracker::SettleLocked(ProcKey key) {
+  auto it = pending_.find(key);
+  if (it == pending_.end()) return;
+  uint64_t dev = 0, ino = 0;
+  if (!reader_.ExeIdentity(key.pid, &dev, &ino)) return;
+  if (dev == it->second.old_dev && ino == it->second.old_ino) return;  // not done, or failed
+  PendingExec done = it->second;
+  pending_.erase(it);
+  if (done.exec_ino != 0 && ino != done.exec_ino) return;  // it runs something else
+  procs_[key] = {key.pid, key.start, done.domain, ProcKind::kTransition};
+  ++generation_;
+  SaveLocked();
+}
+
 Resolution ProcTracker::ResolveLocked(const std::vector<ProcKey>& ancestry,
-                                      const std::vector<uint64_t>& namespaces) const {
+                                      const std::vector<uint64_t>& namespaces) {
   for (size_t i = 0; i < ancestry.size(); ++i) {
+    if (!pending_.empty()) SettleLocked(ancestry[i]);
     if (auto it = procs_.find(ancestry[i]); it != procs_.end()) {
       bool placed = it->second.kind != ProcKind::kDefault;
       return {placed, placed ? it->second.domain : 0, i > 0};
@@ -122,6 +153,9 @@ CallerInfo ProcTracker::Identify(pid_t tid, DomainId default_domain) {
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(tid);
+    if (it != cache_.end() && it->second.start == st.start_time && !pending_.empty()) {
+      SettleLocked(it->second.process);
+    }
     if (it != cache_.end() && it->second.start == st.start_time &&
         it->second.generation == generation_) {
       CallerInfo& cached = it->second.info;
@@ -167,7 +201,7 @@ CallerInfo ProcTracker::Identify(pid_t tid, DomainId default_domain) {
     SaveLocked();  // best effort: losing it only matters across a daemon restart
   }
   if (cache_.size() >= kMaxCache) cache_.clear();
-  cache_[tid] = {st.start_time, generation_, info};
+  cache_[tid] = {self, st.start_time, generation_, info};
   return info;
 }
 
@@ -206,9 +240,15 @@ void ProcTracker::RememberWorldLocked(const WorldRecord& world) {
 }
 
 Status ProcTracker::Transition(pid_t tid, DomainId domain) {
+  return TransitionOnExec(tid, domain, 0);
+}
+
+Status ProcTracker::TransitionOnExec(pid_t tid, DomainId domain, uint64_t exec_ino) {
   CallerInfo before = Identify(tid, 0);
   ProcStat st;
-  if (!before.identified || !reader_.ReadStat(before.pid, &st)) {
+  PendingExec pending{domain, exec_ino, 0, 0};
+  if (!before.identified || !reader_.ReadStat(before.pid, &st) ||
+      !reader_.ExeIdentity(before.pid, &pending.old_dev, &pending.old_ino)) {
     return Status::NotFound("transition: no process for thread " + std::to_string(tid));
   }
   ProcKey self{before.pid, st.start_time};
@@ -231,7 +271,7 @@ Status ProcTracker::Transition(pid_t tid, DomainId domain) {
     procs_[child] = {child.pid, child.start, before.domain,
                      before.placed ? ProcKind::kInherited : ProcKind::kDefault};
   }
-  procs_[self] = {self.pid, self.start, domain, ProcKind::kTransition};
+  pending_[self] = pending;
   ++generation_;
   return SaveLocked();
 }
@@ -239,6 +279,9 @@ Status ProcTracker::Transition(pid_t tid, DomainId domain) {
 void ProcTracker::PruneLocked() {
   for (auto it = procs_.begin(); it != procs_.end();) {
     it = Alive(it->first) ? std::next(it) : procs_.erase(it);
+  }
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    it = Alive(it->first) ? std::next(it) : pending_.erase(it);
   }
   for (auto it = worlds_.begin(); it != worlds_.end();) {
     ProcKey leader{it->second.leader, it->second.leader_start};

@@ -45,8 +45,17 @@ class DomainTracker {
   virtual CallerInfo Identify(pid_t tid, DomainId default_domain) = 0;
   // Puts process `pid` and every descendant it will have into `domain`.
   virtual Status Place(pid_t pid, DomainId domain) = 0;
-  // Exec transition: the process of thread `tid` runs in `domain` from now on.
+  // Exec transition, called while thread `tid` is in execve (its exec-open): the process
+  // runs in `domain` once the exec has replaced its program (/proc/<pid>/exe changed);
+  // if the exec fails it stays where it was. Children it has now keep the old domain.
   virtual Status Transition(pid_t tid, DomainId domain) = 0;
+  // The same, exact: the new program must be the file whose inode number, as the kernel
+  // sees it through the mount, is `exec_ino`; an exec that fails and is followed by an
+  // exec of something else then moves nothing. Default: Transition().
+  virtual Status TransitionOnExec(pid_t tid, DomainId domain, uint64_t exec_ino) {
+    (void)exec_ino;
+    return Transition(tid, domain);
+  }
   // Live processes per domain (WorldRefCount) and the list for `spt --ps`.
   virtual std::map<DomainId, int> WorldCounts() = 0;
   virtual std::vector<ConfinedProcess> List() = 0;

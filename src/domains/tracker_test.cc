@@ -3,6 +3,7 @@
 #include "domains/tracker.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <chrono>
@@ -15,6 +16,7 @@
 namespace sptfs {
 namespace {
 
+using testing::ExecShell;
 using testing::ForkOuter;
 using testing::ForkRun;
 using testing::OuterPid;
@@ -246,59 +248,122 @@ TEST(Tracker, ReusedPidDoesNotInherit) {
   Reap(again);
 }
 
-TEST(Tracker, TransitionMovesProcessAndLaterChildrenOnly) {
+// Polls until `tid` is in `domain` (a transition settles when the exec is done).
+bool EventuallyIn(DomainTracker* t, pid_t tid, DomainId domain) {
+  for (int i = 0; i < 200; ++i) {
+    CallerInfo c = t->Identify(tid, kDefault);
+    if (c.placed && c.domain == domain) return true;
+    usleep(10000);
+  }
+  return false;
+}
+
+TEST(Tracker, TransitionWaitsForTheExecThenMovesProcessAndLaterChildren) {
   auto t = NewTracker();
   ProcTree p([](int report, int go) {
-    Report(report, ForkOuter([] {}));  // forked before the exec transition
+    Report(report, ForkOuter([] {}));  // forked before the exec
     WaitGo(go);
-    Report(report, ForkOuter([] {}));  // forked after it
+    ExecShell(report, go, "sleep 100 & echo $!; read x; exec sleep 100");
   });
   ASSERT_TRUE(t->Place(p.pid(), 7).ok());
   pid_t early = p.Next();
   ASSERT_TRUE(t->Transition(p.pid(), 8).ok());
+  EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 7u);  // the exec has not happened yet
   p.Go();
-  pid_t late = p.Next();
-  EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 8u);
+  pid_t late = std::stoi(p.ReadLine());
   EXPECT_EQ(t->Identify(late, kDefault).domain, 8u);
+  EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 8u);
   EXPECT_EQ(t->Identify(early, kDefault).domain, 7u);
+  p.GoLine();
+}
+
+TEST(Tracker, FailedExecMovesNothing) {
+  char path[] = "/tmp/sptfs-noexec-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd,
+                  "\x7f"
+                  "ELF garbage",
+                  12),
+            12);
+  close(fd);
+  chmod(path, 0755);
+  auto t = NewTracker();
+  std::string bad = path;
+  ProcTree p([bad](int report, int go) {
+    WaitGo(go);
+    execl(bad.c_str(), bad.c_str(), static_cast<char*>(nullptr));  // fails: ENOEXEC
+    Report(report, errno);
+    Report(report, ForkOuter([] {}));
+  });
+  ASSERT_TRUE(t->Place(p.pid(), 7).ok());
+  ASSERT_TRUE(t->Transition(p.pid(), 8).ok());
+  p.Go();
+  EXPECT_EQ(p.Next(), ENOEXEC);
+  pid_t child = p.Next();
+  EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 7u);
+  EXPECT_EQ(t->Identify(child, kDefault).domain, 7u);
+  unlink(path);
+}
+
+TEST(Tracker, ExactTransitionNeedsTheExecedFile) {
+  auto t = NewTracker();
+  struct stat sleep_st;
+  ASSERT_EQ(stat("/bin/sleep", &sleep_st), 0);
+  ProcTree p([](int report, int go) {
+    WaitGo(go);
+    ExecShell(report, go, "echo started; read x; exec sleep 100");
+  });
+  ASSERT_TRUE(t->Place(p.pid(), 7).ok());
+  // The exec-open was of sleep, but a shell runs: nothing moves.
+  ASSERT_TRUE(t->TransitionOnExec(p.pid(), 8, sleep_st.st_ino).ok());
+  p.Go();
+  ASSERT_EQ(p.ReadLine(), "started");
+  EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 7u);
+  // Now the exec of sleep itself.
+  ASSERT_TRUE(t->TransitionOnExec(p.pid(), 8, sleep_st.st_ino).ok());
+  p.GoLine();
+  EXPECT_TRUE(EventuallyIn(t.get(), p.pid(), 8));
 }
 
 TEST(Tracker, TransitionInsideWorldAndOrphanKeepsIt) {
   auto t = NewTracker();
   auto w = World([](int report, int go) {
-    pid_t worker = ForkRun([report, go] {
+    ForkRun([report, go] {
       Report(report, OuterPid());
       WaitGo(go);
-      pid_t middle = ForkRun([report, go] {
-        Report(report, ForkOuter([] {}));
-        WaitGo(go);
-        _exit(0);
-      });
-      waitpid(middle, nullptr, 0);
-      Report(report, 0);
+      // The grandchild prints its own pid (outer: /proc is the test's), the middle
+      // process waits for a line, then exits and orphans it.
+      ExecShell(report, go,
+                "( ( read -r a r < /proc/self/stat; echo $a; exec sleep 100 ) & read x ); "
+                "echo orphaned; exec sleep 100");
     });
-    (void)worker;
   });
   pid_t init = w->Next();
   ASSERT_TRUE(t->Place(init, 9).ok());
   pid_t worker = w->Next();
   ASSERT_TRUE(t->Transition(worker, 8).ok());
   w->Go();
-  pid_t grandchild = w->Next();
+  pid_t grandchild = std::stoi(w->ReadLine());
   EXPECT_EQ(t->Identify(grandchild, kDefault).domain, 8u);  // seen while its parent lives
-  w->Go();
-  ASSERT_EQ(w->Next(), 0);  // now orphaned to the world's first process
+  w->GoLine();
+  ASSERT_EQ(w->ReadLine(), "orphaned");
+  usleep(50000);
   EXPECT_EQ(t->Identify(grandchild, kDefault).domain, 8u);
+  EXPECT_EQ(t->Identify(worker, kDefault).domain, 8u);
   EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
 }
 
 TEST(Tracker, TransitionOfUnplacedProcess) {
   auto t = NewTracker();
-  ProcTree p([](int, int) {});
+  ProcTree p([](int, int go) {
+    WaitGo(go);
+    execl("/bin/sleep", "sleep", "100", static_cast<char*>(nullptr));
+  });
   ASSERT_TRUE(t->Transition(p.pid(), 3).ok());
-  CallerInfo c = t->Identify(p.pid(), kDefault);
-  EXPECT_TRUE(c.placed);
-  EXPECT_EQ(c.domain, 3u);
+  EXPECT_FALSE(t->Identify(p.pid(), kDefault).placed);
+  p.Go();
+  EXPECT_TRUE(EventuallyIn(t.get(), p.pid(), 3));
   EXPECT_EQ(t->Transition(0, 3).code(), Status::Code::kNotFound);
 }
 
@@ -335,13 +400,20 @@ class TrackerStateTest : public ::testing::Test {
 };
 
 TEST_F(TrackerStateTest, RestartKeepsWorldsAndTransitions) {
-  auto w = World([](int report, int) { Report(report, ForkOuter([] {})); });
+  auto w = World([](int report, int go) {
+    Report(report, ForkOuter([go] {
+             WaitGo(go);
+             execl("/bin/sleep", "sleep", "100", static_cast<char*>(nullptr));
+           }));
+  });
   pid_t init = w->Next();
   pid_t worker = w->Next();
   {
     auto t = NewTracker(path_);
     ASSERT_TRUE(t->Place(init, 9).ok());
     ASSERT_TRUE(t->Transition(worker, 8).ok());
+    w->Go();
+    ASSERT_TRUE(EventuallyIn(t.get(), worker, 8));
   }
   auto t = NewTracker(path_);
   EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
