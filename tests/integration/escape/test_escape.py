@@ -37,8 +37,9 @@ FILES = {
     "/tmp/lab.txt": SECRET + "\n",
     "/opt/toolsh": (SHELL, 0o755),
     "/race/r.txt": "RACE-OK\n",
+    "/opt/bad": "not a program\n",
 }
-LABELS_ON = {"/tmp/lab.txt": "secretObj", "/opt/toolsh": "toolObj"}
+LABELS_ON = {"/tmp/lab.txt": "secretObj", "/opt/toolsh": "toolObj", "/opt/bad": "toolObj"}
 
 
 def escaped_text(r):
@@ -246,6 +247,25 @@ class EscapeSuite(unittest.TestCase):
                     "opened /proc/" in r.stdout.replace("opened /proc/self", "")
                     or "mount-proc rc 0" in r.stdout, r.stdout)
         self.assertIn("errno 2 /proc/self/mem", r.stdout, r.stdout + r.stderr)
+
+    def test_failed_exec_of_transition_binary(self):
+        # The exec-open of a toolObj file starts the transition; the exec then fails
+        # (ENOEXEC). The program that goes on running is still jail2Dom's.
+        os.chmod(self.sb.backing("/opt/bad"), 0o755)
+        code = ("import os\n"
+                "try: os.execv('/opt/bad', ['bad'])\n"
+                "except OSError as e: print('exec failed', e.errno)\n"
+                "try: print(open('/secret/s.txt').read())\n"
+                "except OSError as e: print('read', e.errno)\n")
+        r = self.py(code, domain="jail2Dom")
+        self.attack("fail an exec that transitions, then read", escaped_text(r), r.stdout)
+        self.assertIn("exec failed 8", r.stdout, r.stderr)
+        r = self.py("import os\n"
+                    "try: os.execv('/opt/bad', ['bad'])\n"
+                    "except OSError as e: pass\n"
+                    "os.execv('/bin/cat', ['cat', '/secret/s.txt'])\n", domain="jail2Dom")
+        self.attack("fail an exec that transitions, then exec another program",
+                    escaped_text(r), r.stdout)
 
     def test_exec_labelled_binary_without_transition_rule(self):
         r = self.jail("/opt/toolsh -c 'cat /secret/s.txt'; echo rc=$?")
