@@ -50,6 +50,24 @@ TEST(Compiler, LinkRepointedBetweenCompilations) {
   EXPECT_EQ(after->generation(), 2u);
 }
 
+TEST(Compiler, RelativeAndNestedLinks) {
+  MemoryTree tree;
+  tree.AddDirectory("/usr/lib");
+  tree.AddDirectory("/locker/packages/vmtoolsRepo/vmtools");
+  tree.AddSymlink("/lib", "usr/lib");                                 // relative
+  tree.AddSymlink("/productLocker", "/locker/packages/vmtoolsRepo");  // absolute
+  tree.AddSymlink("/vmimages", "/store");                             // nested: a link to
+  tree.AddSymlink("/store", "productLocker/vmtools");                 // a link via a link
+  auto p = CompileOrDie(Set({Dom("vm", 4, {"-r /lib rx", "-r /vmimages r"})}), tree);
+  const CompiledDomain* d = p->FindDomain(4);
+  EXPECT_EQ(d->path_rules[0].canonical, "/usr/lib");
+  EXPECT_EQ(d->path_rules[1].canonical, "/locker/packages/vmtoolsRepo/vmtools");
+  EXPECT_TRUE(d->path_rules[1].fully_resolved);
+  EXPECT_EQ(d->MatchPath("/usr/lib/libc.so.6")->source.path, "/lib");
+  EXPECT_EQ(d->MatchPath("/locker/packages/vmtoolsRepo/vmtools/windows.iso")->source.path,
+            "/vmimages");
+}
+
 TEST(Compiler, PartialResolutionWarnsOncePerPath) {
   MemoryTree tree;
   tree.AddDirectory("/tmp");
