@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "domains/proc_reader.h"
 #include "domains/test_procs.h"
 
 namespace sptfs {
@@ -419,6 +420,11 @@ TEST_F(TrackerStateTest, RestartKeepsWorldsAndTransitions) {
   EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
   EXPECT_EQ(t->Identify(worker, kDefault).domain, 8u);
   w.reset();  // the world ends; a restart forgets it
+  for (pid_t pid : {init, worker}) {
+    ProcReader reader;
+    ProcStat st;
+    for (int i = 0; i < 200 && reader.ReadStat(pid, &st) && st.state != 'Z'; ++i) usleep(10000);
+  }
   t = NewTracker(path_);
   std::ifstream in(path_);
   std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
