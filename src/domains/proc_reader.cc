@@ -17,7 +17,7 @@ namespace {
 
 // Reads a whole small /proc file with one open and as few reads as it takes.
 bool ReadSmallFile(const std::string& path, std::string* out) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return false;
   out->clear();
   char buf[4096];
@@ -54,21 +54,23 @@ bool ParseProcStat(const std::string& text, ProcStat* out) {
       close_paren < open_paren) {
     return false;
   }
-  out->comm = text.substr(open_paren + 1, close_paren - open_paren - 1);
-  // After ") " come fields 3, 4, ...; field 22 is the 20th of them.
-  std::istringstream rest(text.substr(close_paren + 1));
-  std::string field;
+  out->comm.assign(text, open_paren + 1, close_paren - open_paren - 1);
+  // After ") " come fields 3, 4, ...; field 22 is the 20th of them. Parsed by hand: this
+  // runs on every mediated request.
+  const char* p = text.c_str() + close_paren + 1;
   for (int n = 3; n <= 22; ++n) {
-    if (!(rest >> field)) return false;
-    uint64_t value = 0;
+    while (*p == ' ') ++p;
+    if (*p == '\0' || *p == '\n') return false;
+    const char* field = p;
+    while (*p != ' ' && *p != '\0' && *p != '\n') ++p;
     if (n == 3) {
-      out->state = field[0];
-    } else if (n == 4) {
-      if (!ParseUnsigned(field.c_str(), &value)) return false;
-      out->ppid = static_cast<pid_t>(value);
-    } else if (n == 22) {
-      if (!ParseUnsigned(field.c_str(), &value)) return false;
-      out->start_time = value;
+      out->state = *field;
+    } else if (n == 4 || n == 22) {
+      char* end = nullptr;
+      unsigned long long v = strtoull(field, &end, 10);
+      if (end != p) return false;
+      if (n == 4) out->ppid = static_cast<pid_t>(v);
+      if (n == 22) out->start_time = v;
     }
   }
   return true;
