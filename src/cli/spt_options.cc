@@ -263,8 +263,8 @@ sptfs options:
    --mount <dir>                             Talk to the sptfs mounted at <dir>.
    --socket <path>                           Talk to the sptfs control socket <path>.
    --why <domain> <path> [rwx]               Explain the decision for an access.
-   --suggest                                 Suggest rules for recorded denials.
-   --import <file>                           Import rules from secpolicytools -d output.
+   --suggest [<audit log>...]                Suggest rules for denied or warned accesses.
+   --import <file> [--out <dir>]             Turn secpolicytools -d output into domain files.
    --ps                                      List confined processes and their domains.
    --graph                                   Print domain transitions as a graph.
 )";
