@@ -8,6 +8,7 @@ Exit 0 when every operation matched the model; 1 with the seed, the operation nu
 and the last operations on the first mismatch (rerun with the same seed to replay).
 """
 import argparse
+import hashlib
 import mmap
 import os
 import random
@@ -140,7 +141,8 @@ def main(argv=None):
         print(f"fsx: seed {a.seed}: {e}", file=sys.stderr)
         return 1
     if not a.quiet:
-        print(f"fsx: seed {a.seed}: {a.ops} operations OK {sorted(fsx.counts.items())}")
+        print(f"fsx: seed {a.seed}: {a.ops} operations OK {sorted(fsx.counts.items())} "
+              f"sha256={hashlib.sha256(fsx.model).hexdigest()}")
     return 0
 
 

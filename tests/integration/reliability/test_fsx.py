@@ -2,6 +2,7 @@
 the mount, each checked against its in-memory model (fsx.py). Longer runs:
 scripts/soak.sh.
 """
+import hashlib
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ import fsx
 from sptfs_harness import mount, write_policy
 
 OPS = int(os.environ.get("SPTFS_FSX_OPS", "10000"))
+SEEDS = range(11, 11 + int(os.environ.get("SPTFS_FSX_SEEDS", "2")))
 
 
 class FsxTest(unittest.TestCase):
@@ -39,17 +41,21 @@ class FsxTest(unittest.TestCase):
 
     def test_seeded_runs_through_mount(self):
         with mount(self.src, self.mnt, policy=self.policy, default_domain="superDom") as m:
-            # Two files at once (two processes) so the daemon serves concurrent I/O.
+            # Several files at once (one process each) so the daemon serves concurrent I/O.
             procs = [subprocess.Popen([sys.executable, fsx.__file__, m.path(f"f{s}"),
                                        "--ops", str(OPS), "--seed", str(s)],
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                     for s in (11, 12)]
-            for p in procs:
-                out, _ = p.communicate(timeout=150)
+                     for s in SEEDS]
+            sums = {}
+            for s, p in zip(SEEDS, procs):
+                out, _ = p.communicate(timeout=max(150, OPS / 50))
                 self.assertEqual(p.returncode, 0, out)
+                sys.stderr.write(out)
+                sums[s] = out.rsplit("sha256=", 1)[1].strip()
             self.assertIsNone(m.proc.poll(), "daemon died")
-        for s in (11, 12):  # what the mount wrote is what the backing store holds
-            self.assertTrue(os.path.exists(os.path.join(self.src, f"f{s}")))
+        for s in SEEDS:  # what the mount wrote is what the backing store holds
+            with open(os.path.join(self.src, f"f{s}"), "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).hexdigest(), sums[s], f"f{s}")
 
 
 if __name__ == "__main__":

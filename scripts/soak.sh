@@ -1,0 +1,58 @@
+#!/bin/bash
+# Long reliability runs on demand (docs/RELIABILITY.md). CI runs the short versions.
+#   scripts/soak.sh fsx [OPS=1000000] [SEEDS=4]    fsx through a mount, one run per seed
+#   scripts/soak.sh load [SECONDS=600] [CLIENTS=8] the load test, longer and wider
+#   scripts/soak.sh asan                            unit + integration tests, ASan+UBSan
+#   scripts/soak.sh tsan [SECONDS=60]               the load test against a TSan daemon
+#   scripts/soak.sh fuzz [SECONDS=3600]             scripts/fuzz.sh, every target
+# Build directories: build-soak (plain), build-asan, build-tsan (made on first use).
+# Figures are printed at the end; the load test also writes them to $BUILD/load.json.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-}
+shift || true
+
+setup() {  # setup DIR [meson options...]: configure once, then build
+  local dir=$1
+  shift
+  [ -f "$dir/build.ninja" ] || meson setup "$dir" -Dbench=disabled "$@" >/dev/null || exit 1
+  ninja -C "$dir" >/dev/null || { ninja -C "$dir" | tail -30; exit 1; }
+}
+
+run_load() {  # run_load BUILD SECONDS CLIENTS
+  SPTFS_LOAD_SECONDS=$2 SPTFS_LOAD_CLIENTS=$3 SPTFS_LOAD_REPORT=$1/load.json \
+    SPTFS_BUILD=$1 SPTFS_SOURCE=$PWD PYTHONPATH=tests/lib:tests/integration/reliability \
+    python3 tests/integration/reliability/test_load.py -v
+}
+
+case "$mode" in
+  fsx)
+    ops=${1:-1000000} seeds=${2:-4}
+    setup build-soak
+    SPTFS_FSX_OPS=$ops SPTFS_FSX_SEEDS=$seeds SPTFS_BUILD=build-soak SPTFS_SOURCE=$PWD \
+      PYTHONPATH=tests/lib:tests/integration/reliability \
+      python3 tests/integration/reliability/test_fsx.py -v
+    ;;
+  load)
+    setup build-soak
+    run_load build-soak "${1:-600}" "${2:-8}"
+    ;;
+  asan)
+    setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3 "$@"
+    ;;
+  tsan)
+    setup build-tsan -Db_sanitize=thread -Db_lundef=false
+    # A race report makes the daemon exit 66; the test then fails on "daemon died".
+    TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+      run_load build-tsan "${1:-60}" 6
+    ;;
+  fuzz)
+    scripts/fuzz.sh "${1:-3600}"
+    ;;
+  *)
+    sed -n '2,9p' "$0" >&2
+    exit 2
+    ;;
+esac
