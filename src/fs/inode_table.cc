@@ -29,7 +29,7 @@ Inode* NewNode(int fd, int map, bool read_only) {
 
 // Directories are parents of *at() calls; a file with several names cannot be found
 // again by one name alone.
-bool KeepsFd(const struct stat& st) { return S_ISDIR(st.st_mode) || st.st_nlink > 1; }
+bool MustKeepFd(const struct stat& st) { return S_ISDIR(st.st_mode) || st.st_nlink > 1; }
 
 }  // namespace
 
@@ -85,7 +85,7 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
   auto it = nodes_.find(key);
   if (it != nodes_.end()) {
     Inode* node = it->second;
-    if (node->fd < 0 && KeepsFd(st)) {
+    if (node->fd < 0 && MustKeepFd(st)) {
       node->fd = fd;  // became a hard link: keep it reachable by fd from now on
     } else {
       close(fd);
@@ -97,8 +97,12 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
     return node;
   }
   auto* node = new Inode;
-  if (KeepsFd(st)) {
+  if (KeepsFdLocked(st)) {
     node->fd = fd;
+    if (!MustKeepFd(st)) {
+      node->counted_fd = true;
+      file_fds_++;
+    }
   } else {
     close(fd);
   }
@@ -113,6 +117,10 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
   parent->refs++;
   nodes_[key] = node;
   return node;
+}
+
+bool InodeTable::KeepsFdLocked(const struct stat& st) const {
+  return MustKeepFd(st) || file_fds_ < file_fd_budget_;
 }
 
 void InodeTable::Ref(Inode* node) {
@@ -146,6 +154,7 @@ void InodeTable::UnrefLocked(Inode* node, uint64_t n) {
     nodes_.erase(Key{node->map, node->dev, node->ino});
     Inode* parent = node->parent;
     if (node->fd >= 0) close(node->fd);
+    if (node->counted_fd) file_fds_--;
     delete node;
     node = parent;
     n = 1;

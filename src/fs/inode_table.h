@@ -1,12 +1,13 @@
 // The inode table: one node per backing inode the kernel knows about (keyed by map,
 // device and inode number), each with the (parent, name) it was last reached by, so the
 // node's path in the mounted tree can be rebuilt for policy decisions even after its
-// directory was renamed. Directories (and files with several links) keep an O_PATH fd;
-// other files are reached through their parent's fd and name when needed (PathFd), so
-// a tree of millions of files does not need millions of fds (the fd limit is often
-// 20,000 and cannot always be raised). Lookup counts and forget live here and nowhere
-// else. Pinned nodes (the root, virtual directories, map roots and the real directories
-// leading to them) exist for the whole mount; their overlay children hide what the
+// directory was renamed. Directories and files with several links always keep an O_PATH
+// fd; other files keep one while fewer than `file_fd_budget` such fds are open, and are
+// otherwise reached through their parent's fd and name when needed (PathFd). So the
+// common case costs no extra system call, and a tree of millions of files does not need
+// millions of fds (the fd limit is often 20,000 and cannot always be raised). Lookup counts and
+// forget live here and nowhere else. Pinned nodes (the root, virtual directories, map roots and the
+// real directories leading to them) exist for the whole mount; their overlay children hide what the
 // backing directory has under that name. Thread-safe (one mutex, held briefly).
 #pragma once
 
@@ -32,6 +33,7 @@ struct Inode {
   int map = -1;            // index of the map it belongs to; -1: virtual
   bool read_only = false;  // its map is read-only (virtual directories are too)
   bool pinned = false;
+  bool counted_fd = false;  // its fd counts against the table's file fd budget
 
   // Guarded by the table's mutex.
   uint64_t refs = 0;  // kernel lookups + live children
@@ -45,7 +47,7 @@ struct Inode {
 
 class InodeTable {
  public:
-  InodeTable() = default;
+  explicit InodeTable(size_t file_fd_budget = 8192) : file_fd_budget_(file_fd_budget) {}
   ~InodeTable();
   InodeTable(const InodeTable&) = delete;
   InodeTable& operator=(const InodeTable&) = delete;
@@ -53,6 +55,9 @@ class InodeTable {
   // Setup (before the mount): the root and pinned nodes. Takes ownership of `fd`.
   Inode* MakeRoot(int fd, int map, bool read_only);  // fd -1: virtual root
   Inode* AddPinned(Inode* parent, const std::string& name, int fd, int map, bool read_only);
+
+  // Setup: how many fds plain files may hold (see the top of this file).
+  void set_file_fd_budget(size_t n) { file_fd_budget_ = n; }
 
   Inode* root() const { return root_; }
   Inode* Get(fuse_ino_t ino) const {
@@ -102,6 +107,10 @@ class InodeTable {
   Inode* ParentOf(const Inode* node, std::string* name) const;
   void SetParentLocked(Inode* node, Inode* parent, const std::string& name);
 
+  bool KeepsFdLocked(const struct stat& st) const;
+
+  size_t file_fd_budget_;
+  size_t file_fds_ = 0;  // fds held by nodes that are neither directories nor hard links
   mutable std::mutex mu_;
   Inode* root_ = nullptr;
   std::unordered_map<Key, Inode*, KeyHash> nodes_;  // real nodes, pinned ones included

@@ -239,9 +239,10 @@ void MakeParentDir(const std::string& path) {
 
 // The inode table holds one O_PATH fd per inode the kernel knows: raise the fd limit as
 // far as allowed (root: up to fs.nr_open), or 100,000 looked-up files would hit EMFILE.
-void RaiseFdLimit() {
+// Returns the soft limit now in force.
+rlim_t RaiseFdLimit() {
   struct rlimit lim;
-  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
   rlim_t want = 1 << 20;
   std::ifstream nr("/proc/sys/fs/nr_open");
   if (unsigned long v = 0; nr >> v) want = v;
@@ -252,11 +253,16 @@ void RaiseFdLimit() {
     lim.rlim_cur = lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
   }
+  getrlimit(RLIMIT_NOFILE, &lim);
+  return lim.rlim_cur;
 }
 
 // Everything up to (not including) the mount: nothing here touches the mount point.
 Status Prepare(const Args& args, Daemon* d) {
-  RaiseFdLimit();
+  // Half the fds for plain files (fast path), the rest for directories, open files and
+  // the daemon itself.
+  rlim_t fds = RaiseFdLimit();
+  d->table.set_file_fd_budget(fds > 2048 ? fds / 2 - 512 : 0);
   Status st = CheckMountpoint(args.mountpoint, &d->mountpoint);
   if (st.ok()) st = MakeConfig(args, &d->cfg);
   if (st.ok()) st = OpenMaps(d->cfg.maps, &d->maps);

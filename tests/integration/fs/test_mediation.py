@@ -34,8 +34,10 @@ DOMAINS = {
     "warnDom": dict(id=6, level="warning", rules=["-r / r"]),
     "offDom": dict(id=7, level="disabled", rules=[]),
     "relabelDom": dict(id=8, rules=["-r / rw", "-c file_relabel grant", "-o appObj rw"]),
+    "execDom": dict(id=9, rules=["-r / r", "-r /bin rx", "-d shObj shDom file_exec grant"]),
+    "shDom": dict(id=10, rules=["-r / r", "-r /bin rx", "-r /other rw"]),
 }
-LABELS = [("appObj", 3117), ("secretObj", 3200)]
+LABELS = [("appObj", 3117), ("secretObj", 3200), ("shObj", 3201)]
 DEFAULTS = [("/opt", "appObj")]
 
 
@@ -253,6 +255,29 @@ class UnconfinedTest(MediationBase):
         os.setxattr(self.p("other", "f"), LABEL, b"secretObj")
         os.unlink(self.p("other", "f"))
         self.assertEqual(self.records("denied") + self.records("warning"), [])
+
+
+class TransitionTest(MediationBase):
+    domain = "execDom"
+
+    def test_exec_of_a_labelled_file_enters_its_domain(self):
+        shutil.copy("/bin/sh", self.b("bin", "mysh"))
+        target = self.p("other", "by_sh")
+        script = f"echo moved > {target}"
+        # an unlabelled copy runs in execDom: /other is read-only there
+        shutil.copy("/bin/sh", self.b("bin", "plainsh"))
+        r = run([self.p("bin", "plainsh"), "-c", script])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertFalse(os.path.exists(self.b("other", "by_sh")))
+        # the shObj-labelled copy moves into shDom, which may write /other
+        os.setxattr(self.b("bin", "mysh"), LABEL, b"shObj")
+        r = run([self.p("bin", "mysh"), "-c", script])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(open(self.b("other", "by_sh")).read(), "moved\n")
+        events = [x["_line"] for x in self.m.audit() if "SPT_TRANSITION" in x["_line"]]
+        self.assertTrue(any("to=shDom(10)" in e for e in events), events)
+        # this test process itself stayed in execDom
+        self.assertEperm(open, self.p("other", "f"), "a")
 
 
 class WarningTest(MediationBase):
