@@ -74,6 +74,21 @@ class SptRunTest(unittest.TestCase):
         self.assertIn("No such file", r.stderr)
         self.assertIn("pid=2", r.stdout)  # pid 1 is the world's first process
 
+    def test_world_privileges(self):
+        r = self.sb.run("jailDom", "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; "
+                        "ls /dev; cat /proc/1/status | grep -E '^(Name|NSpid)'")
+        fields = dict(l.split(":", 1) for l in r.stdout.splitlines() if ":" in l)
+        for name in ("CapEff", "CapBnd"):
+            caps = int(fields[name].strip(), 16)
+            for bit in (21, 18, 19, 27, 2):  # SYS_ADMIN, SYS_CHROOT, SYS_PTRACE, MKNOD, DAC_READ_SEARCH
+                self.assertFalse(caps & (1 << bit), f"{name} keeps capability {bit}")
+            self.assertTrue(caps & (1 << 1), name)  # DAC_OVERRIDE stays
+        self.assertEqual(fields["NoNewPrivs"].strip(), "1")
+        self.assertEqual(fields["Seccomp"].strip(), "2")
+        self.assertEqual(set(r.stdout.split()) & {"sda", "vda", "mem", "kmsg"}, set())
+        self.assertIn("urandom", r.stdout.split())
+        self.assertEqual(fields["NSpid"].split(), ["1"])  # a fresh /proc: pid 1 is ours
+
     def test_exit_status(self):
         self.assertEqual(self.sb.run("jailDom", "exit 7").returncode, 7)
         self.assertEqual(self.sb.run("jailDom", "kill -TERM $$; sleep 5").returncode, 128 + 15)
