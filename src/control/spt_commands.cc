@@ -7,6 +7,7 @@
 #include "cli/spt_options.h"
 #include "cli/spt_query.h"
 #include "control/commands.h"
+#include "explain/why_daemon.h"
 
 namespace sptfs {
 namespace {
@@ -53,10 +54,15 @@ Reply CommandRunner::Spt(const Peer& peer, const std::vector<std::string>& args)
       return SetTag(peer, opt.argument, opt.label);
     case SptCommand::kPs:
       return Ps();
+    case SptCommand::kWhy: {
+      Reply reply;
+      reply.exit_code = RunWhyInDaemon(*ctx_, opt.operands, &reply.out, &reply.err);
+      return reply;
+    }
     default:
       return Fail(2, std::string(SptCommandName(opt.command)) +
                          " is not served by the daemon (expected a query, -p, -r, -N, -C, -T "
-                         "or --ps; labels: spt-label; analysis: spt --policy DIR)");
+                         "--why or --ps; labels: spt-label; analysis: spt --policy DIR)");
   }
 }
 
