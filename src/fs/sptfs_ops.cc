@@ -461,8 +461,11 @@ int BackingFlags(const SptFs& fs, int flags) {
 
 void SetOpenReply(const SptFs& fs, fuse_file_info* fi, int fd) {
   fi->fh = static_cast<uint64_t>(fd);
-  fi->keep_cache = fs.options().timeout > 0;          // pages stay valid while attributes do
-  fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;  // nothing to flush: skip the round trip
+  fi->keep_cache = fs.options().timeout > 0;  // pages stay valid while attributes do
+  // Writes go straight to the backing file and locks are the kernel's, so a flush on
+  // close has nothing to do: skip its round trip (the kernel still flushes its own
+  // writeback cache first when that is on).
+  fi->noflush = 1;
 }
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
