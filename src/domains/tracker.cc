@@ -13,6 +13,12 @@
 // effect when /proc/<pid>/exe has changed (and, for TransitionOnExec, is the exec'ed
 // file); it is checked whenever the process or a descendant is identified.
 //
+// Process events (proc_events.h), when the kernel offers them, make inheritance exact:
+// a fork copies the parent's record to the child at once (so an orphan never seen
+// before keeps its domain), an exec settles a pending transition, an exit drops the
+// records of a pid before it can be reused. Events are read before every answer that
+// is not cached. Without them (or after lost events) the ppid chain decides, as above.
+//
 // Speed: Identify reads /proc/<tid>/stat once per request and answers from a cache keyed
 // by (tid, start time); everything else is read only when that misses or after a
 // Place/Transition (generation_ changes).
@@ -24,6 +30,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "domains/proc_events.h"
 #include "domains/proc_reader.h"
 #include "domains/state_file.h"
 
@@ -52,12 +59,16 @@ struct PendingExec {
   DomainId domain = 0;
   uint64_t exec_ino = 0;              // 0: any new program
   uint64_t old_dev = 0, old_ino = 0;  // the program before the exec
+  DomainId before = 0;                // where it was: children forked meanwhile stay there
+  bool before_placed = false;
 };
 
 class ProcTracker : public DomainTracker {
  public:
   ProcTracker(std::string state_file, std::string boot_id)
-      : state_file_(std::move(state_file)), boot_id_(std::move(boot_id)) {}
+      : state_file_(std::move(state_file)),
+        boot_id_(std::move(boot_id)),
+        events_(ProcEvents::Open()) {}
 
   Status Load();
   CallerInfo Identify(pid_t tid, DomainId default_domain) override;
@@ -79,7 +90,11 @@ class ProcTracker : public DomainTracker {
   std::vector<ProcKey> Ancestry(ProcKey self, pid_t ppid) const;
   Resolution ResolveLocked(const std::vector<ProcKey>& ancestry,
                            const std::vector<uint64_t>& namespaces);
-  void SettleLocked(ProcKey key);
+  void SettleLocked(ProcKey key, bool exec_seen = false);
+  void DrainLocked();
+  void OnEventLocked(const ProcEvent& e);
+  // The live record (or pending transition) of pid `pid`, whatever its start time.
+  std::map<ProcKey, ProcRecord>::iterator RecordOfPid(pid_t pid);
   bool Alive(ProcKey key) const;
   void PruneLocked();
   Status SaveLocked() const;
@@ -88,11 +103,16 @@ class ProcTracker : public DomainTracker {
   const std::string state_file_;
   const std::string boot_id_;
   ProcReader reader_;
+  std::unique_ptr<ProcEvents> events_;  // nullptr: the kernel does not send them
   std::mutex mu_;
   std::map<ProcKey, ProcRecord> procs_;
   std::map<uint64_t, WorldRecord> worlds_;  // by PID-namespace inode
   std::map<ProcKey, uint64_t> leaders_;     // world leader -> its namespace inode
   std::map<ProcKey, PendingExec> pending_;  // exec transitions not done yet
+  // What process events say each descendant of a recorded process inherited at its
+  // fork, by pid, until its exit event: also for processes gone before we could read
+  // their start time (the middle of a double fork).
+  std::unordered_map<pid_t, std::pair<DomainId, bool>> lineage_;
   std::unordered_map<pid_t, CacheEntry> cache_;
   uint64_t generation_ = 1;
   size_t prune_at_ = 1024;
@@ -113,16 +133,75 @@ std::vector<ProcKey> ProcTracker::Ancestry(ProcKey self, pid_t ppid) const {
   return out;
 }
 
-void ProcTracker::SettleLocked(ProcKey key) {
+std::map<ProcKey, ProcRecord>::iterator ProcTracker::RecordOfPid(pid_t pid) {
+  auto it = procs_.upper_bound({pid, UINT64_MAX});
+  if (it == procs_.begin()) return procs_.end();
+  --it;  // the newest start time of `pid`: exits are seen before a reuse
+  return it->first.pid == pid ? it : procs_.end();
+}
+
+void ProcTracker::OnEventLocked(const ProcEvent& e) {
+  if (e.kind == ProcEvent::Kind::kExit) {
+    lineage_.erase(e.pid);
+    procs_.erase(procs_.lower_bound({e.pid, 0}), procs_.upper_bound({e.pid, UINT64_MAX}));
+    pending_.erase(pending_.lower_bound({e.pid, 0}), pending_.upper_bound({e.pid, UINT64_MAX}));
+    return;
+  }
+  if (e.kind == ProcEvent::Kind::kExec) {
+    auto it = pending_.lower_bound({e.pid, 0});
+    if (it != pending_.end() && it->first.pid == e.pid) SettleLocked(it->first, true);
+    return;
+  }
+  // A fork: the child gets what its parent has (the old domain if the parent is in the
+  // middle of a transitioning exec).
+  std::pair<DomainId, bool> inherited;
+  auto pending = pending_.lower_bound({e.parent_tgid, 0});
+  if (pending != pending_.end() && pending->first.pid == e.parent_tgid) {
+    inherited = {pending->second.before, pending->second.before_placed};
+  } else if (auto line = lineage_.find(e.parent_tgid); line != lineage_.end()) {
+    inherited = line->second;
+  } else if (auto rec = RecordOfPid(e.parent_tgid); rec != procs_.end()) {
+    inherited = {rec->second.domain, rec->second.kind != ProcKind::kDefault};
+  } else {
+    return;  // a world or nothing: the namespace or the ppid chain decides
+  }
+  lineage_[e.pid] = inherited;
+  ProcStat st;
+  if (!reader_.ReadStat(e.pid, &st)) return;  // gone already: lineage_ is enough
+  ProcKey child{e.pid, st.start_time};
+  if (procs_.count(child) || leaders_.count(child)) return;
+  procs_[child] = {child.pid, child.start, inherited.first,
+                   inherited.second ? ProcKind::kInherited : ProcKind::kDefault};
+}
+
+void ProcTracker::DrainLocked() {
+  if (!events_) return;
+  bool changed = false;
+  events_->Drain([&](const ProcEvent& e) {
+    if (!procs_.empty() || !pending_.empty() || !lineage_.empty()) {
+      size_t before = procs_.size();
+      OnEventLocked(e);
+      changed |= procs_.size() != before;
+    }
+  });
+  if (changed) {
+    if (procs_.size() >= prune_at_) PruneLocked();
+    SaveLocked();  // best effort, as for every record made on the way
+  }
+}
+
+void ProcTracker::SettleLocked(ProcKey key, bool exec_seen) {
   auto it = pending_.find(key);
   if (it == pending_.end()) return;
   uint64_t dev = 0, ino = 0;
   if (!reader_.ExeIdentity(key.pid, &dev, &ino)) return;
-  if (dev == it->second.old_dev && ino == it->second.old_ino) return;  // not done, or failed
+  bool unchanged = dev == it->second.old_dev && ino == it->second.old_ino;
+  if (unchanged && !exec_seen) return;  // not done, or failed
   PendingExec done = it->second;
   pending_.erase(it);
   if (done.exec_ino != 0 && ino != done.exec_ino) return;  // it runs something else
   procs_[key] = {key.pid, key.start, done.domain, ProcKind::kTransition};
+  if (events_) lineage_[key.pid] = {done.domain, true};
   ++generation_;
   SaveLocked();
 }
@@ -154,6 +233,7 @@ CallerInfo ProcTracker::Identify(pid_t tid, DomainId default_domain) {
     std::lock_guard lock(mu_);
     auto it = cache_.find(tid);
     if (it != cache_.end() && it->second.start == st.start_time && !pending_.empty()) {
+      DrainLocked();  // forks before the exec must be seen before the exec settles
       SettleLocked(it->second.process);
     }
     if (it != cache_.end() && it->second.start == st.start_time &&
@@ -189,6 +269,7 @@ CallerInfo ProcTracker::Identify(pid_t tid, DomainId default_domain) {
   info.exe = reader_.ReadExe(status.tgid);
 
   std::lock_guard lock(mu_);
+  DrainLocked();
   Resolution r = ResolveLocked(ancestry, namespaces);
   info.placed = r.placed;
   info.domain = r.placed ? r.domain : default_domain;
@@ -221,11 +302,14 @@ Status ProcTracker::Place(pid_t pid, DomainId domain) {
                          reader_.PidNamespaceChain(pid, &namespaces) &&
                          namespaces.front() != reader_.OwnPidNamespace();
   std::lock_guard lock(mu_);
+  DrainLocked();
   procs_.erase(key);
+  lineage_.erase(pid);
   if (leads_namespace) {
     RememberWorldLocked({namespaces.front(), pid, st.start_time, domain});
   } else {
     procs_[key] = {pid, st.start_time, domain, ProcKind::kPlaced};
+    if (events_) lineage_[pid] = {domain, true};
   }
   ++generation_;
   return SaveLocked();
@@ -246,7 +330,7 @@ Status ProcTracker::Transition(pid_t tid, DomainId domain) {
 Status ProcTracker::TransitionOnExec(pid_t tid, DomainId domain, uint64_t exec_ino) {
   CallerInfo before = Identify(tid, 0);
   ProcStat st;
-  PendingExec pending{domain, exec_ino, 0, 0};
+  PendingExec pending{domain, exec_ino, 0, 0, before.domain, before.placed};
   if (!before.identified || !reader_.ReadStat(before.pid, &st) ||
       !reader_.ExeIdentity(before.pid, &pending.old_dev, &pending.old_ino)) {
     return Status::NotFound("transition: no process for thread " + std::to_string(tid));
@@ -266,6 +350,7 @@ Status ProcTracker::TransitionOnExec(pid_t tid, DomainId domain, uint64_t exec_i
     }
   }
   std::lock_guard lock(mu_);
+  DrainLocked();
   for (const ProcKey& child : pinned) {
     if (procs_.count(child) || leaders_.count(child)) continue;  // decided on its own
     procs_[child] = {child.pid, child.start, before.domain,
@@ -282,6 +367,10 @@ void ProcTracker::PruneLocked() {
   }
   for (auto it = pending_.begin(); it != pending_.end();) {
     it = Alive(it->first) ? std::next(it) : pending_.erase(it);
+  }
+  for (auto it = lineage_.begin(); it != lineage_.end();) {  // exits lost with the queue
+    ProcStat st;
+    it = reader_.ReadStat(it->first, &st) && st.state != 'Z' ? std::next(it) : lineage_.erase(it);
   }
   for (auto it = worlds_.begin(); it != worlds_.end();) {
     ProcKey leader{it->second.leader, it->second.leader_start};

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "domains/proc_events.h"
 #include "domains/proc_reader.h"
 #include "domains/test_procs.h"
 
@@ -352,6 +353,35 @@ TEST(Tracker, TransitionInsideWorldAndOrphanKeepsIt) {
   usleep(50000);
   EXPECT_EQ(t->Identify(grandchild, kDefault).domain, 8u);
   EXPECT_EQ(t->Identify(worker, kDefault).domain, 8u);
+  EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
+}
+
+// With process events a double fork's grandchild keeps the transitioned domain even if
+// nobody saw it before its parent exited.
+TEST(Tracker, OrphanNeverSeenKeepsTransitionedDomain) {
+  if (!ProcEvents::Open()) GTEST_SKIP() << "no process events (needs root, CONFIG_PROC_EVENTS)";
+  auto t = NewTracker();
+  auto w = World([](int report, int go) {
+    ForkRun([report, go] {
+      Report(report, OuterPid());
+      WaitGo(go);
+      ExecShell(report, go,
+                "( ( read -r a r < /proc/self/stat; echo $a; exec sleep 100 ) & ); "
+                "echo orphaned; exec sleep 100");
+    });
+  });
+  pid_t init = w->Next();
+  ASSERT_TRUE(t->Place(init, 9).ok());
+  pid_t worker = w->Next();
+  ASSERT_TRUE(t->Transition(worker, 8).ok());
+  w->Go();
+  pid_t grandchild = std::stoi(w->ReadLine());
+  ASSERT_EQ(w->ReadLine(), "orphaned");
+  usleep(100000);  // the middle process has exited: the grandchild's parent is pid 1
+  ProcStat st;
+  ASSERT_TRUE(ProcReader().ReadStat(grandchild, &st));
+  EXPECT_NE(st.ppid, worker);
+  EXPECT_EQ(t->Identify(grandchild, kDefault).domain, 8u);
   EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
 }
 

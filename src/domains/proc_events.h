@@ -1,0 +1,40 @@
+// The kernel's process events (proc connector, netlink): fork, exec and exit of every
+// process, in the order they happened. The tracker reads them before it answers, so a
+// child inherits its parent's record at the moment of the fork, even if the parent
+// exits before the child is ever seen (orphans), and an exec is known exactly.
+// Needs root (CAP_NET_ADMIN) and CONFIG_PROC_EVENTS; Open() returns nullptr without.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace sptfs {
+
+struct ProcEvent {
+  enum class Kind { kFork, kExec, kExit };
+  Kind kind = Kind::kFork;
+  pid_t pid = 0;          // the new process (fork), or the process (exec, exit)
+  pid_t parent_tgid = 0;  // fork only: the process that forked
+};
+
+class ProcEvents {
+ public:
+  static std::unique_ptr<ProcEvents> Open();
+  ~ProcEvents();
+  // Hands every queued event to `sink`, oldest first, without blocking. Thread
+  // creations and the exits of threads are left out.
+  void Drain(const std::function<void(const ProcEvent&)>& sink);
+  // Events the kernel dropped because the queue was full (then the tracker falls back
+  // on the ppid chain).
+  uint64_t lost() const { return lost_; }
+
+ private:
+  explicit ProcEvents(int fd) : fd_(fd) {}
+  int fd_;
+  uint64_t lost_ = 0;
+};
+
+}  // namespace sptfs
