@@ -25,6 +25,7 @@
 #include "domains/tracker.h"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <set>
@@ -98,6 +99,9 @@ class ProcTracker : public DomainTracker {
   bool Alive(ProcKey key) const;
   void PruneLocked();
   Status SaveLocked() const;
+  // For records made on the way (inheritance): at most every 100 ms, so a fork storm
+  // does not turn into a storm of state file writes; the next save catches up.
+  void SaveSoonLocked();
   void RememberWorldLocked(const WorldRecord& world);
 
   const std::string state_file_;
@@ -115,6 +119,7 @@ class ProcTracker : public DomainTracker {
   std::unordered_map<pid_t, std::pair<DomainId, bool>> lineage_;
   std::unordered_map<pid_t, CacheEntry> cache_;
   uint64_t generation_ = 1;
+  std::chrono::steady_clock::time_point last_soon_save_;
   size_t prune_at_ = 1024;
 };
 
@@ -186,7 +191,7 @@ void ProcTracker::DrainLocked() {
   });
   if (changed) {
     if (procs_.size() >= prune_at_) PruneLocked();
-    SaveLocked();  // best effort, as for every record made on the way
+    SaveSoonLocked();
   }
 }
 
@@ -279,7 +284,7 @@ CallerInfo ProcTracker::Identify(pid_t tid, DomainId default_domain) {
     procs_[self] = {self.pid, self.start, r.domain,
                     r.placed ? ProcKind::kInherited : ProcKind::kDefault};
     if (procs_.size() >= prune_at_) PruneLocked();
-    SaveLocked();  // best effort: losing it only matters across a daemon restart
+    SaveSoonLocked();  // best effort: losing it only matters across a daemon restart
   }
   if (cache_.size() >= kMaxCache) cache_.clear();
   cache_[tid] = {self, st.start_time, generation_, info};
@@ -382,6 +387,13 @@ void ProcTracker::PruneLocked() {
     }
   }
   prune_at_ = std::max<size_t>(1024, procs_.size() * 2);
+}
+
+void ProcTracker::SaveSoonLocked() {
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_soon_save_ < std::chrono::milliseconds(100)) return;
+  last_soon_save_ = now;
+  SaveLocked();
 }
 
 Status ProcTracker::SaveLocked() const {
