@@ -104,6 +104,8 @@ bool ProcReader::ReadStatus(pid_t tid, ProcStatus* out) const {
       fields >> out->uid;
     } else if (key == "Gid:") {
       fields >> out->gid;
+    } else if (key == "Threads:") {
+      fields >> out->threads;
     } else if (key == "NSpid:") {
       pid_t p;
       while (fields >> p) out->ns_pids.push_back(p);

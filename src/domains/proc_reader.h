@@ -28,6 +28,7 @@ struct ProcStatus {
   uid_t uid = 0;  // real ids: who the process is, not what it acts as
   gid_t gid = 0;
   std::vector<pid_t> ns_pids;  // NSpid: outermost (ours) first, innermost last
+  int threads = 0;
 };
 
 class ProcReader {

@@ -147,6 +147,13 @@ std::map<ProcKey, ProcRecord>::iterator ProcTracker::RecordOfPid(pid_t pid) {
 
 void ProcTracker::OnEventLocked(const ProcEvent& e) {
   if (e.kind == ProcEvent::Kind::kExit) {
+    auto rec = procs_.lower_bound({e.pid, 0});
+    auto pend = pending_.lower_bound({e.pid, 0});
+    bool known = lineage_.count(e.pid) || (rec != procs_.end() && rec->first.pid == e.pid) ||
+                 (pend != pending_.end() && pend->first.pid == e.pid);
+    // The thread whose id is the process id may end before the others: not an exit.
+    ProcStatus status;
+    if (!known || (reader_.ReadStatus(e.pid, &status) && status.threads > 1)) return;
     lineage_.erase(e.pid);
     procs_.erase(procs_.lower_bound({e.pid, 0}), procs_.upper_bound({e.pid, UINT64_MAX}));
     pending_.erase(pending_.lower_bound({e.pid, 0}), pending_.upper_bound({e.pid, UINT64_MAX}));
