@@ -324,6 +324,8 @@ class EscapeSuite(unittest.TestCase):
             loads += 1
         out, err = p.communicate(timeout=60)
         answers = out.strip()
+        print(f"\nreload race: {loads} reloads, {answers.count('R')} reads allowed, "
+              f"{answers.count('E')} denied", file=sys.stderr)
         bad = [c for c in answers if c not in "RE"]
         self.attack("1,000 reads racing policy reloads", bool(bad) or len(answers) != 1000,
                     f"{len(answers)} answers, odd: {answers[:200]}")
