@@ -12,7 +12,7 @@ namespace {
 enum class Arg { kNone, kRequired, kOptional };  // kOptional: attached, or a next non-option word
 
 // What an option sets: a command, or a modifier field.
-enum class Field { kCommand, kLabel, kJson, kPolicy, kRoot, kMount, kSocket };
+enum class Field { kCommand, kLabel, kJson, kPolicy, kRoot, kMount, kSocket, kGraphDomain, kSvg };
 
 struct OptionDef {
   char short_name;  // 0: long only
@@ -43,6 +43,9 @@ constexpr OptionDef kOptions[] = {
     {0, "import", Arg::kNone, Field::kCommand, SptCommand::kImport},
     {0, "ps", Arg::kNone, Field::kCommand, SptCommand::kPs},
     {0, "graph", Arg::kNone, Field::kCommand, SptCommand::kGraph},
+    {0, "domain", Arg::kRequired, Field::kGraphDomain, SptCommand::kNone},
+    {0, "svg", Arg::kRequired, Field::kSvg, SptCommand::kNone},
+    {0, "version", Arg::kNone, Field::kCommand, SptCommand::kVersion},
     {0, "json", Arg::kNone, Field::kJson, SptCommand::kNone},
     {0, "policy", Arg::kRequired, Field::kPolicy, SptCommand::kNone},
     {0, "root", Arg::kRequired, Field::kRoot, SptCommand::kNone},
@@ -51,8 +54,7 @@ constexpr OptionDef kOptions[] = {
 };
 
 bool TakesOperands(SptCommand c) {
-  return c == SptCommand::kWhy || c == SptCommand::kSuggest || c == SptCommand::kImport ||
-         c == SptCommand::kGraph;
+  return c == SptCommand::kWhy || c == SptCommand::kSuggest || c == SptCommand::kImport;
 }
 
 class Parser {
@@ -154,6 +156,12 @@ class Parser {
       case Field::kSocket:
         opts_.socket = v;
         return Status::Ok();
+      case Field::kGraphDomain:
+        opts_.graph_domain = v;
+        return Status::Ok();
+      case Field::kSvg:
+        opts_.svg = v;
+        return Status::Ok();
     }
     return Status::Ok();
   }
@@ -166,6 +174,14 @@ class Parser {
     }
     if (!needs_label && !opts_.label.empty()) {
       return Status::Invalid("-L is only used with -s or -T");
+    }
+    bool graph = opts_.command == SptCommand::kGraph;
+    if (!graph && (!opts_.graph_domain.empty() || !opts_.svg.empty())) {
+      return Status::Invalid(std::string(opts_.svg.empty() ? "--domain" : "--svg") +
+                             " is only used with --graph");
+    }
+    if (graph && opts_.json && !opts_.svg.empty()) {
+      return Status::Invalid("--svg and --json given together (expected one output form)");
     }
     if (!opts_.operands.empty() && !TakesOperands(opts_.command)) {
       return Status::Invalid("unexpected argument '" + opts_.operands[0] + "'");
@@ -226,6 +242,8 @@ std::string_view SptCommandName(SptCommand command) {
       return "--ps";
     case SptCommand::kGraph:
       return "--graph";
+    case SptCommand::kVersion:
+      return "--version";
   }
   return "?";
 }
@@ -233,7 +251,7 @@ std::string_view SptCommandName(SptCommand command) {
 bool IsSptQuery(SptCommand c) {
   return c == SptCommand::kHelp || c == SptCommand::kListLabels ||
          c == SptCommand::kDisplayPolicy || c == SptCommand::kLookupDomain ||
-         c == SptCommand::kLookupObject || c == SptCommand::kKeywords;
+         c == SptCommand::kLookupObject || c == SptCommand::kKeywords || c == SptCommand::kGraph;
 }
 
 std::string SptHelpText() {
@@ -266,7 +284,8 @@ sptfs options:
    --suggest [<audit log>...]                Suggest rules for denied or warned accesses.
    --import <file> [--out <dir>]             Turn secpolicytools -d output into domain files.
    --ps                                      List confined processes and their domains.
-   --graph                                   Print domain transitions as a graph.
+   --graph [--domain <d>] [--svg <file>]     Print domain transitions as a Graphviz graph.
+   --version                                 Print the program's name and version.
 )";
 }
 

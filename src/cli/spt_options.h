@@ -31,7 +31,8 @@ enum class SptCommand {
   kSuggest,        // --suggest OPERANDS...
   kImport,         // --import OPERANDS...
   kPs,             // --ps
-  kGraph,          // --graph OPERANDS...
+  kGraph,          // --graph [--domain D] [--svg FILE]
+  kVersion,        // --version
 };
 
 struct SptOptions {
@@ -40,12 +41,14 @@ struct SptOptions {
   // the directory of -p ("" = default); the domain (id or name) of -d ("" = all).
   std::string argument;
   std::string label;                  // -L, with -s and -T
-  std::vector<std::string> operands;  // words after --why, --suggest, --import, --graph
+  std::vector<std::string> operands;  // words after --why, --suggest, --import
   bool json = false;                  // --json
   std::string policy_dir;             // --policy DIR: offline, on this policy set
   std::string root;                   // --root DIR: tree for path resolution ("" = none)
   std::string mount;                  // --mount DIR: which mounted sptfs to talk to
   std::string socket;                 // --socket PATH: control socket to talk to
+  std::string graph_domain;           // --domain D, with --graph ("" = all domains)
+  std::string svg;                    // --svg FILE, with --graph: render with Graphviz
 };
 
 // `args` are the words after the program name. Usage errors come back as Invalid with
@@ -58,7 +61,7 @@ std::string SptHelpText();
 // "-l", "--check", ...: how the command is spelled, for messages.
 std::string_view SptCommandName(SptCommand command);
 
-// True for the read-only commands RunSptQuery answers (-h -l -d -D -O -k).
+// True for the read-only commands RunSptQuery answers (-h -l -d -D -O -k --graph).
 bool IsSptQuery(SptCommand command);
 
 }  // namespace sptfs

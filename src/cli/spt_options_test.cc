@@ -90,10 +90,25 @@ TEST(SptArgs, OurLongOptions) {
   SptOptions why = Parse({"--why", "globalVMDom", "/tmp/x", "rw"});
   EXPECT_EQ(why.command, SptCommand::kWhy);
   EXPECT_EQ(why.operands, (std::vector<std::string>{"globalVMDom", "/tmp/x", "rw"}));
-  for (const char* c : {"--suggest", "--import", "--graph"}) {
+  for (const char* c : {"--suggest", "--import"}) {
     EXPECT_EQ(Parse({c, "x"}).operands.size(), 1u) << c;
   }
   EXPECT_EQ(Parse({"--why", "--", "-weird"}).operands[0], "-weird");
+}
+
+TEST(SptArgs, GraphAndVersion) {
+  SptOptions g = Parse({"--graph", "--domain", "globalVMDom", "--svg=/tmp/g.svg"});
+  EXPECT_EQ(g.command, SptCommand::kGraph);
+  EXPECT_EQ(g.graph_domain, "globalVMDom");
+  EXPECT_EQ(g.svg, "/tmp/g.svg");
+  EXPECT_TRUE(g.operands.empty());
+  EXPECT_EQ(Parse({"--version"}).command, SptCommand::kVersion);
+  EXPECT_NE(Error({"-l", "--domain", "x"}).find("--domain is only used with --graph"),
+            std::string::npos);
+  EXPECT_NE(Error({"-d", "--svg", "f"}).find("--svg is only used with --graph"), std::string::npos);
+  EXPECT_NE(Error({"--graph", "--json", "--svg", "f"}).find("together"), std::string::npos);
+  EXPECT_NE(Error({"--graph", "stray"}).find("unexpected argument 'stray'"), std::string::npos);
+  EXPECT_NE(Error({"--graph", "--domain"}).find("needs a value"), std::string::npos);
 }
 
 TEST(SptArgs, UsageErrors) {

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "cli/graph.h"
 #include "policy/rule_parser.h"
 
 namespace sptfs {
@@ -81,6 +82,13 @@ int RunSptQuery(const SptOptions& o, const CompiledPolicy& policy, const LiveSta
       if (int rc = FindDisplayDomain(o.argument, policy, &only, err); rc != 0) return rc;
       *out += o.json ? PolicyJson(policy, only, live) : FormatPolicy(policy, only, live);
       return 0;
+    }
+    case SptCommand::kGraph: {
+      // --svg is rendered by the tool that prints (spt), from this DOT text.
+      Status s = o.json ? TransitionGraphJson(policy, o.graph_domain, out)
+                        : TransitionGraphDot(policy, o.graph_domain, out);
+      if (!s.ok()) *err += "spt: " + s.message() + "\n";
+      return s.ok() ? 0 : 1;
     }
     default:
       *err += "spt: " + std::string(SptCommandName(o.command)) + " is not a read-only query\n";

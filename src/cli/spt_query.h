@@ -1,4 +1,4 @@
-// Answers the read-only `spt` commands (-h -l -d -D -O -k, and their --json forms) over
+// Answers the read-only `spt` commands (-h -l -d -D -O -k --graph, and their --json forms) over
 // one policy snapshot. Pure: the offline tool runs it on a snapshot compiled from
 // --policy, the daemon on its live snapshot, with the same output.
 #pragma once

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/graph.h"
 #include "cli/spt_options.h"
 #include "cli/spt_query.h"
 #include "explain/explain_cli.h"
@@ -67,6 +68,7 @@ int RunOffline(const sptfs::SptOptions& o) {
   if (int rc = LoadOffline(o.policy_dir, o.root, &policy, &warnings); rc != kOk) return rc;
   std::string out, err;
   int rc = sptfs::RunSptQuery(o, *policy, sptfs::LiveStates(), &out, &err);
+  if (rc == kOk && !o.svg.empty()) return sptfs::WriteGraphSvg(out, o.svg, "spt");
   return Finish(out, err, rc);
 }
 
@@ -87,6 +89,9 @@ int main(int argc, char** argv) {
       return kUsage;
     case sptfs::SptCommand::kHelp:
       std::fputs(sptfs::SptHelpText().c_str(), stdout);
+      return kOk;
+    case sptfs::SptCommand::kVersion:
+      std::puts("spt " SPTFS_VERSION);
       return kOk;
     case sptfs::SptCommand::kCheck:
       return Check(options);

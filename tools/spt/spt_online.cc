@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/graph.h"
 #include "cli/spt_options.h"
 #include "control/client.h"
 #include "control/label_tool.h"
@@ -83,6 +84,7 @@ int RunSptOnline(int argc, char** argv) {
     std::fprintf(stderr, "spt: %s\n", s.message().c_str());
     return 1;
   }
+  if (reply.exit_code == 0 && !o.svg.empty()) return sptfs::WriteGraphSvg(reply.out, o.svg, "spt");
   std::fputs(reply.out.c_str(), stdout);
   std::fputs(reply.err.c_str(), stderr);
   return reply.exit_code;
