@@ -17,7 +17,12 @@ constexpr char kUsage[] =
     "  list                       domains and their enforcement levels\n"
     "  set -n NAME -l LEVEL       set one domain's level (enforcing, warning, disabled)\n"
     "  set --all -l LEVEL         set every domain's level\n"
-    "  tags                       VMCI tags recorded with spt -T\n";
+    "  tags                       VMCI tags recorded with spt -T\n"
+    "Options:\n"
+    "  --mount DIR                the sptfs mount whose daemon to ask\n"
+    "  --socket PATH              the daemon's control socket\n"
+    "  -h, --help                 this text\n"
+    "  --version                  print the program's name and version\n";
 
 int Usage(const std::string& msg) {
   if (!msg.empty()) std::fprintf(stderr, "spt-domain: %s\n", msg.c_str());
@@ -34,6 +39,10 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (a == "--version") {
+      std::puts("spt-domain " SPTFS_VERSION);
       return 0;
     }
     if ((a == "--socket" || a == "--mount") && i + 1 < argc) {

@@ -16,13 +16,19 @@ constexpr char kUsage[] =
     "usage: spt-label [OPTIONS] -g FILE...\n"
     "       spt-label [OPTIONS] -s FILE... -L LABEL\n"
     "       spt-label [OPTIONS] --restore FILE...\n"
+    "  -g, --get-label     print each FILE's label\n"
+    "  -s, --set-label     set each FILE's label to LABEL\n"
+    "  -L, --label LABEL   the label for -s (one the policy defines: spt -l)\n"
+    "  --restore           set each FILE's default label (the policy set's by path)\n"
     "  -R, --recursive     also everything below each directory (symlinks skipped)\n"
     "  --mount DIR         the sptfs mount (default: found from FILE)\n"
     "  --socket PATH       the daemon's control socket (default: from the mount)\n"
     "  --policy DIR        policy set to check labels on backing paths\n"
     "  --root DIR          backing directory that is the tree's / (for --restore)\n"
     "  --xattr NAME        label attribute on backing paths (default: trusted.spt.label\n"
-    "                      as root, user.spt.label otherwise)\n";
+    "                      as root, user.spt.label otherwise)\n"
+    "  -h, --help          this text\n"
+    "  --version           print the program's name and version\n";
 
 int Usage(const std::string& msg) {
   std::fprintf(stderr, "spt-label: %s\n%s", msg.c_str(), kUsage);
@@ -43,6 +49,9 @@ int main(int argc, char** argv) {
     };
     if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      std::puts("spt-label " SPTFS_VERSION);
       return 0;
     } else if (a == "-g" || a == "--get-label") {
       o.mode = sptfs::LabelMode::kGet, ++modes;
