@@ -145,10 +145,12 @@ class Sandbox:
         return args + ["--"] + list(argv)
 
     def run(self, domain, script, root=True, user=None, cwd=None, timeout=60, argv=None,
-            no_proc=False):
-        """spt-run ... -- sh -c SCRIPT (or argv); CompletedProcess with text output."""
+            no_proc=False, **kw):
+        """spt-run ... -- sh -c SCRIPT (or argv); CompletedProcess with text output.
+        Other keyword arguments go to subprocess.run (pass_fds, stdin, ...)."""
         argv = argv or ["sh", "-c", script]
-        return h.run(self.spt_run_args(domain, argv, root, user, cwd, no_proc), timeout=timeout)
+        return h.run(self.spt_run_args(domain, argv, root, user, cwd, no_proc), timeout=timeout,
+                     **kw)
 
     def popen(self, domain, script, root=True, argv=None, **kw):
         argv = argv or ["sh", "-c", script]

@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <seccomp.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -150,6 +151,15 @@ Status DenyTracing() {
   for (int nr : {SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
                  SCMP_SYS(pidfd_getfd), SCMP_SYS(open_by_handle_at)}) {
     if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+  }
+  // Typing into the terminal spt-run shares with the caller's shell (TIOCSTI), or
+  // the console's TIOCLINUX, would run commands outside the world after it ends.
+  for (unsigned long req :
+       {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)}) {
+    if (rc == 0) {
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                            SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, req));
+    }
   }
   if (rc == 0) rc = seccomp_load(ctx);
   seccomp_release(ctx);

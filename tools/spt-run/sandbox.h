@@ -25,8 +25,9 @@ Status DropPrivileges();
 
 // A seccomp filter (needs no_new_privs, so call it after DropPrivileges) that fails with
 // EPERM every call that reads or steers another process's memory or files: ptrace,
-// process_vm_readv/writev, pidfd_getfd, open_by_handle_at. Within one world a process
-// could otherwise take over one that an exec transition moved to another domain.
+// process_vm_readv/writev, pidfd_getfd, open_by_handle_at (within one world a process
+// could otherwise take over one that an exec transition moved to another domain), and
+// the terminal ioctls TIOCSTI and TIOCLINUX (typing into the caller's terminal).
 Status DenyTracing();
 
 // Capability numbers DropPrivileges() removes (docs/spt-run.md says why each).

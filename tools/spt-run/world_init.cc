@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +74,11 @@ void RunWorldInit(const WorldPlan& plan) {
   }
   if (go != 'g') _exit(kExitSetupFailed);  // not placed: spt-run said why
   close(plan.go_fd);
+  // Descriptors spt-run's caller left open (a directory of the host, say) would lead
+  // out of the tree: the world keeps only stdin, stdout and stderr.
+  if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
+    for (int fd = 3; fd < 1024; ++fd) close(fd);
+  }
   std::string tree = plan.options.root ? plan.options.mount : "";
   if (Status s = EnterTree(tree, !plan.options.no_proc); !s.ok())
     Die(s.message(), kExitSetupFailed);

@@ -154,6 +154,44 @@ class EscapeSuite(unittest.TestCase):
         self.attack("open the backing path directly (and via /proc/*/root)", escaped_text(r),
                     r.stdout)
 
+    def test_inherited_descriptor_of_the_host(self):
+        # The caller of spt-run left a descriptor of the backing directory open.
+        fd = os.open(self.sb.tree, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            r = self.jail(f"cat /proc/self/fd/{fd}/secret/s.txt; cd /proc/self/fd/{fd} && "
+                          "cat secret/s.txt", pass_fds=(fd,))
+            self.attack("use an inherited descriptor of the host", escaped_text(r), r.stdout)
+            r = self.py("import os\n"
+                        f"try: print(open(os.open('secret/s.txt', os.O_RDONLY, dir_fd={fd})).read())\n"
+                        "except OSError as e: print('errno', e.errno)\n", pass_fds=(fd,))
+            self.attack("openat on an inherited descriptor of the host", escaped_text(r),
+                        r.stdout)
+            self.assertIn("errno 9", r.stdout, r.stderr)  # EBADF: spt-run closed it
+        finally:
+            os.close(fd)
+
+    def test_type_into_the_callers_terminal(self):
+        import pty
+        import termios
+        master, slave = pty.openpty()
+
+        def controlling_tty():
+            os.setsid()
+            import fcntl
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+        try:
+            code = ("import fcntl, termios\n"
+                    "try: fcntl.ioctl(0, termios.TIOCSTI, b'#'); print('injected')\n"
+                    "except OSError as e: print('errno', e.errno)\n")
+            r = self.sb.run("jailDom", "", argv=["python3", "-c", code], stdin=slave,
+                            preexec_fn=controlling_tty)
+            self.attack("TIOCSTI into the caller's terminal", "injected" in r.stdout,
+                        r.stdout + r.stderr)
+            self.assertIn("errno 1", r.stdout, r.stderr)
+        finally:
+            os.close(master)
+            os.close(slave)
+
     def test_dotdot_out_of_the_root(self):
         b = self.sb.backing("/secret/s.txt")
         r = self.jail(f"cd /../../..; cat .{b}; cat ../../../..{b}; ls /..")
