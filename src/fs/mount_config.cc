@@ -69,12 +69,12 @@ Status ParseMap(const toml::table& m, const std::string& file, const std::string
 Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg) {
   static const char* kKeys[] = {"map",       "policy", "label_xattr", "default_domain",
                                 "audit_log", "socket", "audit_rate",  "cache_timeout",
-                                "writeback"};
+                                "writeback", "threads"};
   for (auto&& [k, v] : t) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k.str()) == std::end(kKeys)) {
       return Status::Invalid(Where(file, v.source()) + ": unknown key '" + std::string(k.str()) +
                              "' (expected map, policy, label_xattr, default_domain, audit_log, "
-                             "socket, audit_rate, cache_timeout, writeback)");
+                             "socket, audit_rate, cache_timeout, writeback, threads)");
     }
   }
   std::string base = DirOf(file);
@@ -110,6 +110,13 @@ Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg)
                              ": writeback must be true or false (expected writeback = false)");
     }
     cfg->writeback = n->as_boolean()->get();
+  }
+  if (const toml::node* n = t.get("threads")) {
+    if (!n->is_integer() || n->as_integer()->get() < 1 || n->as_integer()->get() > 1024) {
+      return Status::Invalid(Where(file, n->source()) +
+                             ": threads must be an integer in 1..1024 (expected threads = 2)");
+    }
+    cfg->threads = static_cast<int>(n->as_integer()->get());
   }
   const toml::node* maps = t.get("map");
   if (!maps || !maps->is_array_of_tables()) {

@@ -28,6 +28,7 @@ struct MountConfig {
   int audit_rate = 200;        // audit records per second before rate limiting
   double cache_timeout = 1.0;  // entry/attr timeout (seconds) handed to the kernel
   bool writeback = false;      // kernel writeback cache
+  int threads = 0;             // FUSE worker threads; 0 = one per CPU (at least 2)
 };
 
 // Parses a TOML mount config file. Relative paths in it are taken relative to the
