@@ -30,7 +30,7 @@ _sptfs_reply() {  # $1: options  $2: what the previous word wants (none|file|dir
     dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
     label) COMPREPLY=($(compgen -W "$(_sptfs_policy_names labels)" -- "$cur")) ;;
     domain) COMPREPLY=($(compgen -W "$(_sptfs_policy_names domains)" -- "$cur")) ;;
-    level) COMPREPLY=($(compgen -W "enforcing warning disabled" -- "$cur")) ;;
+    level) COMPREPLY=($(compgen -W $'enforcing\nwarning\ndisabled' -- "$cur")) ;;
     word) COMPREPLY=() ;;
     *)
       if [[ $cur == -* ]]; then
@@ -115,14 +115,14 @@ _sptfs_sptfs() {
     --config|--audit-log|--socket) want=file ;;
     --policy) want=dir ;;
     --default-domain) want=domain ;;
-    --label-xattr|--timeout|-o) want=word ;;
+    --label-xattr|--timeout|--threads|-o) want=word ;;
   esac
   if [[ $want == none && $cur != -* ]]; then  # SOURCE, MOUNTPOINT, or a config file
     COMPREPLY=($(compgen -f -- "$cur"))
     return
   fi
   _sptfs_reply "--config --policy --default-domain --audit-log --socket --label-xattr
-    --timeout -f --foreground -o -h --help" $want
+    --timeout --threads -f --foreground -o -h --help" $want
 }
 
 complete -o filenames -F _sptfs_spt spt
