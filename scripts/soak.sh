@@ -12,12 +12,13 @@ cd "$(dirname "$0")/.."
 mode=${1:-}
 shift || true
 
-setup() {  # setup DIR [meson options...]: configure once, then build
+setup() {  # setup DIR [meson options...]: configure once, then build (TARGETS: only those)
   local dir=$1
   shift
   [ -f "$dir/build.ninja" ] || meson setup "$dir" -Dbench=disabled "$@" >/dev/null || exit 1
-  ninja -C "$dir" >/dev/null || { ninja -C "$dir" | tail -30; exit 1; }
+  ninja -C "$dir" ${TARGETS:-} >/dev/null || { ninja -C "$dir" ${TARGETS:-} | tail -30; exit 1; }
 }
+LOAD_TOOLS="tools/sptfs/sptfs tools/spt/spt tools/spt-domain/spt-domain tools/spt-run/spt-run"
 
 run_load() {  # run_load BUILD SECONDS CLIENTS
   SPTFS_LOAD_SECONDS=$2 SPTFS_LOAD_CLIENTS=$3 SPTFS_LOAD_REPORT=$1/load.json \
@@ -34,7 +35,7 @@ case "$mode" in
       python3 tests/integration/reliability/test_fsx.py -v
     ;;
   load)
-    setup build-soak
+    TARGETS=$LOAD_TOOLS setup build-soak
     run_load build-soak "${1:-600}" "${2:-8}"
     ;;
   asan)
@@ -45,7 +46,7 @@ case "$mode" in
       meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3 "$@"
     ;;
   tsan)
-    setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dwerror=false
+    TARGETS=$LOAD_TOOLS setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dwerror=false
     # A race report makes the daemon exit 66; the test then fails on "daemon died".
     TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
       run_load build-tsan "${1:-60}" 6
