@@ -1,0 +1,43 @@
+// The socket and syscall decision for one intercepted call (docs/syscall-classes.md):
+// pure, so every rule kind is unit-tested. The supervisor (supervisor.h) fills a
+// SandboxRequest from the notification and the target's memory and acts on the verdict.
+//
+// Order: unconfined or disabled domain: allow, no record. Then the syscall class (only
+// if the domain has NAMESys rules at all), then the socket rule (-c/-p) for socket,
+// socketpair, bind, connect and sendto/sendmsg to an address. Missing: enforcing =
+// EPERM and a record, warning = allowed and a record.
+#pragma once
+
+#include <string>
+
+#include "sandbox/sandbox_rules.h"
+#include "sandbox/socket_address.h"
+
+namespace sptfs {
+
+enum class SocketOp { kNone, kCreate, kBind, kConnect };
+
+struct SandboxRequest {
+  int nr = -1;                // the system call
+  std::string syscall;        // its name, for records
+  std::string syscall_class;  // "" = ClassOfSyscall(nr); set for threads, self-signals
+  SocketOp op = SocketOp::kNone;
+  int family = -1;        // of the socket (kCreate: the argument)
+  int type = -1;          // of the socket, flags masked off
+  SocketAddress address;  // kBind, kConnect
+};
+
+struct SandboxVerdict {
+  bool allow = true;
+  bool record = false;   // write an audit record (denied, or warning)
+  bool warning = false;  // allowed only because the domain is at warning level
+  std::string asked;     // "socket(AF_PACKET, SOCK_RAW)", "connect(10.0.0.1:80)", "kill"
+  std::string missing;   // the rule that would have granted it, or why none can
+};
+
+SandboxVerdict Decide(const SandboxRules& domain, const SandboxRequest& request);
+
+// The rule a socket request needs ("" = no rule needed), or "!why" if no rule can grant it.
+std::string SocketRuleNeeded(const SandboxRules& domain, const SandboxRequest& request);
+
+}  // namespace sptfs

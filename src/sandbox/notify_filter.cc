@@ -1,0 +1,117 @@
+#include "sandbox/notify_filter.h"
+
+#include <sched.h>
+#include <seccomp.h>
+
+#include <cerrno>
+
+#include "sandbox/syscall_classes.h"
+
+namespace sptfs {
+namespace {
+
+// Calls whose arguments the socket rules look at, whatever the plan says.
+constexpr std::string_view kSocketCalls[] = {"socket",  "socketpair", "bind",
+                                             "connect", "sendmsg",    "sendmmsg"};
+
+bool IsSocketCall(std::string_view name) {
+  for (std::string_view s : kSocketCalls) {
+    if (s == name) return true;
+  }
+  return false;
+}
+
+int Nr(std::string_view name) { return seccomp_syscall_resolve_name(std::string(name).c_str()); }
+
+// Adds one rule unless it would repeat the default action (libseccomp refuses those).
+int Add(scmp_filter_ctx ctx, bool default_notify, bool notify, int nr, unsigned count = 0,
+        scmp_arg_cmp cmp = {}) {
+  if (nr == __NR_SCMP_ERROR || notify == default_notify) return 0;
+  uint32_t action = notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW;
+  return count == 0 ? seccomp_rule_add(ctx, action, nr, 0)
+                    : seccomp_rule_add(ctx, action, nr, 1, cmp);
+}
+
+int AddClassRules(scmp_filter_ctx ctx, const FilterPlan& plan, bool default_notify) {
+  int rc = 0;
+  for (const SyscallClass& c : SyscallClasses()) {
+    bool notify = plan.classes.count(c.name) > 0;
+    for (std::string_view call : c.calls) {
+      if (rc != 0) return rc;
+      int nr = Nr(call);
+      if (IsSocketCall(call)) {
+        rc = Add(ctx, default_notify, true, nr);
+      } else if (call == "sendto" && !notify) {  // sendto to an address is a connect
+        rc = Add(ctx, default_notify, true, nr, 1, SCMP_A4(SCMP_CMP_NE, 0));
+        if (rc == 0) rc = Add(ctx, default_notify, false, nr, 1, SCMP_A4(SCMP_CMP_EQ, 0));
+      } else if (call == "clone3" && notify) {
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+      } else if (call == "clone" && notify && !default_notify) {
+        // A new thread is a generic call; only a new process is forkExecSys.
+        rc = Add(ctx, false, true, nr, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+      } else {
+        rc = Add(ctx, default_notify, notify, nr);
+      }
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+
+FilterPlan PlanFilter(const std::vector<SandboxRules>& domains) {
+  FilterPlan plan;
+  for (const SandboxRules& d : domains) {
+    if (d.unconfined || !d.has_syscall_rules()) continue;
+    if (!d.syscall_classes.count(kGenericSys)) plan.classes.insert(std::string(kGenericSys));
+    for (const SyscallClass& c : SyscallClasses()) {
+      if (!d.syscall_classes.count(c.name)) plan.classes.insert(std::string(c.name));
+    }
+  }
+  return plan;
+}
+
+std::string FormatPlan(const FilterPlan& plan) {
+  std::string out;
+  for (const std::string& c : plan.classes) out += (out.empty() ? "" : ",") + c;
+  return out.empty() ? "-" : out;
+}
+
+Status ParsePlan(std::string_view text, FilterPlan* out) {
+  FilterPlan plan;
+  if (text != "-") {
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t comma = text.find(',', pos);
+      std::string_view word =
+          text.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
+      bool known = word == kGenericSys;
+      for (const SyscallClass& c : SyscallClasses()) known = known || c.name == word;
+      if (!known) {
+        return Status::Invalid("filter plan: unknown syscall class '" + std::string(word) +
+                               "' (expected genericSys or a class of docs/syscall-classes.md)");
+      }
+      plan.classes.insert(std::string(word));
+      if (comma == std::string_view::npos) break;
+      pos = comma + 1;
+    }
+  }
+  *out = std::move(plan);
+  return Status::Ok();
+}
+
+Status LoadNotifyFilter(const FilterPlan& plan, int* listener) {
+  bool default_notify = plan.classes.count(kGenericSys) > 0;
+  scmp_filter_ctx ctx = seccomp_init(default_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW);
+  if (ctx == nullptr) return Status::Io(ENOMEM, "cannot make the sandbox's seccomp filter");
+  int rc = AddClassRules(ctx, plan, default_notify);
+  if (rc == 0) rc = seccomp_load(ctx);
+  int fd = rc == 0 ? seccomp_notify_fd(ctx) : -1;
+  seccomp_release(ctx);
+  if (rc != 0) return Status::Io(-rc, "cannot load the sandbox's seccomp filter");
+  if (fd < 0) return Status::Io(-fd, "the sandbox's seccomp filter has no listener");
+  *listener = fd;
+  return Status::Ok();
+}
+
+}  // namespace sptfs

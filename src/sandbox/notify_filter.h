@@ -1,0 +1,42 @@
+// The seccomp filter a confined world gets (docs/syscall-classes.md): the calls the
+// sandbox must decide are answered by a supervisor through seccomp user notification,
+// so the decision is made per call with the caller's domain at that moment (exec
+// transitions included). The filter itself never changes after it is loaded.
+//
+//   FilterPlan plan = PlanFilter(all_domains);   // from `sandbox domains`
+//   int listener;
+//   Status s = LoadNotifyFilter(plan, &listener);  // in the world's first process
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sandbox/sandbox_rules.h"
+#include "util/status.h"
+
+namespace sptfs {
+
+struct FilterPlan {
+  // Syscall classes whose calls are sent to the supervisor: those some domain of the
+  // policy restricts (has NAMESys rules but not this one). genericSys here means every
+  // call of no other class is sent.
+  std::set<std::string, std::less<>> classes;
+  // The socket calls whose address or family the -c/-p rules decide are always sent.
+};
+
+// Which classes need the supervisor, from every domain of the policy (any domain may be
+// entered by an exec transition; unconfined domains never restrict).
+FilterPlan PlanFilter(const std::vector<SandboxRules>& domains);
+
+// "genericSys,killSys" (sorted) and back, to hand the plan to the world's first process.
+std::string FormatPlan(const FilterPlan& plan);
+Status ParsePlan(std::string_view text, FilterPlan* out);
+
+// Loads the filter into the calling thread (needs no_new_privs) and returns its
+// notification listener (close-on-exec). clone3 fails with ENOSYS when forkExecSys is
+// decided (its flags are in memory, where a filter cannot look; libc falls back to clone).
+Status LoadNotifyFilter(const FilterPlan& plan, int* listener);
+
+}  // namespace sptfs

@@ -1,0 +1,68 @@
+// Answers the notifications of a world's seccomp filter (notify_filter.h): for each
+// intercepted call it asks the daemon for the caller's current domain, reads the
+// socket address from the caller's memory, decides (decision.h), has the daemon record
+// denials and warnings, and lets the call go on or fails it with EPERM.
+//
+//   SandboxSupervisor sup(listener, &daemon, world_init_pid);
+//   sup.Run();  // until every process of the world has exited
+//
+// If the supervisor is gone, the kernel fails intercepted calls with ENOSYS: closed.
+// A daemon that cannot be asked, or a caller it cannot identify, means EPERM.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "sandbox/decision.h"
+#include "sandbox/sandbox_rules.h"
+#include "util/status.h"
+
+struct seccomp_notif;
+
+namespace sptfs {
+
+// The daemon, as the supervisor sees it (tools/spt-run implements it over the control
+// socket; tests can fake it).
+class SandboxDaemon {
+ public:
+  virtual ~SandboxDaemon() = default;
+  // The current domain of thread `tid` (a pid in the supervisor's PID namespace).
+  virtual Status Lookup(pid_t tid, SandboxRules* out) = 0;
+  virtual void Record(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
+                      const SandboxVerdict& verdict) = 0;
+};
+
+struct SupervisorStats {
+  uint64_t allowed = 0;
+  uint64_t denied = 0;
+  uint64_t warned = 0;
+};
+
+class SandboxSupervisor {
+ public:
+  // `world_init`: the world's first process (spt-run's own code, trusted: all its calls
+  // are allowed; the program's launch exec, made by its child, is allowed once too).
+  SandboxSupervisor(int listener, SandboxDaemon* daemon, pid_t world_init)
+      : listener_(listener), daemon_(daemon), init_(world_init) {}
+
+  // Serves until the listener reports that no process uses the filter any more.
+  Status Run();
+  const SupervisorStats& stats() const { return stats_; }
+
+ private:
+  // True if the call may go on; fills `request` for the record.
+  bool Handle(const seccomp_notif& n, bool* answer_needed);
+  bool Build(const seccomp_notif& n, SandboxRequest* request, bool* exempt);
+  bool IsLaunch(pid_t tid) const;
+  std::vector<SandboxRequest> MessageRequests(const seccomp_notif& n, const SandboxRequest& base);
+
+  int listener_;
+  SandboxDaemon* daemon_;
+  pid_t init_;
+  bool launched_ = false;
+  SupervisorStats stats_;
+};
+
+}  // namespace sptfs
