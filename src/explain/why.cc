@@ -41,22 +41,6 @@ bool AllowedAfterReload(const CompiledDomain& d,
   return (requested & grant) == requested;
 }
 
-// FindStaleRules (compiler.h) for one domain only: a denial's audit hint must not
-// resolve the rules of every domain. Same test: the source path, resolved now, differs
-// from the compiled path (a loop now counts as moved, to nowhere).
-std::vector<StaleRule> StaleRulesOf(const CompiledDomain& d, const TreeView& tree) {
-  std::vector<StaleRule> stale;
-  for (const CompiledPathRule& rule : d.path_rules) {
-    Resolution now;
-    if (!ResolvePath(tree, rule.source.path, &now).ok()) {
-      stale.push_back({d.id, &rule, "(symlink loop)"});
-    } else if (now.canonical != rule.canonical) {
-      stale.push_back({d.id, &rule, now.canonical});
-    }
-  }
-  return stale;
-}
-
 std::string DomainText(const Explanation& e) {
   if (e.domain == nullptr) return "domain id " + std::to_string(e.domain_id) + " (unknown)";
   std::string level = e.domain->unconfined ? "unconfined" : std::string(LevelName(e.domain->level));
@@ -121,7 +105,7 @@ Status Explain(const CompiledPolicy& policy, const TreeView& tree, DomainId doma
   e.decision = Decide(policy, domain, e.canonical, label, requested);
   if (e.domain != nullptr && !e.domain->unconfined) {
     std::map<const CompiledPathRule*, std::string> moved;
-    for (StaleRule& st : StaleRulesOf(*e.domain, tree)) {
+    for (StaleRule& st : FindStaleRules(*e.domain, tree)) {
       StaleNote note{st.rule, st.now_resolves_to, Covers(st.now_resolves_to, e.canonical),
                      Covers(st.rule->canonical, e.canonical)};
       moved[st.rule] = st.now_resolves_to;

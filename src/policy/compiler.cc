@@ -147,17 +147,24 @@ Status Compile(const PolicySet& set, const TreeView& tree, uint64_t generation,
   return Status::Ok();
 }
 
+std::vector<StaleRule> FindStaleRules(const CompiledDomain& d, const TreeView& tree) {
+  std::vector<StaleRule> stale;
+  for (const CompiledPathRule& rule : d.path_rules) {
+    Resolution now;
+    if (!ResolvePath(tree, rule.source.path, &now).ok()) {
+      stale.push_back({d.id, &rule, "(symlink loop)"});
+    } else if (now.canonical != rule.canonical) {
+      stale.push_back({d.id, &rule, now.canonical});
+    }
+  }
+  return stale;
+}
+
 std::vector<StaleRule> FindStaleRules(const CompiledPolicy& policy, const TreeView& tree) {
   std::vector<StaleRule> stale;
   for (const CompiledDomain& d : policy.domains()) {
-    for (const CompiledPathRule& rule : d.path_rules) {
-      Resolution now;
-      if (!ResolvePath(tree, rule.source.path, &now).ok()) {
-        stale.push_back({d.id, &rule, "(symlink loop)"});
-      } else if (now.canonical != rule.canonical) {
-        stale.push_back({d.id, &rule, now.canonical});
-      }
-    }
+    std::vector<StaleRule> of_domain = FindStaleRules(d, tree);
+    stale.insert(stale.end(), of_domain.begin(), of_domain.end());
   }
   return stale;
 }

@@ -28,5 +28,8 @@ struct StaleRule {
   std::string now_resolves_to;
 };
 std::vector<StaleRule> FindStaleRules(const CompiledPolicy& policy, const TreeView& tree);
+// The same for one domain only (a denial's audit hint must not resolve every domain's
+// rules). A rule whose source path is now a symlink loop counts as moved, to nowhere.
+std::vector<StaleRule> FindStaleRules(const CompiledDomain& domain, const TreeView& tree);
 
 }  // namespace sptfs
