@@ -12,6 +12,7 @@ Prints a Markdown table (per-operation microseconds, ratios to native and to the
 of passthrough_ll/bindfs) and the daemons' peak RSS. Needs root (drop_caches, mounts).
 """
 import argparse
+import contextlib
 import os
 import random
 import resource
@@ -282,24 +283,34 @@ def main():
         (f"stat {sizes['many']} distinct files", "file", lambda r, b: w_lookup_many(r, b, sizes["many"])),
     ]
     names = [n for n in args.only.split(",") if n in cmds]
-    results = {}  # (fs, workload) -> us per op
+    results = {}  # (fs, workload) -> best us per op
     rss = {}
-    for fs in names:
-        with Target(fs, work, cmds[fs]) as t:
-            for label, unit, fn in workloads:
-                best = None
-                for _ in range(args.repeat):
+    # Every file system is mounted for the whole run and the runs of one workload are
+    # interleaved (fs1, fs2, ..., fs1, fs2, ...): load from other work on a shared
+    # machine then hits all of them alike instead of whichever ran at a bad moment.
+    targets = [Target(fs, work, cmds[fs]) for fs in names]
+    with contextlib.ExitStack() as stack:
+        for t in targets:
+            stack.enter_context(t)
+        for label, unit, fn in workloads:
+            for _ in range(args.repeat):
+                for t in targets:
+                    if isinstance(results.get((t.name, label)), str):
+                        continue  # failed before: it will fail again
                     reset(t.root, t.backing)
                     try:
                         ops, secs = fn(t.root, t.backing)
                     except OSError as e:  # e.g. EMFILE: the file system cannot do it
-                        best = f"fails: {os.strerror(e.errno)}"
-                        break
-                    best = min(best or secs / ops * 1e6, secs / ops * 1e6)
-                results[(fs, label)] = best
-                shown = f"{best:10.2f}" if isinstance(best, float) else best
-                print(f"{fs:15s} {label:32s} {shown} us/{unit}", file=sys.stderr)
-            rss[fs] = t.peak_rss_kib()
+                        results[(t.name, label)] = f"fails: {os.strerror(e.errno)}"
+                        continue
+                    per_op = secs / ops * 1e6
+                    results[(t.name, label)] = min(results.get((t.name, label), per_op), per_op)
+            for t in targets:
+                v = results[(t.name, label)]
+                shown = f"{v:10.2f}" if isinstance(v, float) else v
+                print(f"{t.name:15s} {label:32s} {shown} us/{unit}", file=sys.stderr)
+        for t in targets:
+            rss[t.name] = t.peak_rss_kib()
     shutil.rmtree(work, ignore_errors=True)
     print_table(names, workloads, results, rss)
 

@@ -85,9 +85,9 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
   auto it = nodes_.find(key);
   if (it != nodes_.end()) {
     Inode* node = it->second;
-    if (node->fd < 0 && MustKeepFd(st)) {
+    if (node->fd < 0 && fd >= 0 && MustKeepFd(st)) {
       node->fd = fd;  // became a hard link: keep it reachable by fd from now on
-    } else {
+    } else if (fd >= 0) {
       close(fd);
     }
     node->refs++;
@@ -97,13 +97,13 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
     return node;
   }
   auto* node = new Inode;
-  if (KeepsFdLocked(st)) {
+  if (fd >= 0 && KeepsFdLocked(st)) {
     node->fd = fd;
     if (!MustKeepFd(st)) {
       node->counted_fd = true;
       file_fds_++;
     }
-  } else {
+  } else if (fd >= 0) {
     close(fd);
   }
   node->dev = st.st_dev;
@@ -117,6 +117,11 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
   parent->refs++;
   nodes_[key] = node;
   return node;
+}
+
+bool InodeTable::WantsFd(const struct stat& st) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return KeepsFdLocked(st);
 }
 
 bool InodeTable::KeepsFdLocked(const struct stat& st) const {

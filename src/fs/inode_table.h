@@ -3,12 +3,12 @@
 // node's path in the mounted tree can be rebuilt for policy decisions even after its
 // directory was renamed. Directories and files with several links always keep an O_PATH
 // fd; other files keep one while fewer than `file_fd_budget` such fds are open, and are
-// otherwise reached through their parent's fd and name when needed (PathFd). So the
-// common case costs no extra system call, and a tree of millions of files does not need
-// millions of fds (the fd limit is often 20,000 and cannot always be raised). Lookup counts and
-// forget live here and nowhere else. Pinned nodes (the root, virtual directories, map roots and the
-// real directories leading to them) exist for the whole mount; their overlay children hide what the
-// backing directory has under that name. Thread-safe (one mutex, held briefly).
+// otherwise reached through their parent's fd and name when needed (PathFd, one *at()
+// call, as cheap as going through /proc/self/fd). So a tree of millions of files does
+// not need millions of fds (the fd limit is often 20,000 and cannot always be raised). Lookup
+// counts and forget live here and nowhere else. Pinned nodes (the root, virtual directories, map
+// roots and the real directories leading to them) exist for the whole mount; their overlay children
+// hide what the backing directory has under that name. Thread-safe (one mutex, held briefly).
 #pragma once
 
 #include <fuse_lowlevel.h>
@@ -47,7 +47,7 @@ struct Inode {
 
 class InodeTable {
  public:
-  explicit InodeTable(size_t file_fd_budget = 8192) : file_fd_budget_(file_fd_budget) {}
+  explicit InodeTable(size_t file_fd_budget = 0) : file_fd_budget_(file_fd_budget) {}
   ~InodeTable();
   InodeTable(const InodeTable&) = delete;
   InodeTable& operator=(const InodeTable&) = delete;
@@ -69,8 +69,10 @@ class InodeTable {
 
   // The pinned child `name` of `parent`, or nullptr.
   Inode* Overlay(Inode* parent, std::string_view name);
-  // Records one kernel lookup of the backing inode (`fd`, `st`) reached as
-  // (parent, name); takes ownership of `fd` (closed if the node already exists).
+  // Whether Found() would keep an fd for an inode like `st` (else pass it -1).
+  bool WantsFd(const struct stat& st) const;
+  // Records one kernel lookup of the backing inode (`fd` or -1, `st`) reached as
+  // (parent, name); takes ownership of `fd` (closed if not kept).
   Inode* Found(Inode* parent, const std::string& name, int fd, const struct stat& st);
   // One more kernel lookup of a node already known (pinned children, readdirplus ".").
   void Ref(Inode* node);

@@ -93,13 +93,18 @@ int DoLookup(SptFs& fs, Inode* parent, const char* name, fuse_entry_param* e) {
   memset(e, 0, sizeof(*e));
   e->entry_timeout = fs.options().timeout;
   if (parent->is_virtual()) return ENOENT;
-  int fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return errno;
+  // One fstatat for a plain file; an O_PATH fd only for what the table keeps fds of.
   struct stat st;
-  if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
-    int err = errno;
-    close(fd);
-    return err;
+  if (fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  int fd = -1;
+  if (fs.table().WantsFd(st)) {
+    fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno;
+    if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+      int err = errno;
+      close(fd);
+      return err;
+    }
   }
   Inode* node = fs.table().Found(parent, name, fd, st);
   FillEntry(fs, node, st, e);

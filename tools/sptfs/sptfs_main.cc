@@ -270,10 +270,10 @@ rlim_t RaiseFdLimit() {
 
 // Everything up to (not including) the mount: nothing here touches the mount point.
 Status Prepare(const Args& args, Daemon* d) {
-  // Half the fds for plain files (fast path), the rest for directories, open files and
-  // the daemon itself.
-  rlim_t fds = RaiseFdLimit();
-  d->table.set_file_fd_budget(fds > 2048 ? fds / 2 - 512 : 0);
+  // Plain files keep no fd (the table's default budget 0): a lookup is then one
+  // fstatat instead of openat+fstatat+close, and later calls reach the file through its
+  // directory's fd, which costs the same as through /proc/self/fd.
+  RaiseFdLimit();
   Status st = CheckMountpoint(args.mountpoint, &d->mountpoint);
   if (st.ok()) st = MakeConfig(args, &d->cfg);
   if (st.ok()) st = OpenMaps(d->cfg.maps, &d->maps);
