@@ -55,6 +55,72 @@ bool IsStrictDescendant(pid_t pid, pid_t ancestor) {
   return false;
 }
 
+// `sandbox` (spt-run's socket and syscall supervisor, docs/syscall-classes.md): the text
+// of src/sandbox/sandbox_rules.h, which parses it (the daemon does not link that library).
+std::string SandboxBlock(const CompiledDomain& d) {
+  std::string out = "domain " + d.name + " " + std::to_string(d.id) + " " +
+                    std::string(LevelName(d.level)) +
+                    (d.unconfined ? " unconfined\n" : " confined\n");
+  for (const Rule& r : d.rules) {
+    if (r.kind == RuleKind::kCapability || r.kind == RuleKind::kNetwork ||
+        r.kind == RuleKind::kSyscall) {
+      out += r.ToString() + "\n";
+    }
+  }
+  return out;
+}
+
+bool ParsePid(const std::string& text, pid_t* pid) {
+  char* end = nullptr;
+  long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v <= 0 || v > (1L << 22)) return false;
+  *pid = static_cast<pid_t>(v);
+  return true;
+}
+
+// sandbox query TID | sandbox domains | sandbox record TID DOMAIN_ID denied|warning
+//   SYSCALL ASKED RULE (the caller is authorised by CommandRunner::Run).
+Reply SandboxCommand(const DaemonContext& ctx, const std::vector<std::string>& args) {
+  const std::string kUsage =
+      "sandbox query TID | sandbox domains | sandbox record TID DOMAIN_ID denied|warning "
+      "SYSCALL ASKED RULE";
+  auto policy = ctx.policy->Current();
+  pid_t tid = 0;
+  if (args.size() == 1 && args[0] == "domains") {
+    std::string out;
+    for (const CompiledDomain& d : policy->domains()) out += SandboxBlock(d);
+    return Reply{0, out, ""};
+  }
+  if (args.size() == 2 && args[0] == "query" && ParsePid(args[1], &tid)) {
+    if (!ctx.tracker) return Fail(1, "sandbox: this daemon does not track processes");
+    CallerInfo c = ctx.tracker->Identify(tid, policy->default_domain());
+    const CompiledDomain* d = c.identified ? policy->FindDomain(c.domain) : nullptr;
+    if (d == nullptr) return Fail(1, "sandbox: process " + args[1] + " cannot be identified");
+    return Reply{0, SandboxBlock(*d), ""};
+  }
+  if (args.size() != 7 || args[0] != "record" || !ParsePid(args[1], &tid) ||
+      (args[3] != "denied" && args[3] != "warning")) {
+    return Usage(kUsage);
+  }
+  CallerInfo c;
+  if (ctx.tracker) c = ctx.tracker->Identify(tid, policy->default_domain());
+  char* end = nullptr;
+  unsigned long id = std::strtoul(args[2].c_str(), &end, 10);
+  const CompiledDomain* d = *end == '\0' ? policy->FindDomain(static_cast<DomainId>(id)) : nullptr;
+  if (ctx.audit) {
+    ctx.audit->Event("SPT_SANDBOX",
+                     args[3] + " op=" + AuditValue(args[4]) + " asked=" + AuditText(args[5]) +
+                         " pid=" + std::to_string(c.identified ? c.pid : tid) + " tid=" + args[1] +
+                         " comm=" + AuditValue(c.comm) + " exe=" + AuditValue(c.exe) +
+                         " uid=" + std::to_string(c.uid) +
+                         " domain=" + DomainField(policy.get(), d ? d->id : 0) +
+                         " level=" + std::string(d ? LevelName(d->level) : "enforcing") +
+                         " rule=\"no rule\" missing=" + AuditText(args[6]) +
+                         " generation=" + std::to_string(policy->generation()));
+  }
+  return Reply{0, "", ""};
+}
+
 }  // namespace
 
 Reply CommandRunner::Run(const Peer& peer, const std::vector<std::string>& argv) {
@@ -67,8 +133,18 @@ Reply CommandRunner::Run(const Peer& peer, const std::vector<std::string>& argv)
   if (cmd == "ps") return Ps();
   if (cmd == "info") return Info();
   if (cmd == "label") return Label(args);
+  if (cmd == "sandbox") {
+    // record: only a caller that may place processes (spt-run), so a confined program
+    // can neither forge nor flood records. Queries: anyone, like ps.
+    if (!args.empty() && args[0] == "record") {
+      if (Status s = Authorize(peer, "domain_transition", "sandbox record"); !s.ok()) {
+        return FromStatus(s);
+      }
+    }
+    return SandboxCommand(*ctx_, args);
+  }
   return Usage("unknown control command \"" + cmd +
-               "\" (expected spt, domain, place, ps, info or label)");
+               "\" (expected spt, domain, place, ps, info, label or sandbox)");
 }
 
 void CommandRunner::Audit(std::string_view type, const Peer& peer, const std::string& fields) {

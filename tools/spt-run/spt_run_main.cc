@@ -14,9 +14,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 #include "control/client.h"
 #include "options.h"
+#include "sandbox_client.h"
 #include "world_init.h"
 
 namespace {
@@ -81,6 +83,7 @@ int Run(const sptfs::RunOptions& opts) {
   if (opts.root && (stat(opts.mount.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
     return Fail("the tree " + opts.mount + " is not a directory (expected the sptfs mount)");
   }
+  if (Status s = sptfs::PlanFromDaemon(socket, &plan.filter); !s.ok()) return Fail(s.message());
   int go[2];
   if (pipe2(go, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + strerror(errno));
   sigset_t wait_set;
@@ -107,6 +110,21 @@ int Run(const sptfs::RunOptions& opts) {
     return Fail(why);
   }
   if (write(go[1], "g", 1) != 1) {
+    Discard(pid);
+    return Fail("the confined world died before it started");
+  }
+  // The socket and syscall supervisor runs beside us until the world is gone; if we
+  // die, the kernel fails the calls it would have decided (ENOSYS): closed.
+  int listener = -1;
+  if (Status s = sptfs::TakeListener(pid, 10000, &listener); !s.ok()) {
+    Discard(pid);
+    return Fail(s.message());
+  }
+  std::thread([listener, socket, pid] {
+    sptfs::ControlSandboxDaemon daemon(socket);
+    sptfs::SandboxSupervisor(listener, &daemon, pid).Run();
+  }).detach();
+  if (write(go[1], "s", 1) != 1) {
     Discard(pid);
     return Fail("the confined world died before it started");
   }

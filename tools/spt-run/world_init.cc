@@ -73,17 +73,33 @@ void RunWorldInit(const WorldPlan& plan) {
   while (read(plan.go_fd, &go, 1) < 0 && errno == EINTR) {
   }
   if (go != 'g') _exit(kExitSetupFailed);  // not placed: spt-run said why
-  close(plan.go_fd);
   // Descriptors spt-run's caller left open (a directory of the host, say) would lead
-  // out of the tree: the world keeps only stdin, stdout and stderr.
-  if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
-    for (int fd = 3; fd < 1024; ++fd) close(fd);
+  // out of the tree: the world keeps only stdin, stdout and stderr (and, until the
+  // sandbox filter is supervised, the pipe from spt-run, moved to 3).
+  if (dup2(plan.go_fd, 3) != 3) {
+    DieErrno("cannot keep the pipe from spt-run", errno, kExitSetupFailed);
   }
+  if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0) {
+    for (int fd = 4; fd < 1024; ++fd) close(fd);
+  }
+  const int go_fd = 3;
   std::string tree = plan.options.root ? plan.options.mount : "";
   if (Status s = EnterTree(tree, !plan.options.no_proc); !s.ok())
     Die(s.message(), kExitSetupFailed);
   if (Status s = DropPrivileges(); !s.ok()) Die(s.message(), kExitSetupFailed);
   if (Status s = DenyTracing(); !s.ok()) Die(s.message(), kExitSetupFailed);
+  // The socket and syscall filter: spt-run takes its listener from us (pidfd_getfd) and
+  // says 's' when it answers; our own calls are always allowed by it.
+  int listener = -1;
+  if (Status s = LoadNotifyFilter(plan.filter, &listener); !s.ok()) {
+    Die(s.message(), kExitSetupFailed);
+  }
+  char ready = 0;
+  while (read(go_fd, &ready, 1) < 0 && errno == EINTR) {
+  }
+  if (ready != 's') _exit(kExitSetupFailed);  // spt-run could not supervise: it said why
+  close(listener);
+  close(go_fd);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the program may not read or trace this process
   // A PID namespace's first process gets only the signals it handles: handle, block,
   // and take them with sigwaitinfo (the mask was already set by spt-run).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "options.h"
+#include "sandbox/notify_filter.h"
 
 namespace sptfs {
 
@@ -12,7 +13,9 @@ struct WorldPlan {
   RunOptions options;
   bool switch_user = false;
   RunIdentity identity;
-  int go_fd = -1;  // spt-run writes 'g' once the daemon has placed this process
+  int go_fd = -1;     // spt-run writes 'g' once the daemon has placed this process, then
+                      // 's' once it supervises the sandbox filter's listener
+  FilterPlan filter;  // which calls the supervisor decides (sandbox/notify_filter.h)
 };
 
 // Signals spt-run and the world's first process pass on to the program.

@@ -15,7 +15,8 @@ from confine import (BASE_RULES, EPERM_TEXT, SECRET, Sandbox, kill_world, wait_f
 import sptfs_harness as h
 
 DOMAINS = {
-    "jailDom": dict(id=10, rules=BASE_RULES + ["-r /secret "]),
+    # unix_socket_create: test_confined_caller_may_not_place talks to the daemon.
+    "jailDom": dict(id=10, rules=BASE_RULES + ["-r /secret ", "-c unix_socket_create grant"]),
     "otherDom": dict(id=11, rules=BASE_RULES + ["-r /data "]),
 }
 

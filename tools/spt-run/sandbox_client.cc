@@ -1,0 +1,102 @@
+#include "sandbox_client.h"
+
+#include <dirent.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <vector>
+
+#include "control/client.h"
+
+namespace sptfs {
+namespace {
+
+Status Ask(const std::string& socket, const std::vector<std::string>& argv, std::string* out) {
+  Reply reply;
+  if (Status s = CallDaemon(socket, argv, &reply); !s.ok()) return s;
+  if (reply.exit_code != 0) {
+    return Status::Invalid(reply.err.empty() ? "the daemon refused " + argv[0] : reply.err);
+  }
+  *out = reply.out;
+  return Status::Ok();
+}
+
+// The descriptor number of the seccomp listener of `pid`, or -1.
+int FindListener(pid_t pid) {
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return -1;
+  int found = -1;
+  while (dirent* e = readdir(d)) {
+    char target[64] = {};
+    std::string link = dir + "/" + e->d_name;
+    ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
+    if (n > 0 && std::string(target, static_cast<size_t>(n)) == "anon_inode:seccomp notify") {
+      found = std::atoi(e->d_name);
+      break;
+    }
+  }
+  closedir(d);
+  return found;
+}
+
+}  // namespace
+
+Status ControlSandboxDaemon::Lookup(pid_t tid, SandboxRules* out) {
+  std::string text;
+  if (Status s = Ask(socket_, {"sandbox", "query", std::to_string(tid)}, &text); !s.ok()) {
+    return s;
+  }
+  std::vector<SandboxRules> blocks;
+  if (Status s = ParseSandboxRules(text, &blocks); !s.ok()) return s;
+  *out = blocks[0];
+  return Status::Ok();
+}
+
+void ControlSandboxDaemon::Record(pid_t tid, const SandboxRules& domain,
+                                  const SandboxRequest& request, const SandboxVerdict& verdict) {
+  Reply reply;
+  CallDaemon(
+      socket_,
+      {"sandbox", "record", std::to_string(tid), std::to_string(domain.id),
+       verdict.warning ? "warning" : "denied", request.syscall, verdict.asked, verdict.missing},
+      &reply);  // a record that cannot be sent changes nothing about the verdict
+}
+
+Status PlanFromDaemon(const std::string& socket, FilterPlan* plan) {
+  Reply reply;
+  if (Status s = CallDaemon(socket, {"sandbox", "domains"}, &reply); !s.ok()) {
+    return Status::Invalid("cannot reach the sptfs daemon at " + socket + ": " + s.message());
+  }
+  if (reply.exit_code != 0) {
+    return Status::Invalid("the daemon does not give the socket and syscall rules: " + reply.err);
+  }
+  const std::string& text = reply.out;
+  std::vector<SandboxRules> domains;
+  if (Status s = ParseSandboxRules(text, &domains); !s.ok()) return s;
+  *plan = PlanFilter(domains);
+  return Status::Ok();
+}
+
+Status TakeListener(pid_t pid, int timeout_ms, int* listener) {
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return Status::Io(errno, "the confined world is gone");
+  for (int waited = 0; waited <= timeout_ms; ++waited) {
+    int fd = FindListener(pid);
+    if (fd >= 0) {
+      int mine = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
+      close(pidfd);
+      if (mine < 0) return Status::Io(errno, "cannot take the sandbox filter's listener");
+      *listener = mine;
+      return Status::Ok();
+    }
+    if (access(("/proc/" + std::to_string(pid)).c_str(), F_OK) != 0) break;
+    usleep(1000);
+  }
+  close(pidfd);
+  return Status::Io(ETIMEDOUT, "the confined world did not load its sandbox filter");
+}
+
+}  // namespace sptfs

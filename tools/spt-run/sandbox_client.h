@@ -1,0 +1,34 @@
+// spt-run's side of the socket and syscall sandbox (docs/syscall-classes.md): the
+// daemon over the control socket as the supervisor's SandboxDaemon, the filter plan
+// from the policy, and taking the filter's listener from the world's first process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "sandbox/notify_filter.h"
+#include "sandbox/supervisor.h"
+#include "util/status.h"
+
+namespace sptfs {
+
+class ControlSandboxDaemon : public SandboxDaemon {
+ public:
+  explicit ControlSandboxDaemon(std::string socket) : socket_(std::move(socket)) {}
+  Status Lookup(pid_t tid, SandboxRules* out) override;  // `sandbox query TID`
+  void Record(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
+              const SandboxVerdict& verdict) override;  // `sandbox record ...`
+
+ private:
+  std::string socket_;
+};
+
+// The plan from every domain of the daemon's policy (`sandbox domains`).
+Status PlanFromDaemon(const std::string& socket, FilterPlan* plan);
+
+// Waits (up to `timeout_ms`) until process `pid` holds a seccomp notification listener
+// and returns our own copy of it (pidfd_getfd).
+Status TakeListener(pid_t pid, int timeout_ms, int* listener);
+
+}  // namespace sptfs
