@@ -105,6 +105,12 @@ Status LoadNotifyFilter(const FilterPlan& plan, int* listener) {
   scmp_filter_ctx ctx = seccomp_init(default_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW);
   if (ctx == nullptr) return Status::Io(ENOMEM, "cannot make the sandbox's seccomp filter");
   int rc = AddClassRules(ctx, plan, default_notify);
+  // io_uring performs socket, connect and bind in the kernel without a system call the
+  // filter could see: a world has none (programs fall back to ordinary calls).
+  for (const char* name : {"io_uring_setup", "io_uring_enter", "io_uring_register"}) {
+    int nr = Nr(name);
+    if (rc == 0 && nr != __NR_SCMP_ERROR) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+  }
   if (rc == 0) rc = seccomp_load(ctx);
   int fd = rc == 0 ? seccomp_notify_fd(ctx) : -1;
   seccomp_release(ctx);

@@ -36,7 +36,8 @@ Status ParsePlan(std::string_view text, FilterPlan* out);
 
 // Loads the filter into the calling thread (needs no_new_privs) and returns its
 // notification listener (close-on-exec). clone3 fails with ENOSYS when forkExecSys is
-// decided (its flags are in memory, where a filter cannot look; libc falls back to clone).
+// decided (its flags are in memory, where a filter cannot look; libc falls back to clone);
+// io_uring_setup/enter/register always fail with EPERM (io_uring bypasses the filter).
 Status LoadNotifyFilter(const FilterPlan& plan, int* listener);
 
 }  // namespace sptfs

@@ -3,6 +3,7 @@
 #include <seccomp.h>
 
 #include <cstdlib>
+#include <map>
 
 namespace sptfs {
 
@@ -31,12 +32,19 @@ const std::vector<SyscallClass>& SyscallClasses() {
 }
 
 std::string_view ClassOfSyscall(int nr) {
-  for (const SyscallClass& c : SyscallClasses()) {
-    for (std::string_view call : c.calls) {
-      if (seccomp_syscall_resolve_name(std::string(call).c_str()) == nr) return c.name;
+  // Resolved once: libseccomp's name lookup is a linear scan, too slow per call.
+  static const std::map<int, std::string_view> kByNumber = [] {
+    std::map<int, std::string_view> m;
+    for (const SyscallClass& c : SyscallClasses()) {
+      for (std::string_view call : c.calls) {
+        int n = seccomp_syscall_resolve_name(std::string(call).c_str());
+        if (n != __NR_SCMP_ERROR) m.emplace(n, c.name);
+      }
     }
-  }
-  return kGenericSys;
+    return m;
+  }();
+  auto it = kByNumber.find(nr);
+  return it == kByNumber.end() ? kGenericSys : it->second;
 }
 
 std::string SyscallName(int nr) {
