@@ -48,7 +48,7 @@ case "$mode" in
   tsan)
     TARGETS=$LOAD_TOOLS setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dwerror=false
     # A race report makes the daemon exit 66; the test then fails on "daemon died".
-    TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+    TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$PWD/tests/integration/reliability/tsan.supp" \
       run_load build-tsan "${1:-60}" 6
     ;;
   fuzz)
