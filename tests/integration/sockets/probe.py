@@ -77,12 +77,17 @@ def fork():
     os.waitpid(pid, 0)
 
 
+def wait():
+    """Blocks until the test writes a line (it kills spt-run meanwhile)."""
+    sys.stdin.readline()
+
+
 def run(op):
     parts = op.split(":")
     kind, args = parts[0], parts[1:]
     table = {"create": create, "bind": bind_inet, "bindunix": bind_unix, "connect": connect,
              "sendto": sendto, "sendmsg": sendmsg, "listenconnect": listen_connect,
-             "vsock": vsock, "kill": kill_init, "fork": fork,
+             "vsock": vsock, "kill": kill_init, "fork": fork, "wait": wait,
              "pair": lambda t: socket.socketpair(socket.AF_UNIX, TYPES[t])}
     try:
         table[kind](*args)

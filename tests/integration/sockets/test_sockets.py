@@ -5,7 +5,8 @@ exec transitions, and the audit records. Every world runs in a network namespace
 for the test (only its own loopback exists): no packet can leave the machine."""
 
 import os
-import shutil
+import signal
+import subprocess
 import sys
 import tomllib
 import unittest
@@ -182,6 +183,19 @@ class SocketRulesTest(unittest.TestCase):
         self.assertEqual(got["create:unix:stream"], "EPERM")
         got = self.probe("srcDom", "create:unix:stream", program=self.sb.path("/opt/toolpy"))
         self.assertEqual(got["create:unix:stream"], "ok")
+
+    # ---- fail closed ----------------------------------------------------------------
+    def test_killed_supervisor_fails_closed(self):
+        p = self.sb.popen("loopDom", "", root=False, stdin=subprocess.PIPE,
+                          argv=[sys.executable, "-I", PROBE, "create:inet:stream", "wait",
+                                "create:inet:stream"])
+        self.assertEqual(p.stdout.readline().split(), ["create:inet:stream", "ok"])
+        os.kill(p.pid, signal.SIGKILL)  # spt-run and its supervisor thread
+        p.wait(timeout=10)
+        p.stdin.write("go\n")
+        p.stdin.close()
+        rest = p.stdout.read()  # the world outlives spt-run; its calls are refused
+        self.assertIn("create:inet:stream ENOSYS", rest)
 
 
 if __name__ == "__main__":
