@@ -79,11 +79,11 @@ bool ParsePid(const std::string& text, pid_t* pid) {
 }
 
 // sandbox query TID | sandbox domains | sandbox record TID DOMAIN_ID denied|warning
-//   SYSCALL ASKED RULE (the caller is authorised by CommandRunner::Run).
+//   SYSCALL ASKED RULE [SUPPRESSED] (the caller is authorised by CommandRunner::Run).
 Reply SandboxCommand(const DaemonContext& ctx, const std::vector<std::string>& args) {
   const std::string kUsage =
       "sandbox query TID | sandbox domains | sandbox record TID DOMAIN_ID denied|warning "
-      "SYSCALL ASKED RULE";
+      "SYSCALL ASKED RULE [SUPPRESSED]";
   auto policy = ctx.policy->Current();
   pid_t tid = 0;
   if (args.size() == 1 && args[0] == "domains") {
@@ -98,7 +98,7 @@ Reply SandboxCommand(const DaemonContext& ctx, const std::vector<std::string>& a
     if (d == nullptr) return Fail(1, "sandbox: process " + args[1] + " cannot be identified");
     return Reply{0, SandboxBlock(*d), ""};
   }
-  if (args.size() != 7 || args[0] != "record" || !ParsePid(args[1], &tid) ||
+  if ((args.size() != 7 && args.size() != 8) || args[0] != "record" || !ParsePid(args[1], &tid) ||
       (args[3] != "denied" && args[3] != "warning")) {
     return Usage(kUsage);
   }
@@ -116,7 +116,11 @@ Reply SandboxCommand(const DaemonContext& ctx, const std::vector<std::string>& a
                          " domain=" + DomainField(policy.get(), d ? d->id : 0) +
                          " level=" + std::string(d ? LevelName(d->level) : "enforcing") +
                          " rule=\"no rule\" missing=" + AuditText(args[6]) +
-                         " generation=" + std::to_string(policy->generation()));
+                         " generation=" + std::to_string(policy->generation()) +
+                         (args.size() == 8 && args[7] != "0" &&
+                                  args[7].find_first_not_of("0123456789") == std::string::npos
+                              ? " suppressed=" + args[7]
+                              : ""));
   }
   return Reply{0, "", ""};
 }

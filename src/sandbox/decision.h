@@ -8,6 +8,7 @@
 // EPERM and a record, warning = allowed and a record.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "sandbox/sandbox_rules.h"
@@ -29,10 +30,11 @@ struct SandboxRequest {
 
 struct SandboxVerdict {
   bool allow = true;
-  bool record = false;   // write an audit record (denied, or warning)
-  bool warning = false;  // allowed only because the domain is at warning level
-  std::string asked;     // "socket(AF_PACKET, SOCK_RAW)", "connect(10.0.0.1:80)", "kill"
-  std::string missing;   // the rule that would have granted it, or why none can
+  bool record = false;      // write an audit record (denied, or warning)
+  bool warning = false;     // allowed only because the domain is at warning level
+  std::string asked;        // "socket(AF_PACKET, SOCK_RAW)", "connect(10.0.0.1:80)", "kill"
+  std::string missing;      // the rule that would have granted it, or why none can
+  uint64_t suppressed = 0;  // records the supervisor dropped (rate limit) before this one
 };
 
 SandboxVerdict Decide(const SandboxRules& domain, const SandboxRequest& request);

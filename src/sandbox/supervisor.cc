@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "sandbox/syscall_classes.h"
@@ -112,7 +113,7 @@ bool SandboxSupervisor::Handle(const seccomp_notif& n, bool* answer_needed) {
   bool allow = readable || domain.unconfined || domain.level == Level::kDisabled;
   for (const SandboxRequest& r : requests) {
     SandboxVerdict v = Decide(domain, r);
-    if (v.record) daemon_->Record(tid, domain, r, v);
+    if (v.record) RecordLimited(tid, domain, r, v);
     if (v.warning) ++stats_.warned;
     allow = allow && v.allow;
     if (!v.allow) break;
@@ -145,6 +146,26 @@ std::vector<SandboxRequest> SandboxSupervisor::MessageRequests(const seccomp_not
     out.push_back(r);
   }
   return out;
+}
+
+void SandboxSupervisor::RecordLimited(pid_t tid, const SandboxRules& domain,
+                                      const SandboxRequest& request, SandboxVerdict verdict) {
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  if (now != window_) {
+    window_ = now;
+    in_window_ = 0;
+  }
+  if (in_window_ >= kMaxRecordsPerSecond) {
+    ++unreported_;
+    ++stats_.suppressed;
+    return;
+  }
+  ++in_window_;
+  verdict.suppressed = unreported_;
+  unreported_ = 0;
+  daemon_->Record(tid, domain, request, verdict);
 }
 
 Status SandboxSupervisor::Run() {

@@ -38,7 +38,12 @@ struct SupervisorStats {
   uint64_t allowed = 0;
   uint64_t denied = 0;
   uint64_t warned = 0;
+  uint64_t suppressed = 0;  // records not sent (more than kMaxRecordsPerSecond)
 };
+
+// A program looping on a denied call must not flood the audit log: beyond this many
+// records a second, records are counted and the count goes with the next record sent.
+inline constexpr int kMaxRecordsPerSecond = 50;
 
 class SandboxSupervisor {
  public:
@@ -61,8 +66,14 @@ class SandboxSupervisor {
   int listener_;
   SandboxDaemon* daemon_;
   pid_t init_;
+  void RecordLimited(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
+                     SandboxVerdict verdict);
+
   bool launched_ = false;
   SupervisorStats stats_;
+  int64_t window_ = -1;  // the second being counted (steady clock)
+  int in_window_ = 0;
+  uint64_t unreported_ = 0;
 };
 
 }  // namespace sptfs

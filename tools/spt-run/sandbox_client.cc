@@ -58,11 +58,11 @@ Status ControlSandboxDaemon::Lookup(pid_t tid, SandboxRules* out) {
 void ControlSandboxDaemon::Record(pid_t tid, const SandboxRules& domain,
                                   const SandboxRequest& request, const SandboxVerdict& verdict) {
   Reply reply;
-  CallDaemon(
-      socket_,
-      {"sandbox", "record", std::to_string(tid), std::to_string(domain.id),
-       verdict.warning ? "warning" : "denied", request.syscall, verdict.asked, verdict.missing},
-      &reply);  // a record that cannot be sent changes nothing about the verdict
+  CallDaemon(socket_,
+             {"sandbox", "record", std::to_string(tid), std::to_string(domain.id),
+              verdict.warning ? "warning" : "denied", request.syscall, verdict.asked,
+              verdict.missing, std::to_string(verdict.suppressed)},
+             &reply);  // a record that cannot be sent changes nothing about the verdict
 }
 
 Status PlanFromDaemon(const std::string& socket, FilterPlan* plan) {

@@ -6,6 +6,7 @@ import errno
 import os
 import socket
 import sys
+import time
 
 FAMILIES = {"inet": socket.AF_INET, "inet6": socket.AF_INET6, "unix": socket.AF_UNIX,
             "vsock": getattr(socket, "AF_VSOCK", 40), "netlink": socket.AF_NETLINK,
@@ -77,6 +78,17 @@ def fork():
     os.waitpid(pid, 0)
 
 
+def flood(count):
+    """`count` denied calls as fast as possible, then one more a second later."""
+    for _ in range(int(count)):
+        try:
+            socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM)
+        except OSError:
+            pass
+    time.sleep(1.1)
+    socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM)
+
+
 def wait():
     """Blocks until the test writes a line (it kills spt-run meanwhile)."""
     sys.stdin.readline()
@@ -87,7 +99,7 @@ def run(op):
     kind, args = parts[0], parts[1:]
     table = {"create": create, "bind": bind_inet, "bindunix": bind_unix, "connect": connect,
              "sendto": sendto, "sendmsg": sendmsg, "listenconnect": listen_connect,
-             "vsock": vsock, "kill": kill_init, "fork": fork, "wait": wait,
+             "vsock": vsock, "kill": kill_init, "fork": fork, "wait": wait, "flood": flood,
              "pair": lambda t: socket.socketpair(socket.AF_UNIX, TYPES[t])}
     try:
         table[kind](*args)

@@ -184,6 +184,15 @@ class SocketRulesTest(unittest.TestCase):
         got = self.probe("srcDom", "create:unix:stream", program=self.sb.path("/opt/toolpy"))
         self.assertEqual(got["create:unix:stream"], "ok")
 
+    def test_records_are_rate_limited(self):
+        got = self.probe("unixStreamDom", "flood:400")
+        self.assertEqual(got["flood:400"], "EPERM")  # the last call
+        recs = [a for a in self.records("unixStreamDom")
+                if a.get("asked") == "socket(AF_NETLINK, SOCK_DGRAM)"]
+        self.assertLess(len(recs), 200, len(recs))
+        counted = len(recs) + sum(int(a.get("suppressed", "0")) for a in recs)
+        self.assertEqual(counted, 401, recs[-1])
+
     # ---- fail closed ----------------------------------------------------------------
     def test_killed_supervisor_fails_closed(self):
         p = self.sb.popen("loopDom", "", root=False, stdin=subprocess.PIPE,
