@@ -33,7 +33,7 @@ std::string CreateRule(const SandboxRequest& r) {
 // Inet bind: "all" covers every address, "loopback" only loopback ones.
 std::string InetBindRule(const SandboxRules& d, const SandboxRequest& r) {
   if (d.HasNetwork("inet_socket_bind", "all")) return Net("inet_socket_bind", "all");
-  if (r.address.loopback) return Net("inet_socket_bind", "loopback");
+  if (r.address.loopback && !r.address.any) return Net("inet_socket_bind", "loopback");
   return Net("inet_socket_bind", "all");
 }
 

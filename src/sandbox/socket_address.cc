@@ -15,6 +15,7 @@ std::string Inet4(const sockaddr_in& a, SocketAddress* out) {
   uint32_t host = ntohl(a.sin_addr.s_addr);
   out->loopback = (host >> 24) == 127;
   out->any = host == 0;
+  out->port = ntohs(a.sin_port);
   char buf[INET_ADDRSTRLEN] = "";
   inet_ntop(AF_INET, &a.sin_addr, buf, sizeof(buf));
   return std::string(buf) + ":" + std::to_string(ntohs(a.sin_port));
@@ -30,6 +31,7 @@ std::string Inet6(const sockaddr_in6& a, SocketAddress* out) {
     out->loopback = IN6_IS_ADDR_LOOPBACK(&ip);
     out->any = IN6_IS_ADDR_UNSPECIFIED(&ip);
   }
+  out->port = ntohs(a.sin6_port);
   char buf[INET6_ADDRSTRLEN] = "";
   inet_ntop(AF_INET6, &ip, buf, sizeof(buf));
   return "[" + std::string(buf) + "]:" + std::to_string(ntohs(a.sin6_port));

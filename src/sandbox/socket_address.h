@@ -11,6 +11,7 @@ struct SocketAddress {
   int family = -1;        // AF_*, -1 if the buffer is too short to hold one
   bool loopback = false;  // inet: 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104
   bool any = false;       // inet: 0.0.0.0 or :: (bind to every address)
+  int port = 0;           // inet, vsock (host order)
   std::string text;       // "127.0.0.1:8080", "[::1]:53", "unix:/run/x", "vsock:3:1024"
 };
 

@@ -77,6 +77,19 @@ bool SandboxSupervisor::Build(const seccomp_notif& n, SandboxRequest* r, bool* e
     r->op = SocketOp::kConnect;
     if (!ReadAddress(tid, a[4], a[5], &r->address)) return false;
     FillSocket(tid, a[0], r);
+  } else if (r->nr == Nr("listen")) {
+    // listen() on an unbound inet socket binds it to every address (port chosen by the
+    // kernel): that is a bind to "all", whatever scope the domain's bind rule has.
+    SocketAddress local;
+    if (TargetSocket(tid, static_cast<int>(a[0]), &r->family, &r->type, &local) &&
+        (r->family == AF_INET || r->family == AF_INET6) && local.port == 0) {
+      r->op = SocketOp::kBind;
+      r->type &= 0xf;
+      r->address = local;
+      r->address.any = true;
+      r->address.loopback = false;
+      r->address.text = "(unbound: every address)";
+    }
   } else if (r->nr == Nr("clone") && (a[0] & CLONE_THREAD)) {
     r->syscall_class = std::string(kGenericSys);
   } else if (SignalsItself(tid, r->nr, a)) {

@@ -33,7 +33,7 @@ bool ReadTargetMemory(pid_t tid, uint64_t addr, void* buf, size_t len) {
   return process_vm_readv(tid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
 }
 
-bool TargetSocket(pid_t tid, int fd, int* family, int* type) {
+bool TargetSocket(pid_t tid, int fd, int* family, int* type, SocketAddress* local) {
   TargetIds ids;
   if (!ReadTargetIds(tid, &ids)) return false;
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, ids.tgid, 0));
@@ -44,6 +44,12 @@ bool TargetSocket(pid_t tid, int fd, int* family, int* type) {
   socklen_t l1 = sizeof(*family), l2 = sizeof(*type);
   bool ok = getsockopt(sock, SOL_SOCKET, SO_DOMAIN, family, &l1) == 0 &&
             getsockopt(sock, SOL_SOCKET, SO_TYPE, type, &l2) == 0;
+  if (ok && local != nullptr) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    ok = getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    if (ok) *local = DescribeAddress(&addr, len);
+  }
   close(sock);
   return ok;
 }

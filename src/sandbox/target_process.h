@@ -10,14 +10,16 @@
 #include <cstdint>
 #include <string>
 
+#include "sandbox/socket_address.h"
+
 namespace sptfs {
 
 // Copies `len` bytes at `addr` in thread `tid`'s address space; false if unreadable.
 bool ReadTargetMemory(pid_t tid, uint64_t addr, void* buf, size_t len);
 
-// Family and type (flags masked) of descriptor `fd` of thread `tid`; false if it is not
-// a socket or cannot be reached.
-bool TargetSocket(pid_t tid, int fd, int* family, int* type);
+// Family and type (flags masked) of descriptor `fd` of thread `tid`, and, if `local` is
+// given, the address it is bound to; false if it is not a socket or cannot be reached.
+bool TargetSocket(pid_t tid, int fd, int* family, int* type, SocketAddress* local = nullptr);
 
 struct TargetIds {
   pid_t tgid = 0;     // in our PID namespace

@@ -56,6 +56,12 @@ def listen_connect():
             conn.close()
 
 
+def listen_unbound():
+    """listen() without bind: the kernel binds the socket to every address."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.listen(1)
+
+
 def vsock(op, typ):
     s = socket.socket(FAMILIES["vsock"], TYPES[typ])
     try:
@@ -98,7 +104,7 @@ def run(op):
     parts = op.split(":")
     kind, args = parts[0], parts[1:]
     table = {"create": create, "bind": bind_inet, "bindunix": bind_unix, "connect": connect,
-             "sendto": sendto, "sendmsg": sendmsg, "listenconnect": listen_connect,
+             "sendto": sendto, "sendmsg": sendmsg, "listenconnect": listen_connect, "listenunbound": listen_unbound,
              "vsock": vsock, "kill": kill_init, "fork": fork, "wait": wait, "flood": flood,
              "pair": lambda t: socket.socketpair(socket.AF_UNIX, TYPES[t])}
     try:
