@@ -103,9 +103,13 @@ Status CallDaemon(const std::string& socket_path, const std::vector<std::string>
     return Status::Io(err, socket_path + ": cannot connect to the sptfs daemon");
   }
   if (!(s = SetTimeouts(fd.get(), kClientTimeoutMs)).ok()) return s;
-  if (!(s = WriteAll(fd.get(), frame)).ok()) return s;
+  Status sent = WriteAll(fd.get(), frame);
+  // A busy daemon answers "busy" (exit 75) without reading and closes at once, so the
+  // write may fail with EPIPE while that reply is already waiting here: read it.
+  if (!sent.ok() && sent.sys_errno() != EPIPE && sent.sys_errno() != ECONNRESET) return sent;
   std::string payload;
   if (!(s = ReadFrame(fd.get(), kMaxReplyBytes, &payload)).ok()) {
+    if (!sent.ok()) return sent;
     return Status::Invalid(socket_path + ": no valid reply from the daemon: " + s.message());
   }
   return DecodeReply(payload, reply);
