@@ -84,7 +84,7 @@ std::string Asked(const SandboxRequest& r) {
     case SocketOp::kNone:
       break;
   }
-  return r.syscall;
+  return r.detail.empty() ? r.syscall : r.syscall + "(" + r.detail + ")";
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ struct SandboxRequest {
   int family = -1;        // of the socket (kCreate: the argument)
   int type = -1;          // of the socket, flags masked off
   SocketAddress address;  // kBind, kConnect
+  std::string detail;     // kNone: what the call is about, e.g. "pid 1" for kill
 };
 
 struct SandboxVerdict {

@@ -134,6 +134,9 @@ TEST(Decide, SyscallClasses) {
   EXPECT_FALSE(v.allow);
   EXPECT_EQ(v.missing, "killSys grant");
   EXPECT_EQ(v.asked, "kill");
+  kill.detail = "pid 1";
+  EXPECT_EQ(Decide(generic, kill).asked, "kill(pid 1)");
+  kill.detail.clear();
   EXPECT_TRUE(Decide(Dom({}, {}, {"genericSys", "killSys"}), kill).allow);
   kill.syscall_class = "genericSys";  // a signal to itself
   EXPECT_TRUE(Decide(generic, kill).allow);

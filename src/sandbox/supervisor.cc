@@ -94,6 +94,8 @@ bool SandboxSupervisor::Build(const seccomp_notif& n, SandboxRequest* r, bool* e
     r->syscall_class = std::string(kGenericSys);
   } else if (SignalsItself(tid, r->nr, a)) {
     r->syscall_class = std::string(kGenericSys);
+  } else if (ClassOfSyscall(r->nr) == "killSys" && r->nr != Nr("pidfd_send_signal")) {
+    r->detail = "pid " + std::to_string(static_cast<int32_t>(a[0]));
   } else if (r->nr == Nr("execve") && IsLaunch(tid)) {
     *exempt = true;
   }

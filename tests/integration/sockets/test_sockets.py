@@ -171,6 +171,7 @@ class SocketRulesTest(unittest.TestCase):
         self.assert_results(got, {"kill": "EPERM", "fork": "EPERM"})
         missing = [a.get("missing") for a in self.records("genericDom")]
         self.assertIn("killSys grant", missing)
+        self.assertIn("kill(pid 1)", [a.get("asked") for a in self.records("genericDom")])
         self.assertIn("forkExecSys grant", missing)
         got = self.probe("forkDom", "kill", "fork")
         self.assert_results(got, {"kill": "ok", "fork": "ok"})
