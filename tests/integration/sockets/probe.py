@@ -5,6 +5,7 @@ addresses inside the test's own network namespace are ever used."""
 import errno
 import os
 import socket
+import struct
 import sys
 import time
 
@@ -95,6 +96,23 @@ def flood(count):
     socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM)
 
 
+def forge(path):
+    """Asks the daemon to write a made-up record (docs/control-protocol.md framing)."""
+    argv = [b"sandbox", b"record", b"1", b"32", b"denied", b"socket", b"forged", b"forged"]
+    body = b"SPT1" + struct.pack(">I", len(argv))
+    for a in argv:
+        body += struct.pack(">I", len(a)) + a
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(path)
+        s.sendall(struct.pack(">I", len(body)) + body)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    code = struct.unpack(">i", data[8:12])[0]
+    if code != 0:
+        raise OSError(errno.EPERM, "exit %d" % code)
+
+
 def wait():
     """Blocks until the test writes a line (it kills spt-run meanwhile)."""
     sys.stdin.readline()
@@ -105,7 +123,7 @@ def run(op):
     kind, args = parts[0], parts[1:]
     table = {"create": create, "bind": bind_inet, "bindunix": bind_unix, "connect": connect,
              "sendto": sendto, "sendmsg": sendmsg, "listenconnect": listen_connect, "listenunbound": listen_unbound,
-             "vsock": vsock, "kill": kill_init, "fork": fork, "wait": wait, "flood": flood,
+             "vsock": vsock, "kill": kill_init, "fork": fork, "wait": wait, "flood": flood, "forge": forge,
              "pair": lambda t: socket.socketpair(socket.AF_UNIX, TYPES[t])}
     try:
         table[kind](*args)

@@ -197,6 +197,15 @@ class SocketRulesTest(unittest.TestCase):
         counted = len(recs) + sum(int(a.get("suppressed", "0")) for a in recs)
         self.assertEqual(counted, 401, recs[-1])
 
+    def test_confined_program_cannot_forge_records(self):
+        got = self.probe("unixStreamDom", "forge:" + self.sb.socket)
+        self.assertEqual(got["forge:" + self.sb.socket], "EPERM")
+        self.assertEqual([a for a in self.records("unixStreamDom") if a.get("asked") == "forged"],
+                         [])
+        denied = [a for a in self.sb.audit() if a.get("type") == "SPT_CONTROL_DENIED"
+                  and a.get("cmd") == "sandbox record"]
+        self.assertTrue(denied)
+
     # ---- fail closed ----------------------------------------------------------------
     def test_killed_supervisor_fails_closed(self):
         p = self.sb.popen("loopDom", "", root=False, stdin=subprocess.PIPE,
