@@ -119,6 +119,25 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
   return node;
 }
 
+void InodeTable::KeepBeforeUnlink(Inode* parent, const char* name) {
+  struct stat st;
+  if (fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode)) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = nodes_.find(Key{parent->map, st.st_dev, st.st_ino});
+    if (it == nodes_.end() || it->second->fd >= 0) return;
+  }
+  int fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = nodes_.find(Key{parent->map, st.st_dev, st.st_ino});
+  if (it != nodes_.end() && it->second->fd < 0) {
+    it->second->fd = fd;
+  } else {
+    close(fd);
+  }
+}
+
 bool InodeTable::WantsFd(const struct stat& st) const {
   std::lock_guard<std::mutex> lock(mu_);
   return KeepsFdLocked(st);

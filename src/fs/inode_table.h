@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -25,7 +26,9 @@
 namespace sptfs {
 
 struct Inode {
-  int fd = -1;        // O_PATH|O_NOFOLLOW of the backing inode, or -1 (see PathFd)
+  // O_PATH|O_NOFOLLOW of the backing inode, or -1 (see PathFd). Once set it stays until
+  // the node goes, so a reader never sees it closed under it.
+  std::atomic<int> fd{-1};
   bool virt = false;  // a virtual directory: no backing inode at all
   dev_t dev = 0;
   ino_t ino = 0;
@@ -78,6 +81,9 @@ class InodeTable {
   void Ref(Inode* node);
   // The kernel forgets `n` lookups; the node goes when nothing refers to it.
   void Forget(Inode* node, uint64_t n);
+  // Before `name` under `parent` is unlinked: if the kernel knows its inode by a node
+  // without fd, give the node one, so the file stays reachable while it is open.
+  void KeepBeforeUnlink(Inode* parent, const char* name);
   // After a rename: the node of backing inode (dev, ino) in `map` now sits at (parent, name).
   void Moved(int map, dev_t dev, ino_t ino, Inode* parent, const std::string& name);
   // Absolute path in the mounted tree ("/" for the root); with `child`, of that entry.

@@ -186,8 +186,13 @@ void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
   fuse_reply_none(req);
 }
 
-void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   struct stat st;
+  // fstat of an open file (even one unlinked meanwhile) comes with its handle.
+  if (fi && fstat(static_cast<int>(fi->fh), &st) == 0) {
+    fuse_reply_attr(req, &st, Fs(req).options().timeout);
+    return;
+  }
   if (int err = StatNode(Fs(req).table(), Node(req, ino), &st)) {
     fuse_reply_err(req, err);
     return;
@@ -344,6 +349,7 @@ void Remove(fuse_req_t req, fuse_ino_t parent_ino, const char* name, bool dir) {
       return;
     }
   }
+  if (!dir) fs.table().KeepBeforeUnlink(parent, name);  // it may still be open
   int rc = unlinkat(parent->fd, name, dir ? AT_REMOVEDIR : 0);
   fuse_reply_err(req, rc == 0 ? 0 : errno);
 }
@@ -399,6 +405,7 @@ void OpRename(fuse_req_t req, fuse_ino_t parent_ino, const char* name, fuse_ino_
     fs.checker().Begin(req, &s);
     err = CheckRename(fs, s, from, name, to, newname, flags);
   }
+  if (!err && !(flags & RENAME_EXCHANGE)) fs.table().KeepBeforeUnlink(to, newname);  // replaced
   if (!err && renameat2(from->fd, name, to->fd, newname, flags) != 0) err = errno;
   if (!err) {
     NoteMoved(fs, to, newname);  // the moved node keeps its label and gets its new path

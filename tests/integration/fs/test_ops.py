@@ -224,6 +224,18 @@ class OpsTest(unittest.TestCase):
                 n += k
         self.assertEqual(open(self.b("dst.bin"), "rb").read(), data)
 
+    def test_open_unlinked_file_keeps_working(self):
+        with open(self.p("gone"), "w+") as f:
+            f.write("still here")
+            f.flush()
+            os.unlink(self.p("gone"))
+            self.assertEqual(os.fstat(f.fileno()).st_size, 10)
+            f.seek(0)
+            self.assertEqual(f.read(), "still here")
+            os.ftruncate(f.fileno(), 5)
+            self.assertEqual(os.fstat(f.fileno()).st_size, 5)
+        self.assertFalse(os.path.exists(self.b("gone")))
+
     def test_mknod_fifo(self):
         os.mkfifo(self.p("fifo"))
         self.assertTrue(stat.S_ISFIFO(os.stat(self.b("fifo")).st_mode))
