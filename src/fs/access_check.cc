@@ -1,16 +1,19 @@
 #include "fs/access_check.h"
 
+#include "explain/why.h"
 #include "fs/inode_table.h"
 
 namespace sptfs {
 
 AccessChecker::AccessChecker(PolicyHolder* holder, DomainTracker* tracker, AuditLog* audit,
-                             std::string default_domain, std::string label_xattr)
+                             std::string default_domain, std::string label_xattr,
+                             const TreeView* tree)
     : holder_(holder),
       tracker_(tracker),
       audit_(audit),
       default_domain_(std::move(default_domain)),
-      label_xattr_(std::move(label_xattr)) {}
+      label_xattr_(std::move(label_xattr)),
+      tree_(tree) {}
 
 DomainId AccessChecker::DefaultDomain(const CompiledPolicy& policy) {
   if (default_domain_.empty()) return policy.default_domain();
@@ -56,7 +59,12 @@ int AccessChecker::Check(const Subject& s, std::string_view path, const Resolved
   }
   if (out) *out = d;
   if (d.record && audit_) {
-    AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(), {}};
+    // Only denials pay for the hint: it resolves every -r rule of the domain.
+    std::string hint;
+    if (!d.allowed() && tree_ && s.caller.identified) {
+      hint = StaleHint(*s.policy, *tree_, s.caller.domain, path, label.id, requested);
+    }
+    AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(), hint};
     audit_->Access(rec);
   }
   return d.allowed() ? 0 : EPERM;
@@ -76,11 +84,23 @@ int AccessChecker::Refuse(const Subject& s, Decision d, std::string_view path,
   return warn ? 0 : EPERM;
 }
 
-void AccessChecker::AfterExec(const Subject& s, const ResolvedLabel& label) {
+int AccessChecker::CheckNoWidening(const Subject& s, const ResolvedLabel& label,
+                                   const std::string& oldpath, const std::string& newpath,
+                                   const Decision& now, std::string_view op) {
+  if (s.free) return 0;
+  if (!s.caller.identified) return EPERM;
+  Decision before = Decide(*s.policy, s.caller.domain, oldpath, label.id, kPermNone);
+  Perms wider = now.granted & ~before.granted;
+  if (wider == 0) return 0;
+  return Refuse(s, now, newpath, label, wider, op,
+                std::string(op) + " would grant more than " + oldpath);
+}
+
+void AccessChecker::AfterExec(const Subject& s, const ResolvedLabel& label, uint64_t exec_ino) {
   if (!s.domain || !tracker_ || s.domain->unconfined) return;
   auto it = s.domain->transitions.find(label.id);
   if (it == s.domain->transitions.end() || it->second == s.domain->id) return;
-  Status st = tracker_->Transition(s.caller.tid, it->second);
+  Status st = tracker_->TransitionOnExec(s.caller.tid, it->second, exec_ino);
   if (audit_) {
     const CompiledDomain* to = s.policy->FindDomain(it->second);
     std::string fields = "pid=" + std::to_string(s.caller.pid) + " from=" + s.domain->name + "(" +

@@ -18,6 +18,7 @@
 #include "labels/label_cache.h"
 #include "labels/label_resolver.h"
 #include "policy/policy_holder.h"
+#include "policy/tree.h"
 
 namespace sptfs {
 
@@ -36,8 +37,11 @@ class AccessChecker {
  public:
   // `holder` may be nullptr (no policy). `default_domain`: name overriding the policy
   // set's default domain ("" = the policy's own).
+  // `tree` (may be nullptr): the mounted tree, to say in a denial's record when a stale
+  // rule (compiled before a symlink moved) decided it and `spt -p` would change that.
   AccessChecker(PolicyHolder* holder, DomainTracker* tracker, AuditLog* audit,
-                std::string default_domain, std::string label_xattr);
+                std::string default_domain, std::string label_xattr,
+                const TreeView* tree = nullptr);
 
   void Begin(fuse_req_t req, Subject* s);
   // 0 if `requested` on the object (canonical `path`, `label`) is allowed, else EPERM.
@@ -48,8 +52,15 @@ class AccessChecker {
   // a warning domain.
   int Refuse(const Subject& s, Decision d, std::string_view path, const ResolvedLabel& label,
              Perms requested, std::string_view op, std::string_view hint);
-  // After an allowed exec: the -d LABEL DOMAIN file_exec transition, if the domain has one.
-  void AfterExec(const Subject& s, const ResolvedLabel& label);
+  // After an allowed exec-open of the file with inode number `exec_ino` (as the kernel sees
+  // it; 0 for a "#!" script, whose interpreter becomes the program): the -d LABEL DOMAIN
+  // file_exec transition, if the domain has one.
+  void AfterExec(const Subject& s, const ResolvedLabel& label, uint64_t exec_ino);
+  // The link subset rule (AppArmor): the object may not be granted more at `newpath`
+  // than at `oldpath`, else a link or rename would widen access to the same inode.
+  // `now` is the decision at `newpath`. 0 or EPERM (recorded).
+  int CheckNoWidening(const Subject& s, const ResolvedLabel& label, const std::string& oldpath,
+                      const std::string& newpath, const Decision& now, std::string_view op);
 
   // Labels of backing objects, through the cache.
   ResolvedLabel LabelOf(const CompiledPolicy& policy, const Inode* node, const InodeTable& table);
@@ -66,6 +77,7 @@ class AccessChecker {
   AuditLog* audit_;
   std::string default_domain_;
   std::string label_xattr_;
+  const TreeView* tree_;
   LabelCache labels_;
   // (generation << 32 | id) of the resolved default domain name; 0 = not yet.
   std::atomic<uint64_t> default_cache_{0};

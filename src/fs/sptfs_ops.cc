@@ -365,8 +365,10 @@ void OpRmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
 
 namespace {
 
-// Both ends of a rename: the moving object needs w where it is and where it goes; an
-// object it replaces needs w; with RENAME_EXCHANGE the other object moves too.
+// Both ends of a rename: the moving object needs w where it is and where it goes, and
+// may not be granted more where it goes (the link subset rule: else a rename out of a
+// write-only directory into a readable one would read it); an object it replaces needs
+// w; with RENAME_EXCHANGE the other object moves too, under the same rules.
 int CheckRename(SptFs& fs, const Subject& s, Inode* from, const char* name, Inode* to,
                 const char* newname, unsigned flags) {
   if (s.free) return 0;
@@ -374,14 +376,18 @@ int CheckRename(SptFs& fs, const Subject& s, Inode* from, const char* name, Inod
   std::string src = fs.table().PathOf(from, name);
   std::string dst = fs.table().PathOf(to, newname);
   ResolvedLabel moving = ck.LabelAt(*s.policy, from->fd, name);
+  Decision at_dst;
   if (int err = ck.Check(s, src, moving, kPermWrite, "rename")) return err;
-  if (int err = ck.Check(s, dst, moving, kPermWrite, "rename")) return err;
+  if (int err = ck.Check(s, dst, moving, kPermWrite, "rename", &at_dst)) return err;
+  if (int err = ck.CheckNoWidening(s, moving, src, dst, at_dst, "rename")) return err;
   struct stat st;
   if (fstatat(to->fd, newname, &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;  // nothing there
   ResolvedLabel other = ck.LabelAt(*s.policy, to->fd, newname);
   if (int err = ck.Check(s, dst, other, kPermWrite, "rename")) return err;
-  if (flags & RENAME_EXCHANGE) return ck.Check(s, src, other, kPermWrite, "rename");
-  return 0;
+  if (!(flags & RENAME_EXCHANGE)) return 0;
+  Decision at_src;
+  if (int err = ck.Check(s, src, other, kPermWrite, "rename", &at_src)) return err;
+  return ck.CheckNoWidening(s, other, dst, src, at_src, "rename");
 }
 
 void NoteMoved(SptFs& fs, Inode* parent, const char* name) {
@@ -422,12 +428,7 @@ int CheckLink(SptFs& fs, const Subject& s, Inode* node, const std::string& newpa
   ResolvedLabel label = ck.LabelOf(*s.policy, node, fs.table());
   Decision now;
   if (int err = ck.Check(s, newpath, label, kPermWrite, "link", &now)) return err;
-  if (!s.caller.identified) return EPERM;
-  std::string oldpath = fs.table().PathOf(node);
-  Decision before = Decide(*s.policy, s.caller.domain, oldpath, label.id, kPermNone);
-  if ((now.granted & ~before.granted) == 0) return 0;
-  return ck.Refuse(s, now, newpath, label, now.granted & ~before.granted, "link",
-                   "link would grant more than " + oldpath);
+  return ck.CheckNoWidening(s, label, fs.table().PathOf(node), newpath, now, "link");
 }
 
 void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char* newname) {
@@ -480,6 +481,14 @@ void SetOpenReply(const SptFs& fs, fuse_file_info* fi, int fd) {
   fi->noflush = 1;
 }
 
+// The inode number the kernel will show as the new program of an exec-open of `node`,
+// or 0 for a "#!" script (its interpreter becomes the program, not the script).
+uint64_t ExecInode(const Inode* node, int fd) {
+  char magic[2] = {0, 0};
+  if (pread(fd, magic, sizeof magic, 0) == 2 && magic[0] == '#' && magic[1] == '!') return 0;
+  return node->ino;
+}
+
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   SptFs& fs = Fs(req);
   Inode* node = Node(req, ino);
@@ -508,7 +517,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     fuse_reply_err(req, err);
     return;
   }
-  if (exec && s.domain) fs.checker().AfterExec(s, label);
+  if (exec && s.domain) fs.checker().AfterExec(s, label, ExecInode(node, fd));
   SetOpenReply(fs, fi, fd);
   if (fuse_reply_open(req, fi) != 0) close(fd);
 }

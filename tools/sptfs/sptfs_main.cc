@@ -297,7 +297,8 @@ Status Prepare(const Args& args, Daemon* d) {
   st = AuditLog::Open(d->cfg.audit_log, d->cfg.audit_rate, &d->audit);
   if (!st.ok()) return st;
   d->checker = std::make_unique<AccessChecker>(d->holder.get(), d->tracker.get(), d->audit.get(),
-                                               d->cfg.default_domain, d->cfg.label_xattr);
+                                               d->cfg.default_domain, d->cfg.label_xattr,
+                                               d->tree.get());
   d->fs = std::make_unique<SptFs>(&d->table, d->checker.get(),
                                   FsOptions{d->cfg.cache_timeout, d->cfg.writeback, d->cfg.socket});
   return Status::Ok();

@@ -96,11 +96,7 @@ class EscapeSuite(unittest.TestCase):
         moved = not os.path.exists(self.sb.backing("/secret/s.txt"))
         self.attack("rename /secret file into /tmp", escaped_text(r) or moved, r.stdout)
 
-    # Known escapes (docs/THREAT-MODEL.md): counted as escapes in the closing line; the
-    # decorator keeps the suite usable until src/fs is fixed, and reports an "unexpected
-    # success" (a failure) once the attack holds, so the decorator gets removed.
-    @unittest.expectedFailure
-    def test_known_escape_rename_write_only_file(self):
+    def test_rename_write_only_file(self):
         r = self.jail("mv /wonly/w.txt /tmp/r2; cat /tmp/r2")
         self.attack("rename a write-only file into readable /tmp", escaped_text(r),
                     r.stdout + r.stderr)
@@ -312,8 +308,7 @@ class EscapeSuite(unittest.TestCase):
         self.attack("fail an exec that transitions, then read", escaped_text(r), r.stdout)
         self.assertIn("exec failed 8", r.stdout, r.stderr)
 
-    @unittest.expectedFailure
-    def test_known_escape_failed_exec_then_other_exec(self):
+    def test_failed_exec_then_other_exec(self):
         os.chmod(self.sb.backing("/opt/bad"), 0o755)
         r = self.py("import os\n"
                     "try: os.execv('/opt/bad', ['bad'])\n"
