@@ -54,7 +54,8 @@ constexpr char kUsage[] =
     "                          1 = single-threaded loop)\n"
     "  -f, --foreground        stay in the foreground\n"
     "  -o OPTS                 extra FUSE mount options (comma separated)\n"
-    "  -h, --help              this text\n";
+    "  -h, --help              this text\n"
+    "      --version           print \"sptfs VERSION\" and exit\n";
 
 struct Args {
   std::string config, source, mountpoint, policy, default_domain, audit_log, socket, xattr;
@@ -439,6 +440,10 @@ int main(int argc, char** argv) {
   sptfs::Args args;
   std::string err;
   for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--version")) {
+      puts("sptfs " SPTFS_VERSION);
+      return 0;
+    }
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       fputs(sptfs::kUsage, stdout);
       return 0;
