@@ -1,9 +1,15 @@
 #include "sandbox/notify_filter.h"
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "sandbox/syscall_classes.h"
 
@@ -57,6 +63,33 @@ int AddClassRules(scmp_filter_ctx ctx, const FilterPlan& plan, bool default_noti
   return rc;
 }
 
+// Loads `ctx` ourselves rather than with seccomp_load: libseccomp 2.5 cannot ask for
+// SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV. Without it, a signal that reaches a caller
+// while the supervisor is deciding (SIGCHLD in a shell, say) makes fork() or connect()
+// fail with EINTR, which programs do not expect.
+int LoadWithListener(scmp_filter_ctx ctx) {
+  int mem = memfd_create("sptfs-filter", MFD_CLOEXEC);
+  if (mem < 0) return -errno;
+  int rc = seccomp_export_bpf(ctx, mem);
+  off_t size = lseek(mem, 0, SEEK_END);
+  std::vector<sock_filter> code(size > 0 ? static_cast<size_t>(size) / sizeof(sock_filter) : 0);
+  size_t bytes = code.size() * sizeof(sock_filter);
+  if (rc == 0 &&
+      (code.empty() || pread(mem, code.data(), bytes, 0) != static_cast<ssize_t>(bytes))) {
+    rc = -EIO;
+  }
+  close(mem);
+  if (rc != 0) return rc;
+  sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
+  long fd =
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+              SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+  if (fd < 0 && errno == EINVAL) {  // before Linux 5.19
+    fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  }
+  return fd < 0 ? -errno : static_cast<int>(fd);
+}
+
 }  // namespace
 
 FilterPlan PlanFilter(const std::vector<SandboxRules>& domains) {
@@ -105,17 +138,16 @@ Status LoadNotifyFilter(const FilterPlan& plan, int* listener) {
   scmp_filter_ctx ctx = seccomp_init(default_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW);
   if (ctx == nullptr) return Status::Io(ENOMEM, "cannot make the sandbox's seccomp filter");
   int rc = AddClassRules(ctx, plan, default_notify);
+  // The filter is loaded with seccomp(2) directly (LoadWithListener).
   // io_uring performs socket, connect and bind in the kernel without a system call the
   // filter could see: a world has none (programs fall back to ordinary calls).
   for (const char* name : {"io_uring_setup", "io_uring_enter", "io_uring_register"}) {
     int nr = Nr(name);
     if (rc == 0 && nr != __NR_SCMP_ERROR) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
   }
-  if (rc == 0) rc = seccomp_load(ctx);
-  int fd = rc == 0 ? seccomp_notify_fd(ctx) : -1;
+  int fd = rc == 0 ? LoadWithListener(ctx) : rc;
   seccomp_release(ctx);
-  if (rc != 0) return Status::Io(-rc, "cannot load the sandbox's seccomp filter");
-  if (fd < 0) return Status::Io(-fd, "the sandbox's seccomp filter has no listener");
+  if (fd < 0) return Status::Io(-fd, "cannot load the sandbox's seccomp filter");
   *listener = fd;
   return Status::Ok();
 }
