@@ -1,0 +1,114 @@
+// The helpers of ops_internal.h. Lookup is here because every op that makes or names an
+// entry (lookup, mknod, link, create, readdirplus) ends with it and must count the
+// kernel's reference the same way.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <string>
+
+#include "fs/ops_internal.h"
+
+namespace sptfs::ops {
+namespace {
+
+// A virtual directory's attributes: root-owned, read-only, timestamps of the mount.
+void VirtualStat(const Inode* node, struct stat* st) {
+  static const time_t kMounted = time(nullptr);
+  memset(st, 0, sizeof(*st));
+  st->st_ino = reinterpret_cast<uintptr_t>(node) & 0xffffffffu;
+  st->st_mode = S_IFDIR | 0755;
+  st->st_nlink = 2 + node->overlay.size();
+  st->st_blksize = 4096;
+  st->st_atime = st->st_mtime = st->st_ctime = kMounted;
+}
+
+void FillEntry(SptFs& fs, Inode* node, const struct stat& st, fuse_entry_param* e) {
+  memset(e, 0, sizeof(*e));
+  e->ino = fs.table().IdOf(node);
+  e->attr = st;
+  e->attr_timeout = fs.options().timeout;
+  e->entry_timeout = fs.options().timeout;
+}
+
+}  // namespace
+
+int StatNode(const InodeTable& table, const Inode* node, struct stat* st) {
+  if (node->is_virtual()) {
+    VirtualStat(node, st);
+    return 0;
+  }
+  return table.Stat(node, st);
+}
+
+int CannotChange(const Inode* parent, const char* name) {
+  if (parent->is_virtual() || parent->read_only) return EROFS;
+  if (name && parent->overlay.count(name)) return EBUSY;  // a map point
+  return 0;
+}
+
+int DoLookup(SptFs& fs, Inode* parent, const char* name, fuse_entry_param* e) {
+  if (Inode* pinned = fs.table().Overlay(parent, name)) {
+    struct stat st;
+    if (int err = StatNode(fs.table(), pinned, &st)) return err;
+    fs.table().Ref(pinned);
+    FillEntry(fs, pinned, st, e);
+    return 0;
+  }
+  memset(e, 0, sizeof(*e));
+  e->entry_timeout = fs.options().timeout;
+  if (parent->is_virtual()) return ENOENT;
+  // One fstatat for a plain file; an O_PATH fd only for what the table keeps fds of.
+  struct stat st;
+  if (fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+  int fd = -1;
+  if (fs.table().WantsFd(st)) {
+    fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno;
+    if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+      int err = errno;
+      close(fd);
+      return err;
+    }
+  }
+  Inode* node = fs.table().Found(parent, name, fd, st);
+  FillEntry(fs, node, st, e);
+  return 0;
+}
+
+void ReplyEntryOrErr(fuse_req_t req, int err, const fuse_entry_param& e) {
+  if (err) {
+    fuse_reply_err(req, err);
+  } else {
+    fuse_reply_entry(req, &e);
+  }
+}
+
+int CheckNew(SptFs& fs, const Subject& s, const std::string& path, Perms perms, const char* op,
+             ResolvedLabel* label) {
+  *label = ResolvedLabel{};
+  if (s.policy) {
+    label->id = s.policy->DefaultLabelFor(path);
+    label->name = label->id == kUnlabeledId ? kUnlabeledName : s.policy->LabelName(label->id);
+  }
+  return fs.checker().Check(s, path, *label, perms | kPermWrite, op);
+}
+
+void LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& label) {
+  fs.checker().LabelChanged(node);
+  if (label.id == kUnlabeledId || node->is_virtual()) return;
+  std::string name(label.name);
+  const std::string& attr = fs.checker().label_xattr();
+  if (data_fd >= 0) {
+    fsetxattr(data_fd, attr.c_str(), name.data(), name.size(), 0);
+  } else {
+    PathFd pf(fs.table(), node);  // symlinks refuse user.* attributes: best effort
+    if (!pf.error()) WriteLabelFd(pf.fd(), attr, name);
+  }
+}
+
+}  // namespace sptfs::ops

@@ -1,0 +1,21 @@
+// init: what sptfs asks of the FUSE connection. Nothing is mediated here.
+#include "fs/ops_internal.h"
+
+namespace sptfs::ops {
+
+void OpInit(void* userdata, fuse_conn_info* conn) {
+  auto* fs = static_cast<SptFs*>(userdata);
+  // Data goes through the daemon (no kernel passthrough before libfuse 3.17): splice it
+  // and ask for the largest requests the kernel allows.
+  if (conn->capable & FUSE_CAP_SPLICE_WRITE) conn->want |= FUSE_CAP_SPLICE_WRITE;
+  if (conn->capable & FUSE_CAP_SPLICE_MOVE) conn->want |= FUSE_CAP_SPLICE_MOVE;
+  if (conn->capable & FUSE_CAP_SPLICE_READ) conn->want |= FUSE_CAP_SPLICE_READ;
+  if (fs->options().writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) {
+    conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+  }
+  // Locks are left to the kernel (local to this machine, which is all a mount here sees).
+  conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+  conn->max_write = 1 << 20;
+}
+
+}  // namespace sptfs::ops

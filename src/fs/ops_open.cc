@@ -1,0 +1,133 @@
+// open, create: the two ops that make a file handle (fi->fh is the backing data fd). They
+// are where r/w/x is mediated for data, and where an exec-open moves the caller into the
+// domain its -d rule names.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "fs/caller_creds.h"
+#include "fs/ops_internal.h"
+
+namespace sptfs::ops {
+namespace {
+
+constexpr int kExecFlag = 0x20;  // the kernel's __FMODE_EXEC, as FUSE passes it in open flags
+
+// Read/write/exec asked for by open flags.
+Perms OpenPerms(int flags) {
+  if (flags & kExecFlag) return kPermExec;
+  Perms p = kPermNone;
+  int acc = flags & O_ACCMODE;
+  if (acc == O_RDONLY || acc == O_RDWR) p |= kPermRead;
+  if (acc == O_WRONLY || acc == O_RDWR || (flags & (O_TRUNC | O_APPEND))) p |= kPermWrite;
+  return p;
+}
+
+bool WantsWrite(int flags) {
+  return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND | O_CREAT));
+}
+
+// Backing open flags for kernel open flags: no creation flags, no exec bit, and with the
+// writeback cache the kernel may read pages of a write-only file and appends by itself.
+int BackingFlags(const SptFs& fs, int flags) {
+  flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW | kExecFlag);
+  if (fs.options().writeback) {
+    if ((flags & O_ACCMODE) == O_WRONLY) flags = (flags & ~O_ACCMODE) | O_RDWR;
+    flags &= ~O_APPEND;
+  }
+  return flags | O_CLOEXEC;
+}
+
+void SetOpenReply(const SptFs& fs, fuse_file_info* fi, int fd) {
+  fi->fh = static_cast<uint64_t>(fd);
+  fi->keep_cache = fs.options().timeout > 0;  // pages stay valid while attributes do
+  // Writes go straight to the backing file and locks are the kernel's, so a flush on
+  // close has nothing to do: skip its round trip (the kernel still flushes its own
+  // writeback cache first when that is on).
+  fi->noflush = 1;
+}
+
+// The inode number the kernel will show as the new program of an exec-open of `node`,
+// or 0 for a "#!" script (its interpreter becomes the program, not the script).
+uint64_t ExecInode(const Inode* node, int fd) {
+  char magic[2] = {0, 0};
+  if (pread(fd, magic, sizeof magic, 0) == 2 && magic[0] == '#' && magic[1] == '!') return 0;
+  return node->ino;
+}
+
+}  // namespace
+
+void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  SptFs& fs = Fs(req);
+  Inode* node = Node(req, ino);
+  if (node->is_virtual()) {
+    fuse_reply_err(req, EISDIR);
+    return;
+  }
+  if (node->read_only && WantsWrite(fi->flags)) {
+    fuse_reply_err(req, EROFS);
+    return;
+  }
+  Subject s;
+  fs.checker().Begin(req, &s);
+  bool exec = fi->flags & kExecFlag;
+  ResolvedLabel label;
+  if (!s.free || (exec && s.domain)) {
+    label = fs.checker().LabelOf(*s.policy, node, fs.table());
+    if (int err = fs.checker().Check(s, fs.table().PathOf(node), label, OpenPerms(fi->flags),
+                                     exec ? "exec" : "open")) {
+      fuse_reply_err(req, err);
+      return;
+    }
+  }
+  int fd;
+  if (int err = fs.table().OpenData(node, BackingFlags(fs, fi->flags), &fd)) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  if (exec && s.domain) fs.checker().AfterExec(s, label, ExecInode(node, fd));
+  SetOpenReply(fs, fi, fd);
+  if (fuse_reply_open(req, fi) != 0) close(fd);
+}
+
+void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode,
+              fuse_file_info* fi) {
+  SptFs& fs = Fs(req);
+  Inode* parent = Node(req, parent_ino);
+  if (int err = CannotChange(parent, name)) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  Subject s;
+  fs.checker().Begin(req, &s);
+  ResolvedLabel label;
+  std::string path = fs.table().PathOf(parent, name);
+  if (int err = CheckNew(fs, s, path, OpenPerms(fi->flags), "create", &label)) {
+    fuse_reply_err(req, err);
+    return;
+  }
+  int fd;
+  {
+    CallerCreds as_caller(req);
+    fd = openat(parent->fd, name, BackingFlags(fs, fi->flags) | O_CREAT | (fi->flags & O_EXCL),
+                mode);
+  }
+  if (fd < 0) {
+    fuse_reply_err(req, errno);
+    return;
+  }
+  fuse_entry_param e;
+  if (int err = DoLookup(fs, parent, name, &e)) {
+    close(fd);
+    fuse_reply_err(req, err);
+    return;
+  }
+  LabelNew(fs, fs.table().Get(e.ino), fd, label);
+  SetOpenReply(fs, fi, fd);
+  if (fuse_reply_create(req, &e, fi) != 0) close(fd);
+}
+
+}  // namespace sptfs::ops
