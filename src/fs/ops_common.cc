@@ -98,17 +98,19 @@ int CheckNew(SptFs& fs, const Subject& s, const std::string& path, Perms perms, 
   return fs.checker().Check(s, path, *label, perms | kPermWrite, op);
 }
 
-void LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& label) {
+int LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& label) {
   fs.checker().LabelChanged(node);
-  if (label.id == kUnlabeledId || node->is_virtual()) return;
+  if (label.id == kUnlabeledId || node->is_virtual()) return 0;
   std::string name(label.name);
   const std::string& attr = fs.checker().label_xattr();
   if (data_fd >= 0) {
-    fsetxattr(data_fd, attr.c_str(), name.data(), name.size(), 0);
-  } else {
-    PathFd pf(fs.table(), node);  // symlinks refuse user.* attributes: best effort
-    if (!pf.error()) WriteLabelFd(pf.fd(), attr, name);
+    return fsetxattr(data_fd, attr.c_str(), name.data(), name.size(), 0) == 0 ? 0 : errno;
   }
+  PathFd pf(fs.table(), node);
+  if (pf.error()) return pf.error();
+  Status st = WriteLabelFd(pf.fd(), attr, name);
+  if (st.ok() || S_ISLNK(node->type)) return 0;
+  return st.sys_errno() ? st.sys_errno() : EIO;
 }
 
 }  // namespace sptfs::ops

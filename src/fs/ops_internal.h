@@ -36,7 +36,10 @@ int CheckNew(SptFs& fs, const Subject& s, const std::string& path, Perms perms, 
 
 // Writes the default label on a new object (as the daemon, after CallerCreds ended) and
 // drops any cached label of a recycled inode number.
-void LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& label);
+// Writes the default label of a new object; 0 or the errno (the caller removes the object:
+// left unlabelled it would get more than its default label allows). Symlinks are best
+// effort: user.* attributes cannot be set on them, and access goes by their target.
+int LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& label);
 
 // ops_init.cc
 void OpInit(void* userdata, fuse_conn_info* conn);

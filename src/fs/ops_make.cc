@@ -50,7 +50,8 @@ void MakeEntry(fuse_req_t req, fuse_ino_t parent_ino, const char* name, Make wha
   }
   fuse_entry_param e;
   int err = DoLookup(fs, parent, name, &e);
-  if (!err) LabelNew(fs, fs.table().Get(e.ino), -1, label);
+  if (!err) err = LabelNew(fs, fs.table().Get(e.ino), -1, label);
+  if (err) unlinkat(parent->fd, name, what == Make::kDir ? AT_REMOVEDIR : 0);
   ReplyEntryOrErr(req, err, e);
 }
 

@@ -93,6 +93,30 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   if (fuse_reply_open(req, fi) != 0) close(fd);
 }
 
+// The kernel sends CREATE when its cache says the name is free, which can be stale (a
+// racing thread, or the backing store changed behind the mount). The backing call then
+// never follows a symlink (O_EXCL, O_NOFOLLOW: the daemon is not chrooted, so a host
+// path would be reached) and an existing file is opened under its own label and
+// mediation, never relabelled.
+int CreateOrOpenBacking(fuse_req_t req, SptFs& fs, const Subject& s, Inode* parent,
+                        const char* name, mode_t mode, int flags, bool* made,
+                        ResolvedLabel* label) {
+  std::string path = fs.table().PathOf(parent, name);
+  struct stat st;
+  *made = fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0;
+  if (!*made && (flags & O_EXCL)) return -EEXIST;
+  int err = *made ? CheckNew(fs, s, path, OpenPerms(flags), "create", label) : 0;
+  if (!*made && !s.free) {
+    *label = fs.checker().LabelAt(*s.policy, parent->fd, name);
+    err = fs.checker().Check(s, path, *label, OpenPerms(flags), "open");
+  }
+  if (err) return -err;
+  CallerCreds as_caller(req);
+  int extra = *made ? (O_CREAT | O_EXCL) : O_NOFOLLOW;
+  int fd = openat(parent->fd, name, BackingFlags(fs, flags) | extra, mode);
+  return fd >= 0 ? fd : -errno;
+}
+
 void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode,
               fuse_file_info* fi) {
   SptFs& fs = Fs(req);
@@ -103,29 +127,24 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
   }
   Subject s;
   fs.checker().Begin(req, &s);
+  bool made = false;
   ResolvedLabel label;
-  std::string path = fs.table().PathOf(parent, name);
-  if (int err = CheckNew(fs, s, path, OpenPerms(fi->flags), "create", &label)) {
-    fuse_reply_err(req, err);
-    return;
-  }
-  int fd;
-  {
-    CallerCreds as_caller(req);
-    fd = openat(parent->fd, name, BackingFlags(fs, fi->flags) | O_CREAT | (fi->flags & O_EXCL),
-                mode);
-  }
+  int fd = CreateOrOpenBacking(req, fs, s, parent, name, mode, fi->flags, &made, &label);
   if (fd < 0) {
-    fuse_reply_err(req, errno);
+    fuse_reply_err(req, -fd);
     return;
   }
   fuse_entry_param e;
-  if (int err = DoLookup(fs, parent, name, &e)) {
+  int err = DoLookup(fs, parent, name, &e);
+  if (!err && made) {
+    err = LabelNew(fs, fs.table().Get(e.ino), fd, label);
+    if (err) unlinkat(parent->fd, name, 0);  // an unlabelled new file would widen access
+  }
+  if (err) {
     close(fd);
     fuse_reply_err(req, err);
     return;
   }
-  LabelNew(fs, fs.table().Get(e.ino), fd, label);
   SetOpenReply(fs, fi, fd);
   if (fuse_reply_create(req, &e, fi) != 0) close(fd);
 }

@@ -53,6 +53,28 @@ class OpsTest(unittest.TestCase):
     def b(self, *parts):
         return os.path.join(self.src, *parts)
 
+    def test_create_never_follows_a_symlink_planted_behind_a_stale_entry(self):
+        # The kernel caches "no such name" and then sends CREATE; if a symlink appeared on
+        # the backing store meanwhile, the daemon (not chrooted) must not follow it to a
+        # host path: open(O_CREAT) fails, the host file stays untouched.
+        host = os.path.join(self.work, "host-file")
+        with open(host, "w") as f:
+            f.write("host data")
+        with self.assertRaises(FileNotFoundError):
+            os.stat(self.p("planted"))  # negative entry, cached for the entry timeout
+        os.symlink(host, self.b("planted"))
+        err = 0
+        try:
+            fd = os.open(self.p("planted"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, b"through the mount")
+            os.close(fd)
+        except OSError as e:
+            err = e.errno
+        with open(host) as f:
+            self.assertEqual(f.read(), "host data")
+        self.assertEqual(err, errno.ELOOP)
+        os.unlink(self.b("planted"))
+
     def test_create_read_write_truncate_append(self):
         with open(self.p("f1"), "w") as f:
             f.write("hello world")
