@@ -29,6 +29,7 @@ const char* RunUsage() {
          "  -u, --user USER      run as USER (name or uid)\n"
          "  -C, --cwd DIR        start in DIR (inside the tree with --root)\n"
          "  -h, --help           this text\n"
+         "      --version        print \"spt-run VERSION\" and exit\n"
          "Exit status: the program's, 128+N if signal N killed it; 125 if spt-run\n"
          "failed (nothing was run), 126 if CMD cannot run, 127 if CMD is not found.\n";
 }
@@ -65,6 +66,9 @@ Status ParseRunOptions(const std::vector<std::string>& args, RunOptions* out) {
       out->no_proc = true;
     } else if (a == "-h" || a == "--help") {
       out->help = true;
+      return Status::Ok();
+    } else if (a == "--version") {
+      out->version = true;
       return Status::Ok();
     } else if (!a.empty() && a[0] == '-') {
       return Bad("unknown option \"" + a + "\" (expected -D, --mount, --socket, --root, " +

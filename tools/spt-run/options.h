@@ -23,6 +23,7 @@ struct RunOptions {
   std::string cwd;       // "" = "/" with --root, else the current directory
   std::vector<std::string> command;
   bool help = false;
+  bool version = false;
 };
 
 // Fails with a message naming the offending argument and what was expected.

@@ -54,6 +54,13 @@ TEST(RunOptions, Help) {
   EXPECT_TRUE(o.help);
 }
 
+TEST(RunOptions, Version) {
+  RunOptions o;
+  ASSERT_TRUE(Parse({"--version"}, &o).ok());
+  EXPECT_TRUE(o.version);
+  EXPECT_FALSE(o.help);
+}
+
 TEST(ResolveUser, NamesAndNumbers) {
   RunIdentity id;
   ASSERT_TRUE(ResolveUser("root", &id).ok());

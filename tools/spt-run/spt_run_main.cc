@@ -145,5 +145,9 @@ int main(int argc, char** argv) {
     std::fputs(sptfs::RunUsage(), stdout);
     return 0;
   }
+  if (opts.version) {
+    std::puts("spt-run " SPTFS_VERSION);
+    return 0;
+  }
   return Run(opts);
 }
