@@ -183,10 +183,14 @@ Status CommandRunner::Authorize(const Peer& peer, std::string_view capability,
 
 Reply CommandRunner::Domain(const Peer& peer, const std::vector<std::string>& args) {
   const std::string kUsage =
-      "domain list | domain set -n NAME -l LEVEL | domain set --all -l LEVEL | domain tags";
+      "domain list [--json] | domain set -n NAME -l LEVEL | domain set --all -l LEVEL | domain "
+      "tags";
   if (args.empty()) return Usage(kUsage);
   if (args[0] == "list" && args.size() == 1) {
     return Reply{0, FormatDomainTable(*ctx_->policy->Current()), ""};
+  }
+  if (args[0] == "list" && args.size() == 2 && args[1] == "--json") {
+    return Reply{0, DomainTableJson(*ctx_->policy->Current()), ""};
   }
   if (args[0] == "tags" && args.size() == 1) {
     std::lock_guard<std::mutex> lock(tags_mu_);

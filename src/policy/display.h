@@ -32,6 +32,8 @@ std::string FormatDomainTable(const CompiledPolicy& policy);
 
 // JSON forms (stable keys; see docs/spt.md).
 std::string LabelListJson(const CompiledPolicy& policy);
+// `spt-domain list --json`: [{"name":..,"id":..,"level":..,"unconfined":..}, ...] in id order.
+std::string DomainTableJson(const CompiledPolicy& policy);
 std::string PolicyJson(const CompiledPolicy& policy, std::optional<DomainId> only,
                        const LiveStates& live);
 // `text` as a JSON string literal, quotes included.

@@ -109,4 +109,15 @@ std::string PolicyJson(const CompiledPolicy& policy, std::optional<DomainId> onl
   return out + "]}\n";
 }
 
+std::string DomainTableJson(const CompiledPolicy& policy) {
+  std::string out = "[";
+  for (const CompiledDomain& d : policy.domains()) {
+    if (out.size() > 1) out += ",";
+    out += "{\"name\":" + JsonQuote(d.name) + ",\"id\":" + std::to_string(d.id) +
+           ",\"level\":" + JsonQuote(LevelName(d.level)) +
+           ",\"unconfined\":" + (d.unconfined ? "true" : "false") + "}";
+  }
+  return out + "]\n";
+}
+
 }  // namespace sptfs

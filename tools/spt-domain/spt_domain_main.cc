@@ -14,13 +14,14 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: spt-domain [--mount DIR | --socket PATH] COMMAND\n"
-    "  list                       domains and their enforcement levels\n"
+    "  list [--json]              domains and their enforcement levels\n"
     "  set -n NAME -l LEVEL       set one domain's level (enforcing, warning, disabled)\n"
     "  set --all -l LEVEL         set every domain's level\n"
     "  tags                       VMCI tags recorded with spt -T\n"
     "  -n, --name NAME            the domain to change\n"
     "  -a, --all                  every domain (runtime domains included)\n"
     "  -l, --level LEVEL          enforcing, warning or disabled\n"
+    "  --json                     list as JSON: [{name, id, level, unconfined}]\n"
     "Options:\n"
     "  --mount DIR                the sptfs mount whose daemon to ask\n"
     "  --socket PATH              the daemon's control socket\n"

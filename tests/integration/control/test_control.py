@@ -116,6 +116,16 @@ class ControlTest(unittest.TestCase):
         self.assertIsNotNone(m, out)
         return m.group(1)
 
+    def test_domain_list_json_matches_the_table(self):
+        import json
+        table = self.domain("list").stdout.splitlines()[2:]
+        r = self.domain("list", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = json.loads(r.stdout)
+        self.assertEqual([(d["name"], d["level"]) for d in rows],
+                         [tuple(line.split()) for line in table])
+        self.assertTrue(all(isinstance(d["id"], int) for d in rows))
+
     def assert_serving(self):
         self.assertIsNone(self.m.proc.poll(), "daemon exited")
         r = self.domain("list")
