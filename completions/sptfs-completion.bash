@@ -51,7 +51,7 @@ _sptfs_label() {
     --socket) want=file ;;
     --xattr) want=word ;;
   esac
-  _sptfs_reply "-g --get-label -s --set-label -L --label --restore -R --recursive --mount
+  _sptfs_reply "-g --get-label -s --set-label -L --label --restore -R --recursive --json --mount
     --socket --policy --root --xattr -h --help --version" $want
 }
 
@@ -87,6 +87,7 @@ _sptfs_domain() {
   fi
   local opts="--mount --socket -h --help --version"
   [[ $cmd == set ]] && opts="-n --name -a --all -l --level"
+  [[ $cmd == list ]] && opts="--json"
   _sptfs_reply "$opts" $want
 }
 

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <climits>
@@ -22,6 +23,7 @@
 #include "labels/label_resolver.h"
 #include "labels/label_xattr.h"
 #include "policy/compiler.h"
+#include "policy/display.h"
 #include "policy/loader.h"
 
 namespace sptfs {
@@ -82,6 +84,8 @@ class LabelRun {
         One(f);
       }
     }
+    if (shown_progress_) std::fprintf(stderr, "\r%s: %zu files\n", prog_, walked_);
+    if (o_.json) std::printf("[%s]\n", json_.c_str());
     return failed_ ? 1 : 0;
   }
 
@@ -106,11 +110,24 @@ class LabelRun {
     stdfs::recursive_directory_iterator it(top, ec), end;
     for (; !ec && it != end; it.increment(ec)) {
       if (!it->is_symlink(ec)) One(it->path().string());
+      Progress();
     }
     if (ec) Error(top + ": " + ec.message());
   }
 
+  // Long walks show that they move, but only to a person: never into a pipe or a log.
+  void Progress() {
+    if (++walked_ % 1000 != 0 || !isatty(STDERR_FILENO)) return;
+    std::fprintf(stderr, "\r%s: %zu files", prog_, walked_);
+    shown_progress_ = true;
+  }
+
   void Print(const std::string& path, const std::string& label) {
+    if (o_.json) {
+      if (!json_.empty()) json_ += ",";
+      json_ += "{\"path\":" + JsonQuote(path) + ",\"label\":" + JsonQuote(label) + "}";
+      return;
+    }
     if (o_.files.size() == 1 && !o_.recursive && o_.mode == LabelMode::kGet) {
       std::printf("%s\n", label.c_str());
     } else {
@@ -260,6 +277,9 @@ class LabelRun {
   const LabelToolOptions& o_;
   const char* prog_;
   bool failed_ = false;
+  size_t walked_ = 0;
+  bool shown_progress_ = false;
+  std::string json_;  // --json: the array's elements so far
   std::map<std::string, Daemon> daemons_;
   std::set<std::string> checked_;
   std::string failed_label_ = "\n";  // a name no label has

@@ -21,6 +21,7 @@ struct LabelToolOptions {
   std::vector<std::string> files;
   std::string label;       // kSet
   bool recursive = false;  // -R: directories and everything below them (no symlinks)
+  bool json = false;       // --json: [{"path":..,"label":..}] instead of text lines
   std::string socket;      // --socket PATH: the daemon for mounted FILEs
   std::string mount;       // --mount DIR: same, by mount
   std::string policy_dir;  // --policy DIR: check labels offline (backing paths)
@@ -28,8 +29,9 @@ struct LabelToolOptions {
   std::string xattr;       // --xattr NAME: backing paths (default: DefaultLabelXattr())
 };
 
-// Prints results on stdout and "<prog>: ..." errors on stderr. Exit code: 0 all done,
-// 1 some FILE failed (the others are still done), 2 usage.
+// Prints results on stdout and "<prog>: ..." errors on stderr; a recursive run shows a
+// file count on stderr while stderr is a terminal. Exit code: 0 all done, 1 some FILE
+// failed (the others are still done), 2 usage.
 int RunLabelTool(const LabelToolOptions& options, const char* prog);
 
 }  // namespace sptfs

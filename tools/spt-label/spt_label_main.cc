@@ -20,7 +20,9 @@ constexpr char kUsage[] =
     "  -s, --set-label     set each FILE's label to LABEL\n"
     "  -L, --label LABEL   the label for -s (one the policy defines: spt -l)\n"
     "  --restore           set each FILE's default label (the policy set's by path)\n"
-    "  -R, --recursive     also everything below each directory (symlinks skipped)\n"
+    "  -R, --recursive     also everything below each directory (symlinks skipped;\n"
+    "                      a file count on stderr while it is a terminal)\n"
+    "  --json              print [{\"path\": FILE, \"label\": LABEL}, ...]\n"
     "  --mount DIR         the sptfs mount (default: found from FILE)\n"
     "  --socket PATH       the daemon's control socket (default: from the mount)\n"
     "  --policy DIR        policy set to check labels on backing paths\n"
@@ -61,6 +63,8 @@ int main(int argc, char** argv) {
       o.mode = sptfs::LabelMode::kRestore, ++modes;
     } else if (a == "-R" || a == "--recursive") {
       o.recursive = true;
+    } else if (a == "--json") {
+      o.json = true;
     } else if (a == "-L" || a == "--label") {
       if (!value(&o.label)) return Usage(a + " needs a LABEL");
     } else if (a == "--mount" || a == "--socket" || a == "--policy" || a == "--root" ||

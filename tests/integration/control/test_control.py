@@ -365,6 +365,12 @@ class ControlTest(unittest.TestCase):
         self.assertIsNone(get_label(on_src))
         r = self.label("-R", "-g", os.path.join(self.mnt, "pub"))
         self.assertIn(os.path.join(self.mnt, "pub/auto/a") + ": certObj\n", r.stdout)
+        self.assertEqual(r.stderr, "")  # no progress into a pipe
+        r = self.label("--json", "-R", "-g", os.path.join(self.mnt, "pub"))
+        import json
+        labels = {e["path"]: e["label"] for e in json.loads(r.stdout)}
+        self.assertEqual(labels[os.path.join(self.mnt, "pub/auto/a")], "certObj")
+        self.assertEqual(labels[on_mnt], "unlabeled")
 
     def test_tools_find_the_daemon_by_mount(self):
         r = run([tool("spt-domain"), "--mount", self.mnt, "list"])
