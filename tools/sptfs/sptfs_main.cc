@@ -137,7 +137,7 @@ bool FuseMountedAt(const std::string& abs) {
   while (std::getline(in, line)) {
     size_t sep = line.find(" - ");
     if (sep == std::string::npos) continue;
-    char point[PATH_MAX + 64];
+    char point[4201];  // room for what %4200s may store, plus the NUL
     if (sscanf(line.c_str(), "%*s %*s %*s %*s %4200s", point) != 1) continue;
     if (Unescape(point) != abs) continue;
     fuse = line.compare(sep + 3, 4, "fuse") == 0;
