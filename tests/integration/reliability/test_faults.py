@@ -284,6 +284,9 @@ class ControlFaultsTest(FaultsBase):
                         with open(os.path.join(live, "domains", "boxDom.toml"), "w") as f:
                             f.write('name = "boxDom"\nid = 5\nrules = ["-r /da')
                     shutil.copytree(strict if swaps[0] % 2 else good, live, dirs_exist_ok=True)
+                    # Complete for a moment, so some reloads see a whole set even when the
+                    # loader is slow (sanitizers, a busy machine).
+                    time.sleep(0.002 * (swaps[0] % 10))
 
             t = threading.Thread(target=swapper)
             t.start()
