@@ -56,24 +56,33 @@ class OpsTest(unittest.TestCase):
     def test_create_never_follows_a_symlink_planted_behind_a_stale_entry(self):
         # The kernel caches "no such name" and then sends CREATE; if a symlink appeared on
         # the backing store meanwhile, the daemon (not chrooted) must not follow it to a
-        # host path: open(O_CREAT) fails, the host file stays untouched.
-        host = os.path.join(self.work, "host-file")
-        with open(host, "w") as f:
-            f.write("host data")
-        with self.assertRaises(FileNotFoundError):
-            os.stat(self.p("planted"))  # negative entry, cached for the entry timeout
-        os.symlink(host, self.b("planted"))
-        err = 0
+        # host path: open(O_CREAT) fails, the host file stays untouched. A mount of its
+        # own with a long entry timeout, so the negative entry outlives a slow machine.
+        work = tempfile.mkdtemp(prefix="sptfs-plant-")
         try:
-            fd = os.open(self.p("planted"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.write(fd, b"through the mount")
-            os.close(fd)
-        except OSError as e:
-            err = e.errno
-        with open(host) as f:
-            self.assertEqual(f.read(), "host data")
-        self.assertEqual(err, errno.ELOOP)
-        os.unlink(self.b("planted"))
+            src, mnt = os.path.join(work, "src"), os.path.join(work, "mnt")
+            os.makedirs(src)
+            os.makedirs(mnt)
+            host = os.path.join(work, "host-file")
+            with open(host, "w") as f:
+                f.write("host data")
+            with mount(src, mnt, extra_args=["--timeout", "60"]):
+                with self.assertRaises(FileNotFoundError):
+                    os.stat(os.path.join(mnt, "planted"))  # cached negative entry
+                os.symlink(host, os.path.join(src, "planted"))
+                err = 0
+                try:
+                    fd = os.open(os.path.join(mnt, "planted"),
+                                 os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                    os.write(fd, b"through the mount")
+                    os.close(fd)
+                except OSError as e:
+                    err = e.errno
+                with open(host) as f:
+                    self.assertEqual(f.read(), "host data")
+                self.assertEqual(err, errno.ELOOP)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def test_create_read_write_truncate_append(self):
         with open(self.p("f1"), "w") as f:
