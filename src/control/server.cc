@@ -75,7 +75,7 @@ Status Listen(const std::string& path, int* out) {
   return Status::Ok();
 }
 
-class ControlServerImpl : public ControlServer {
+class ControlServerImpl final : public ControlServer {
  public:
   ControlServerImpl(DaemonContext* ctx, std::string path, int listen_fd, int stop_fd,
                     std::string link)

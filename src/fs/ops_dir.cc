@@ -156,7 +156,7 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   }
   if (!node->overlay.empty() || node->is_virtual()) MergeListing(node, dir.get());
   fi->fh = reinterpret_cast<uint64_t>(dir.get());
-  if (fuse_reply_open(req, fi) == 0) dir.release();
+  if (fuse_reply_open(req, fi) == 0) (void)dir.release();  // the kernel owns it now (fh)
 }
 
 void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
