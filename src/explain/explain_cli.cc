@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -19,16 +20,32 @@
 namespace sptfs {
 namespace {
 
+// Reading a big audit log is the long part of --suggest: show how far it got, but only
+// to a person (stderr a terminal), never into a pipe or a log.
 Status ReadInput(const std::string& name, std::string* text) {
-  std::stringstream ss;
   if (name == "-") {
+    std::stringstream ss;
     ss << std::cin.rdbuf();
-  } else {
-    std::ifstream in(name, std::ios::binary);
-    if (!in) return Status::Io(errno, "cannot read " + name);
-    ss << in.rdbuf();
+    *text = ss.str();
+    return Status::Ok();
   }
-  *text = ss.str();
+  std::ifstream in(name, std::ios::binary);
+  if (!in) return Status::Io(errno, "cannot read " + name);
+  struct stat st;
+  const bool show = stat(name.c_str(), &st) == 0 && st.st_size > (8 << 20) && isatty(2);
+  constexpr size_t kChunk = 4 << 20;
+  text->clear();
+  std::string chunk(kChunk, '\0');
+  while (in.read(chunk.data(), kChunk) || in.gcount() > 0) {
+    text->append(chunk.data(), static_cast<size_t>(in.gcount()));
+    if (show) {
+      std::fprintf(stderr, "\rspt: reading %s: %3d%%", name.c_str(),
+                   static_cast<int>(100.0 * static_cast<double>(text->size()) /
+                                    static_cast<double>(st.st_size)));
+    }
+  }
+  if (show) std::fprintf(stderr, "\n");
+  if (in.bad()) return Status::Io(EIO, "cannot read " + name);
   return Status::Ok();
 }
 
