@@ -96,35 +96,37 @@ void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   ReplyXattr(req, size, buf.data(), n);
 }
 
-void OpSetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
-                int flags) {
+namespace {
+
+// setxattr and removexattr: the same mediation (w, and file_relabel for the label
+// attribute), then `fn` on the node; a changed label attribute drops the cached label.
+template <typename Fn>
+void ChangeXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
+                 const char* op, Fn fn) {
   SptFs& fs = Fs(req);
   Inode* node = Node(req, ino);
   int err = CannotChange(node, nullptr);
   Subject s;
   if (!err) {
     fs.checker().Begin(req, &s);
-    err = CheckXattr(fs, s, node, name, value, size, "setxattr");
+    err = CheckXattr(fs, s, node, name, value, size, op);
   }
-  if (!err)
-    err = XattrCall(fs, node,
-                    [&](const char* path) { return setxattr(path, name, value, size, flags); });
+  if (!err) err = XattrCall(fs, node, fn);
   if (!err && fs.checker().label_xattr() == name) fs.checker().LabelChanged(node);
   fuse_reply_err(req, err);
 }
 
+}  // namespace
+
+void OpSetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
+                int flags) {
+  ChangeXattr(req, ino, name, value, size, "setxattr",
+              [&](const char* path) { return setxattr(path, name, value, size, flags); });
+}
+
 void OpRemovexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
-  SptFs& fs = Fs(req);
-  Inode* node = Node(req, ino);
-  int err = CannotChange(node, nullptr);
-  Subject s;
-  if (!err) {
-    fs.checker().Begin(req, &s);
-    err = CheckXattr(fs, s, node, name, nullptr, 0, "removexattr");
-  }
-  if (!err) err = XattrCall(fs, node, [&](const char* path) { return removexattr(path, name); });
-  if (!err && fs.checker().label_xattr() == name) fs.checker().LabelChanged(node);
-  fuse_reply_err(req, err);
+  ChangeXattr(req, ino, name, nullptr, 0, "removexattr",
+              [&](const char* path) { return removexattr(path, name); });
 }
 
 }  // namespace sptfs::ops
