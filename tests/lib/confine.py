@@ -218,3 +218,19 @@ def worlds_in_domain(sb, domain):
         if len(parts) >= 2 and parts[1].split("(")[0] == domain:
             out.append(int(parts[0]))
     return out
+
+
+def start_reader(sb, domain, paths, interval):
+    """A confined shell in `domain` that keeps appending each tree path's contents (or
+    cat's error) to a log; returns (process, read_log), read_log() giving the log so far.
+    For tests that watch a world's answers across a daemon stop and restart."""
+    log = os.path.join(sb.work, "reads.log")
+    reads = "; ".join(f"cat {sb.path(p)} >> {log} 2>&1" for p in paths)
+    proc = sb.popen(domain, f"while :; do {reads}; sleep {interval}; done", root=False)
+
+    def read_log():
+        if not os.path.exists(log):
+            return ""
+        with open(log) as f:
+            return f.read()
+    return proc, read_log

@@ -10,8 +10,8 @@ import sys
 import time
 import unittest
 
-from confine import (BASE_RULES, EPERM_TEXT, SECRET, Sandbox, kill_world, wait_for,
-                     worlds_in_domain)
+from confine import (BASE_RULES, EPERM_TEXT, SECRET, Sandbox, kill_world, start_reader,
+                     wait_for, worlds_in_domain)
 import sptfs_harness as h
 
 DOMAINS = {
@@ -164,16 +164,7 @@ class SptRunTest(unittest.TestCase):
 class RestartTest(unittest.TestCase):
     def test_daemon_restart_keeps_the_world_confined(self):
         with Sandbox(DOMAINS, shared_parent=True) as sb:
-            log = os.path.join(sb.work, "reads.log")
-            loop = (f"while :; do cat {sb.path('/secret/s.txt')} >> {log} 2>&1; "
-                    f"cat {sb.path('/data/d.txt')} >> {log} 2>&1; sleep 0.1; done")
-            p = sb.popen("jailDom", loop, root=False)
-            def read_log():
-                if not os.path.exists(log):
-                    return ""
-                with open(log) as f:
-                    return f.read()
-
+            p, read_log = start_reader(sb, "jailDom", ["/secret/s.txt", "/data/d.txt"], 0.1)
             self.assertTrue(wait_for(lambda: "DATA" in read_log()), read_log())
             sb.unmount()
             state = open(sb.socket + ".state").read()

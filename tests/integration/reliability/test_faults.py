@@ -17,7 +17,7 @@ import time
 import unittest
 
 import sptfs_harness as h
-from confine import BASE_RULES, SECRET, Sandbox, kill_world, wait_for
+from confine import BASE_RULES, SECRET, Sandbox, kill_world, start_reader, wait_for
 
 BOX = {"boxDom": dict(id=5, rules=["-r /data r", "-r /out rw", "-c policy_admin grant"])}
 BOX_NO_DATA = {"boxDom": dict(id=5, rules=["-r /out rw", "-c policy_admin grant"])}
@@ -77,16 +77,7 @@ class KillTest(unittest.TestCase):
     def test_sigkill_mid_load_fails_closed_and_restart_keeps_worlds(self):
         domains = {"jailDom": dict(id=10, rules=BASE_RULES + ["-r /secret ", "-r /data rw"])}
         with Sandbox(domains, shared_parent=True) as sb:
-            log = os.path.join(sb.work, "reads.log")
-            loop = (f"while :; do cat {sb.path('/secret/s.txt')} >> {log} 2>&1; "
-                    f"cat {sb.path('/data/d.txt')} >> {log} 2>&1; sleep 0.05; done")
-            world = sb.popen("jailDom", loop, root=False)
-
-            def read_log():
-                if not os.path.exists(log):
-                    return ""
-                with open(log) as f:
-                    return f.read()
+            world, read_log = start_reader(sb, "jailDom", ["/secret/s.txt", "/data/d.txt"], 0.05)
             self.assertTrue(wait_for(lambda: "DATA" in read_log()), read_log())
             # Load from the host (unconfined): a writer that fsyncs and reports each file.
             done = os.path.join(sb.work, "done.txt")
