@@ -8,6 +8,7 @@ plus a generated confined domain of 1,000 rules that the benchmark process runs 
 example Debian's libfuse3-dev ships (into --build/bench-mount/, not committed).
 
 Usage: bench/mount/mount_bench.py [--build DIR] [--dir DIR] [--quick] [--only a,b]
+                                  [--workloads tar,random] [--repeat N] [--cpu N]
 Prints a Markdown table (per-operation microseconds, ratios to native and to the best
 of passthrough_ll/bindfs) and the daemons' peak RSS. Needs root (drop_caches, mounts).
 """
@@ -70,15 +71,43 @@ def bench_policy(dir):
     return dir
 
 
+class BackingImage:
+    """A fresh ext4 file system (with a journal, as mkfs.ext4 makes it) on a loop device.
+
+    Each target gets its own, so no target creates files in block groups another
+    target has just emptied: on ext4 without a journal (some VM root disks) inode
+    allocation then scans recently deleted inodes, which made create-heavy workloads
+    depend on the order the targets ran in rather than on the file system under test.
+    """
+
+    def __init__(self, path, mountpoint, size="4G"):
+        self.path = path
+        self.mountpoint = mountpoint
+        self.device = None
+        subprocess.run(["truncate", "-s", size, path], check=True)
+        subprocess.run(["mkfs.ext4", "-q", "-F", path], check=True)
+        self.device = subprocess.run(["losetup", "-f", "--show", "--direct-io=on", path],
+                                     capture_output=True, text=True, check=True).stdout.strip()
+        subprocess.run(["mount", self.device, mountpoint], check=True)
+
+    def close(self):
+        subprocess.run(["umount", self.mountpoint], check=False)
+        if self.device:
+            subprocess.run(["losetup", "-d", self.device], check=False)
+        os.unlink(self.path)
+
+
 class Target:
     """One file system under test: mounts it and reports where to work."""
 
-    def __init__(self, name, work, cmd_fn):
+    def __init__(self, name, work, cmd_fn, image=False):
         self.name = name
         self.backing = os.path.join(work, name, "backing")
         self.mnt = os.path.join(work, name, "mnt")
         os.makedirs(self.backing)
         os.makedirs(self.mnt)
+        self.image = (BackingImage(os.path.join(work, name + ".img"), self.backing)
+                      if image else None)
         self.cmd_fn = cmd_fn
         self.proc = None
 
@@ -110,6 +139,8 @@ class Target:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.image:
+            self.image.close()
         shutil.rmtree(os.path.dirname(self.backing), ignore_errors=True)
 
 
@@ -238,8 +269,13 @@ def main():
     ap.add_argument("--dir", default="/var/tmp")
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     ap.add_argument("--only", default="native,passthrough_ll,bindfs,sptfs,sptfs-nopolicy")
+    ap.add_argument("--workloads", default="",
+                    help="comma-separated substrings: run only workloads whose name has one")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs per workload; the fastest counts (VM wake-up noise is large)")
+    ap.add_argument("--backing", choices=("image", "dir"), default="image",
+                    help="image: each file system on its own fresh ext4 loop image (default); "
+                         "dir: plain directories under --dir")
     ap.add_argument("--cpu", type=int, default=None,
                     help="pin the benchmark and every daemon to this CPU")
     args = ap.parse_args()
@@ -282,37 +318,47 @@ def main():
         ("exec /bin/true copy", "exec", lambda r, b: w_exec(r, sizes["exe"])),
         (f"stat {sizes['many']} distinct files", "file", lambda r, b: w_lookup_many(r, b, sizes["many"])),
     ]
+    if args.workloads:
+        wanted = args.workloads.split(",")
+        workloads = [w for w in workloads if any(k in w[0] for k in wanted)]
     names = [n for n in args.only.split(",") if n in cmds]
     results = {}  # (fs, workload) -> best us per op
     rss = {}
-    # Every file system is mounted for the whole run and the runs of one workload are
-    # interleaved (fs1, fs2, ..., fs1, fs2, ...): load from other work on a shared
-    # machine then hits all of them alike instead of whichever ran at a bad moment.
-    targets = [Target(fs, work, cmds[fs]) for fs in names]
+    # Every file system is mounted for the whole run, each over its own backing store.
+    targets = []
     with contextlib.ExitStack() as stack:
-        for t in targets:
-            stack.enter_context(t)
-        for label, unit, fn in workloads:
-            for _ in range(args.repeat):
-                for t in targets:
-                    if isinstance(results.get((t.name, label)), str):
-                        continue  # failed before: it will fail again
-                    reset(t.root, t.backing)
-                    try:
-                        ops, secs = fn(t.root, t.backing)
-                    except OSError as e:  # e.g. EMFILE: the file system cannot do it
-                        results[(t.name, label)] = f"fails: {os.strerror(e.errno)}"
-                        continue
-                    per_op = secs / ops * 1e6
-                    results[(t.name, label)] = min(results.get((t.name, label), per_op), per_op)
-            for t in targets:
-                v = results[(t.name, label)]
-                shown = f"{v:10.2f}" if isinstance(v, float) else v
-                print(f"{t.name:15s} {label:32s} {shown} us/{unit}", file=sys.stderr)
+        for fs in names:
+            targets.append(Target(fs, work, cmds[fs], image=args.backing == "image"))
+            stack.enter_context(targets[-1])
+        run_workloads(targets, workloads, args.repeat, results)
         for t in targets:
             rss[t.name] = t.peak_rss_kib()
     shutil.rmtree(work, ignore_errors=True)
     print_table(names, workloads, results, rss)
+
+
+def run_workloads(targets, workloads, repeat, results):
+    """Fills results[(fs, workload)] with the best microseconds per operation."""
+    # The runs of one workload are interleaved (fs1, fs2, ..., fs1, fs2, ...): load from
+    # other work on a shared machine then hits all of them alike instead of whichever
+    # ran at a bad moment.
+    for label, unit, fn in workloads:
+        for _ in range(repeat):
+            for t in targets:
+                if isinstance(results.get((t.name, label)), str):
+                    continue  # failed before: it will fail again
+                reset(t.root, t.backing)
+                try:
+                    ops, secs = fn(t.root, t.backing)
+                except OSError as e:  # e.g. EMFILE: the file system cannot do it
+                    results[(t.name, label)] = f"fails: {os.strerror(e.errno)}"
+                    continue
+                per_op = secs / ops * 1e6
+                results[(t.name, label)] = min(results.get((t.name, label), per_op), per_op)
+        for t in targets:
+            v = results[(t.name, label)]
+            shown = f"{v:10.2f}" if isinstance(v, float) else v
+            print(f"{t.name:15s} {label:32s} {shown} us/{unit}", file=sys.stderr)
 
 
 def print_table(names, workloads, results, rss):

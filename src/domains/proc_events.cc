@@ -85,17 +85,29 @@ void ProcEvents::Drain(const std::function<void(const ProcEvent&)>& sink) {
       // struct proc_event: what, cpu, timestamp_ns, then the event's pids.
       uint32_t what = At<uint32_t>(ev, 0);
       ProcEvent e;
-      if (what == proc_event::PROC_EVENT_FORK) {
-        pid_t child_pid = At<pid_t>(ev, 24), child_tgid = At<pid_t>(ev, 28);
-        if (child_pid != child_tgid) continue;  // a new thread
-        e = {ProcEvent::Kind::kFork, child_pid, At<pid_t>(ev, 20)};
-      } else if (what == proc_event::PROC_EVENT_EXEC || what == proc_event::PROC_EVENT_EXIT) {
-        pid_t pid = At<pid_t>(ev, 16), tgid = At<pid_t>(ev, 20);
-        if (what == proc_event::PROC_EVENT_EXIT && pid != tgid) continue;  // another thread ends
-        e = {what == proc_event::PROC_EVENT_EXEC ? ProcEvent::Kind::kExec : ProcEvent::Kind::kExit,
-             tgid, 0};
-      } else {
-        continue;
+      // Every other event starts with the thread's pid and tgid.
+      pid_t tid = At<pid_t>(ev, 16), tgid = At<pid_t>(ev, 20);
+      switch (what) {
+        case proc_event::PROC_EVENT_FORK: {
+          pid_t child_pid = At<pid_t>(ev, 24), child_tgid = At<pid_t>(ev, 28);
+          e = child_pid != child_tgid
+                  ? ProcEvent{ProcEvent::Kind::kThread, child_tgid, 0, child_pid}
+                  : ProcEvent{ProcEvent::Kind::kFork, child_pid, At<pid_t>(ev, 20), child_pid};
+          break;
+        }
+        case proc_event::PROC_EVENT_EXEC:
+          e = {ProcEvent::Kind::kExec, tgid, 0, tgid};
+          break;
+        case proc_event::PROC_EVENT_EXIT:
+          e = {tid == tgid ? ProcEvent::Kind::kExit : ProcEvent::Kind::kThread, tgid, 0, tid};
+          break;
+        case proc_event::PROC_EVENT_COMM:
+        case proc_event::PROC_EVENT_UID:
+        case proc_event::PROC_EVENT_GID:
+          e = {ProcEvent::Kind::kChanged, tgid, 0, tid};
+          break;
+        default:
+          continue;
       }
       sink(e);
     }

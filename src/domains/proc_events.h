@@ -14,18 +14,20 @@
 namespace sptfs {
 
 struct ProcEvent {
-  enum class Kind { kFork, kExec, kExit };
+  // kExit: a process ends (its last thread). kThread: a thread other than the first one
+  // starts or ends. kChanged: a thread's name, uid or gid changed.
+  enum class Kind { kFork, kExec, kExit, kThread, kChanged };
   Kind kind = Kind::kFork;
-  pid_t pid = 0;          // the new process (fork), or the process (exec, exit)
+  pid_t pid = 0;          // the new process (fork), or the process of the event
   pid_t parent_tgid = 0;  // fork only: the process that forked
+  pid_t tid = 0;          // the thread of the event (fork: the new one; exec: the pid)
 };
 
 class ProcEvents {
  public:
   static std::unique_ptr<ProcEvents> Open();
   ~ProcEvents();
-  // Hands every queued event to `sink`, oldest first, without blocking. Thread
-  // creations and the exits of threads are left out.
+  // Hands every queued event to `sink`, oldest first, without blocking.
   void Drain(const std::function<void(const ProcEvent&)>& sink);
   // Events the kernel dropped because the queue was full (then the tracker falls back
   // on the ppid chain).

@@ -19,8 +19,14 @@
 // records of a pid before it can be reused. Events are read before every answer that
 // is not cached. Without them (or after lost events) the ppid chain decides, as above.
 //
-// Speed: Identify reads /proc/<tid>/stat once per request and answers from a cache keyed
-// by (tid, start time); everything else is read only when that misses or after a
+// Speed: Identify answers from a cache keyed by thread id. With process events, an entry
+// stays valid until an event names its thread id (a fork or thread creation that reuses
+// it, an exit, an exec, a change of name or ids): the kernel queues the fork event of a
+// reused id before the new task runs, and every answer drains the queue first, so a
+// cache hit costs one empty recv() and no /proc read. (An overflowed queue empties the
+// cache; an entry whose thread id was named by an event while it was being read is not
+// kept.) Without events, each request reads /proc/<tid>/stat and the cache is keyed by
+// (tid, start time). Everything else is read only when the cache misses or after a
 // Place/Transition (generation_ changes).
 #include "domains/tracker.h"
 
@@ -49,6 +55,8 @@ struct ProcKey {
 constexpr int kMaxAncestors = 512;
 constexpr size_t kMaxDescendants = 8192;
 constexpr size_t kMaxCache = 8192;
+// Buckets (by thread id) of the event counter at the last end or change of a thread.
+constexpr size_t kEndBuckets = 4096;
 
 struct Resolution {
   bool placed = false;
@@ -94,6 +102,12 @@ class ProcTracker : public DomainTracker {
   void SettleLocked(ProcKey key, bool exec_seen = false);
   void DrainLocked();
   void OnEventLocked(const ProcEvent& e);
+  // Drops what the cache holds of the thread `e` names.
+  void ForgetThreadLocked(const ProcEvent& e);
+  // With events: the cached answer for `tid`, if still valid (drains the queue first).
+  bool CachedLocked(pid_t tid, DomainId default_domain, CallerInfo* out);
+  // The slow path: reads /proc and resolves the ancestry.
+  CallerInfo IdentifyFromProc(pid_t tid, DomainId default_domain);
   // The live record (or pending transition) of pid `pid`, whatever its start time.
   std::map<ProcKey, ProcRecord>::iterator RecordOfPid(pid_t pid);
   bool Alive(ProcKey key) const;
@@ -118,6 +132,9 @@ class ProcTracker : public DomainTracker {
   // their start time (the middle of a double fork).
   std::unordered_map<pid_t, std::pair<DomainId, bool>> lineage_;
   std::unordered_map<pid_t, CacheEntry> cache_;
+  uint64_t events_seen_ = 0;  // thread ends and changes drained so far
+  std::vector<uint64_t> ended_at_ = std::vector<uint64_t>(kEndBuckets, 0);
+  uint64_t lost_seen_ = 0;  // events_->lost() when the cache was last emptied for it
   uint64_t generation_ = 1;
   std::chrono::steady_clock::time_point last_soon_save_;
   size_t prune_at_ = 1024;
@@ -186,16 +203,30 @@ void ProcTracker::OnEventLocked(const ProcEvent& e) {
                    inherited.second ? ProcKind::kInherited : ProcKind::kDefault};
 }
 
+void ProcTracker::ForgetThreadLocked(const ProcEvent& e) {
+  ++events_seen_;
+  ended_at_[static_cast<size_t>(e.tid) % kEndBuckets] = events_seen_;
+  cache_.erase(e.tid);
+}
+
 void ProcTracker::DrainLocked() {
   if (!events_) return;
   bool changed = false;
   events_->Drain([&](const ProcEvent& e) {
+    ForgetThreadLocked(e);
+    if (e.kind == ProcEvent::Kind::kThread || e.kind == ProcEvent::Kind::kChanged) return;
     if (!procs_.empty() || !pending_.empty() || !lineage_.empty()) {
       size_t before = procs_.size();
       OnEventLocked(e);
       changed |= procs_.size() != before;
     }
   });
+  if (events_->lost() != lost_seen_) {  // some ends may be missing: trust nothing cached
+    lost_seen_ = events_->lost();
+    cache_.clear();
+    ++events_seen_;
+    std::fill(ended_at_.begin(), ended_at_.end(), events_seen_);
+  }
   if (changed) {
     if (procs_.size() >= prune_at_) PruneLocked();
     SaveSoonLocked();
@@ -236,9 +267,34 @@ Resolution ProcTracker::ResolveLocked(const std::vector<ProcKey>& ancestry,
   return {};
 }
 
+bool ProcTracker::CachedLocked(pid_t tid, DomainId default_domain, CallerInfo* out) {
+  DrainLocked();
+  if (!pending_.empty()) return false;  // the slow path settles transitions
+  auto it = cache_.find(tid);
+  if (it == cache_.end() || it->second.generation != generation_) return false;
+  *out = it->second.info;
+  if (!out->placed) out->domain = default_domain;
+  return true;
+}
+
 CallerInfo ProcTracker::Identify(pid_t tid, DomainId default_domain) {
+  if (events_ && tid > 0) {
+    std::lock_guard lock(mu_);
+    CallerInfo cached;
+    if (CachedLocked(tid, default_domain, &cached)) return cached;
+  }
+  return IdentifyFromProc(tid, default_domain);
+}
+
+CallerInfo ProcTracker::IdentifyFromProc(pid_t tid, DomainId default_domain) {
   CallerInfo info;
   info.tid = tid;
+  uint64_t events_before = 0;
+  if (events_) {
+    std::lock_guard lock(mu_);
+    DrainLocked();
+    events_before = events_seen_;
+  }
   ProcStat st;
   if (tid <= 0 || !reader_.ReadStat(tid, &st)) return info;
   {
@@ -294,7 +350,11 @@ CallerInfo ProcTracker::Identify(pid_t tid, DomainId default_domain) {
     SaveSoonLocked();  // best effort: losing it only matters across a daemon restart
   }
   if (cache_.size() >= kMaxCache) cache_.clear();
-  cache_[tid] = {self, st.start_time, generation_, info};
+  // With events, an end or change of this thread drained since the read began means
+  // what was read may be of a thread that is gone: answer, but do not keep it.
+  if (!events_ || ended_at_[static_cast<size_t>(tid) % kEndBuckets] <= events_before) {
+    cache_[tid] = {self, st.start_time, generation_, info};
+  }
   return info;
 }
 

@@ -138,9 +138,15 @@ void InodeTable::KeepBeforeUnlink(Inode* parent, const char* name) {
   }
 }
 
-bool InodeTable::WantsFd(const struct stat& st) const {
+bool InodeTable::WantsFd(const struct stat& st) { return MustKeepFd(st); }
+
+bool InodeTable::AdoptFd(Inode* node, int fd) {
   std::lock_guard<std::mutex> lock(mu_);
-  return KeepsFdLocked(st);
+  if (node->fd >= 0 || file_fds_ >= file_fd_budget_) return false;
+  node->fd = fd;
+  node->counted_fd = true;
+  file_fds_++;
+  return true;
 }
 
 bool InodeTable::KeepsFdLocked(const struct stat& st) const {
@@ -224,10 +230,11 @@ int InodeTable::OpenPath(const Inode* node, int* fd, bool* owned) const {
     err = ESTALE;  // the name now holds another file (renamed or replaced behind us)
     close(f);
   }
-  const_cast<InodeTable*>(this)->Forget(parent, 1);
+  auto* self = const_cast<InodeTable*>(this);
+  self->Forget(parent, 1);
   if (err) return err == ENOENT ? ESTALE : err;
   *fd = f;
-  *owned = true;
+  *owned = !self->AdoptFd(const_cast<Inode*>(node), f);
   return 0;
 }
 

@@ -2,10 +2,12 @@
 // device and inode number), each with the (parent, name) it was last reached by, so the
 // node's path in the mounted tree can be rebuilt for policy decisions even after its
 // directory was renamed. Directories and files with several links always keep an O_PATH
-// fd; other files keep one while fewer than `file_fd_budget` such fds are open, and are
-// otherwise reached through their parent's fd and name when needed (PathFd, one *at()
-// call, as cheap as going through /proc/self/fd). So a tree of millions of files does
-// not need millions of fds (the fd limit is often 20,000 and cannot always be raised). Lookup
+// fd. Other files are looked up with one fstatat and no fd; the first call that needs
+// an fd (PathFd) opens one through the parent's fd and name, checks it is the same
+// inode, and the node keeps it while fewer than `file_fd_budget` such fds are open. So a
+// scan of many files costs one call per lookup, a file that is worked on costs no
+// reopen per call, and a tree of millions of files does not need millions of fds (the fd
+// limit is often 20,000 and cannot always be raised). Lookup
 // counts and forget live here and nowhere else. Pinned nodes (the root, virtual directories, map
 // roots and the real directories leading to them) exist for the whole mount; their overlay children
 // hide what the backing directory has under that name. Thread-safe (one mutex, held briefly).
@@ -72,8 +74,9 @@ class InodeTable {
 
   // The pinned child `name` of `parent`, or nullptr.
   Inode* Overlay(Inode* parent, std::string_view name);
-  // Whether Found() would keep an fd for an inode like `st` (else pass it -1).
-  bool WantsFd(const struct stat& st) const;
+  // Whether a lookup should open an fd for an inode like `st` and pass it to Found()
+  // (directories and hard links; other files get one on first use, see OpenPath).
+  static bool WantsFd(const struct stat& st);
   // Records one kernel lookup of the backing inode (`fd` or -1, `st`) reached as
   // (parent, name); takes ownership of `fd` (closed if not kept).
   Inode* Found(Inode* parent, const std::string& name, int fd, const struct stat& st);
@@ -91,7 +94,8 @@ class InodeTable {
   size_t size() const;
 
   // An O_PATH fd of `node` for one call: its own, or one opened through its parent and
-  // checked to still be the same inode (else ESTALE). 0 or an errno.
+  // checked to still be the same inode (else ESTALE), which the node then keeps if the
+  // budget allows (*owned = false) or the caller closes (*owned = true). 0 or an errno.
   int OpenPath(const Inode* node, int* fd, bool* owned) const;
   // The same for the two hot calls, one system call each when the node has no fd:
   // stat without following, and opening the data (flags as for openat).
@@ -116,6 +120,8 @@ class InodeTable {
   void SetParentLocked(Inode* node, Inode* parent, const std::string& name);
 
   bool KeepsFdLocked(const struct stat& st) const;
+  // Gives `node` the verified fd `fd` if it has none and the budget allows; true if kept.
+  bool AdoptFd(Inode* node, int fd);
 
   size_t file_fd_budget_;
   size_t file_fds_ = 0;  // fds held by nodes that are neither directories nor hard links

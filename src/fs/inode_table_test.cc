@@ -74,6 +74,49 @@ TEST_F(InodeTableTest, HardLinkTakesTheLatestName) {
   EXPECT_EQ(table_.PathOf(f), "/a/g");
 }
 
+// A plain file looked up without an fd (one fstatat, as the FUSE lookup does for it).
+Inode* LookupWithoutFd(InodeTable& table, Inode* parent, const std::string& name) {
+  struct stat st;
+  EXPECT_EQ(fstatat(parent->fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW), 0) << name;
+  EXPECT_FALSE(InodeTable::WantsFd(st));
+  return table.Found(parent, name, -1, st);
+}
+
+TEST_F(InodeTableTest, FileKeepsItsFdFromFirstUseWithinBudget) {
+  table_.set_file_fd_budget(1);
+  Inode* a = Lookup(table_.root(), "a");
+  close(open((dir_ + "/a/g").c_str(), O_CREAT | O_WRONLY, 0644));
+  Inode* f = LookupWithoutFd(table_, a, "f");
+  Inode* g = LookupWithoutFd(table_, a, "g");
+  EXPECT_LT(f->fd, 0);
+  {
+    PathFd first(table_, f);  // opened through the parent, then kept by the node
+    ASSERT_EQ(first.error(), 0);
+    EXPECT_EQ(f->fd, first.fd());
+  }
+  EXPECT_GE(fcntl(f->fd, F_GETFD), 0);  // still open: the node owns it
+  {
+    PathFd other(table_, g);  // the budget is spent: g's fd is the caller's, for one call
+    ASSERT_EQ(other.error(), 0);
+    EXPECT_LT(g->fd, 0);
+  }
+  int kept = f->fd;
+  table_.Forget(f, 1);  // the node goes, and its fd with it
+  EXPECT_EQ(fcntl(kept, F_GETFD), -1);
+}
+
+TEST_F(InodeTableTest, FileReplacedBehindTheTableIsStale) {
+  table_.set_file_fd_budget(10);
+  Inode* a = Lookup(table_.root(), "a");
+  Inode* f = LookupWithoutFd(table_, a, "f");
+  // Another inode takes the name (made first, so its inode number cannot be f's).
+  close(open((dir_ + "/a/new").c_str(), O_CREAT | O_WRONLY, 0644));
+  ASSERT_EQ(rename((dir_ + "/a/new").c_str(), (dir_ + "/a/f").c_str()), 0);
+  PathFd pf(table_, f);
+  EXPECT_EQ(pf.error(), ESTALE);
+  EXPECT_LT(f->fd, 0);  // nothing adopted
+}
+
 TEST_F(InodeTableTest, PinnedVirtualChildren) {
   Inode* v = table_.AddPinned(table_.root(), "virt", -1, -1, true);
   EXPECT_TRUE(v->is_virtual());

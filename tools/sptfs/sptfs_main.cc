@@ -271,10 +271,9 @@ rlim_t RaiseFdLimit() {
 
 // Everything up to (not including) the mount: nothing here touches the mount point.
 Status Prepare(const Args& args, Daemon* d) {
-  // Plain files keep no fd (the table's default budget 0): a lookup is then one
-  // fstatat instead of openat+fstatat+close, and later calls reach the file through its
-  // directory's fd, which costs the same as through /proc/self/fd.
-  RaiseFdLimit();
+  // Plain files get an O_PATH fd on their first use after lookup (inode_table.h); half
+  // the fd limit may go to those, the rest is for open files, directories and sockets.
+  d->table.set_file_fd_budget(RaiseFdLimit() / 2);
   Status st = CheckMountpoint(args.mountpoint, &d->mountpoint);
   if (st.ok()) st = MakeConfig(args, &d->cfg);
   if (st.ok()) st = OpenMaps(d->cfg.maps, &d->maps);
@@ -297,9 +296,9 @@ Status Prepare(const Args& args, Daemon* d) {
   }
   st = AuditLog::Open(d->cfg.audit_log, d->cfg.audit_rate, &d->audit);
   if (!st.ok()) return st;
-  d->checker = std::make_unique<AccessChecker>(d->holder.get(), d->tracker.get(), d->audit.get(),
-                                               d->cfg.default_domain, d->cfg.label_xattr,
-                                               d->tree.get());
+  d->checker =
+      std::make_unique<AccessChecker>(d->holder.get(), d->tracker.get(), d->audit.get(),
+                                      d->cfg.default_domain, d->cfg.label_xattr, d->tree.get());
   d->fs = std::make_unique<SptFs>(&d->table, d->checker.get(),
                                   FsOptions{d->cfg.cache_timeout, d->cfg.writeback, d->cfg.socket});
   return Status::Ok();
