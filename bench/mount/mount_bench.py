@@ -304,6 +304,11 @@ def main():
         "sptfs": lambda b, m: [sptfs, b, m, "-f", "--policy", policy, "--default-domain",
                                "benchDom", "--audit-log", os.path.join(work, "audit.log"),
                                "--socket", os.path.join(work, "sptfs.sock")],
+        # the same, single-threaded (fastest for one sequential client on few CPUs)
+        "sptfs-1thread": lambda b, m: [sptfs, b, m, "-f", "--threads", "1", "--policy", policy,
+                                       "--default-domain", "benchDom", "--audit-log",
+                                       os.path.join(work, "audit3.log"),
+                                       "--socket", os.path.join(work, "sptfs3.sock")],
         # the same daemon without a policy: what mediation itself costs
         "sptfs-nopolicy": lambda b, m: [sptfs, b, m, "-f", "--socket",
                                         os.path.join(work, "sptfs2.sock")],

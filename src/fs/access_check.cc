@@ -135,4 +135,8 @@ ResolvedLabel AccessChecker::LabelAt(const CompiledPolicy& policy, int dirfd,
 
 void AccessChecker::LabelChanged(const Inode* node) { labels_.Invalidate(node->dev, node->ino); }
 
+void AccessChecker::LabelIs(const Inode* node, const RawLabel& raw) {
+  if (!node->is_virtual()) labels_.Insert(node->dev, node->ino, raw);
+}
+
 }  // namespace sptfs

@@ -66,6 +66,8 @@ class AccessChecker {
   ResolvedLabel LabelOf(const CompiledPolicy& policy, const Inode* node, const InodeTable& table);
   ResolvedLabel LabelAt(const CompiledPolicy& policy, int dirfd, std::string_view name);
   void LabelChanged(const Inode* node);
+  // The label attribute of `node` is now `raw` (just written, or known absent).
+  void LabelIs(const Inode* node, const RawLabel& raw);
   const std::string& label_xattr() const { return label_xattr_; }
   AuditLog* audit() const { return audit_; }
 

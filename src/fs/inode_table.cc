@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 namespace sptfs {
@@ -41,10 +42,18 @@ InodeTable::~InodeTable() {
   for (Inode* node : virtuals_) delete node;
 }
 
+// Virtual directories are numbered down from the top of the inode number space, which
+// backing file systems do not hand out (ext4's are 32-bit; btrfs reserves the top), so
+// tools that tell files apart by (st_dev, st_ino) never take one for a backing file.
+void InodeTable::AddVirtual(Inode* node) {
+  node->ino = std::numeric_limits<ino_t>::max() - virtuals_.size();
+  virtuals_.push_back(node);
+}
+
 Inode* InodeTable::MakeRoot(int fd, int map, bool read_only) {
   root_ = NewNode(fd, map, read_only);
   if (fd < 0) {
-    virtuals_.push_back(root_);
+    AddVirtual(root_);
   } else {
     nodes_[Key{map, root_->dev, root_->ino}] = root_;
   }
@@ -57,7 +66,7 @@ Inode* InodeTable::AddPinned(Inode* parent, const std::string& name, int fd, int
   node->parent = parent;
   node->name = name;
   if (fd < 0) {
-    virtuals_.push_back(node);
+    AddVirtual(node);
   } else {
     Key key{map, node->dev, node->ino};
     auto it = nodes_.find(key);

@@ -33,7 +33,7 @@ struct Inode {
   std::atomic<int> fd{-1};
   bool virt = false;  // a virtual directory: no backing inode at all
   dev_t dev = 0;
-  ino_t ino = 0;
+  ino_t ino = 0;           // of the backing inode; virtual ones are numbered by the table
   mode_t type = 0;         // S_IFMT bits of the backing inode (S_IFDIR for virtual ones)
   int map = -1;            // index of the map it belongs to; -1: virtual
   bool read_only = false;  // its map is read-only (virtual directories are too)
@@ -115,6 +115,7 @@ class InodeTable {
     }
   };
   void UnrefLocked(Inode* node, uint64_t n);
+  void AddVirtual(Inode* node);  // setup only: owns `node` and numbers it
   // The parent (referenced: Forget(parent, 1) when done) and name of a node without fd.
   Inode* ParentOf(const Inode* node, std::string* name) const;
   void SetParentLocked(Inode* node, Inode* parent, const std::string& name);

@@ -20,7 +20,7 @@ namespace {
 void VirtualStat(const Inode* node, struct stat* st) {
   static const time_t kMounted = time(nullptr);
   memset(st, 0, sizeof(*st));
-  st->st_ino = reinterpret_cast<uintptr_t>(node) & 0xffffffffu;
+  st->st_ino = node->ino;
   st->st_mode = S_IFDIR | 0755;
   st->st_nlink = 2 + node->overlay.size();
   st->st_blksize = 4096;
@@ -99,18 +99,26 @@ int CheckNew(SptFs& fs, const Subject& s, const std::string& path, Perms perms, 
 }
 
 int LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& label) {
+  if (node->is_virtual()) return 0;
+  if (label.id == kUnlabeledId) {
+    fs.checker().LabelIs(node, RawLabel{});  // a new inode has no attribute
+    return 0;
+  }
   fs.checker().LabelChanged(node);
-  if (label.id == kUnlabeledId || node->is_virtual()) return 0;
   std::string name(label.name);
   const std::string& attr = fs.checker().label_xattr();
+  int err = 0;
   if (data_fd >= 0) {
-    return fsetxattr(data_fd, attr.c_str(), name.data(), name.size(), 0) == 0 ? 0 : errno;
+    err = fsetxattr(data_fd, attr.c_str(), name.data(), name.size(), 0) == 0 ? 0 : errno;
+  } else {
+    PathFd pf(fs.table(), node);
+    if (pf.error()) return pf.error();
+    Status st = WriteLabelFd(pf.fd(), attr, name);
+    if (S_ISLNK(node->type)) return 0;  // symlinks may not carry user.* attributes
+    if (!st.ok()) err = st.sys_errno() ? st.sys_errno() : EIO;
   }
-  PathFd pf(fs.table(), node);
-  if (pf.error()) return pf.error();
-  Status st = WriteLabelFd(pf.fd(), attr, name);
-  if (st.ok() || S_ISLNK(node->type)) return 0;
-  return st.sys_errno() ? st.sys_errno() : EIO;
+  if (!err) fs.checker().LabelIs(node, RawLabel{true, name});
+  return err;
 }
 
 }  // namespace sptfs::ops

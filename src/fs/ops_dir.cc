@@ -46,8 +46,8 @@ void MergeListing(const Inode* node, DirHandle* d) {
       seen.insert(e->d_name);
     }
   } else {
-    d->listing.push_back({".", 1, DT_DIR});
-    d->listing.push_back({"..", 1, DT_DIR});
+    d->listing.push_back({".", node->ino, DT_DIR});
+    d->listing.push_back({"..", node->parent ? node->parent->ino : node->ino, DT_DIR});
   }
   for (auto& [name, child] : node->overlay) {
     if (!seen.count(name)) d->listing.push_back({name, child->ino, DT_DIR});
@@ -97,8 +97,9 @@ void ReadMerged(fuse_req_t req, Inode* node, DirHandle* d, off_t off, bool plus,
   }
 }
 
-void ReadBacking(fuse_req_t req, Inode* node, DirHandle* d, off_t off, bool plus,
-                 std::vector<char>* buf, size_t* used) {
+// 0, or the errno of a failed read of the backing stream.
+int ReadBacking(fuse_req_t req, Inode* node, DirHandle* d, off_t off, bool plus,
+                std::vector<char>* buf, size_t* used) {
   if (off != d->offset) {
     seekdir(d->dp, off);
     d->entry = nullptr;
@@ -108,10 +109,10 @@ void ReadBacking(fuse_req_t req, Inode* node, DirHandle* d, off_t off, bool plus
     if (!d->entry) {
       errno = 0;
       d->entry = readdir(d->dp);
-      if (!d->entry) return;
+      if (!d->entry) return errno;  // 0 at the end
     }
     dirent* e = d->entry;
-    if (!AddEntry(req, node, e->d_name, e->d_ino, e->d_type, e->d_off, plus, buf, used)) return;
+    if (!AddEntry(req, node, e->d_name, e->d_ino, e->d_type, e->d_off, plus, buf, used)) return 0;
     d->entry = nullptr;
     d->offset = e->d_off;
   }
@@ -122,12 +123,19 @@ void DoReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file
   Inode* node = Node(req, ino);
   std::vector<char> buf(size);
   size_t used = 0;
+  int err = 0;
   if (Dir(fi)->merged) {
     ReadMerged(req, node, Dir(fi), off, plus, &buf, &used);
   } else {
-    ReadBacking(req, node, Dir(fi), off, plus, &buf, &used);
+    err = ReadBacking(req, node, Dir(fi), off, plus, &buf, &used);
   }
-  fuse_reply_buf(req, buf.data(), used);
+  // Entries read before an error are returned; the kernel then asks again from the
+  // failed position, and that call reports the error instead of an early end.
+  if (err && used == 0) {
+    fuse_reply_err(req, err);
+  } else {
+    fuse_reply_buf(req, buf.data(), used);
+  }
 }
 
 }  // namespace

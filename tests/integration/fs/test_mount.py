@@ -109,6 +109,19 @@ source = "vol"
             # a map point cannot be removed or replaced
             with self.assertRaises(OSError):
                 os.rmdir(p("lib"))
+            # virtual directories have inode numbers of their own, which no backing file
+            # has (find and du tell files apart by them), and listings agree with stat
+            virtual = [p("vmfs"), p("vmfs", "volumes")]
+            inos = [os.lstat(v).st_ino for v in virtual]
+            self.assertEqual(len(set(inos)), len(inos), inos)
+            backing = {os.lstat(os.path.join(dirpath, n)).st_ino
+                       for dirpath, dirs, files in os.walk(self.mnt) for n in dirs + files}
+            self.assertFalse(set(inos) & (backing - set(inos)), "a virtual inode is a backing one")
+            self.assertTrue(all(i > 1 << 32 for i in inos), inos)
+            listed = {e.name: e.inode() for e in os.scandir(p("vmfs"))}
+            self.assertEqual(listed["volumes"], os.lstat(p("vmfs", "volumes")).st_ino)
+            # statfs of a virtual directory is that of a backing file system, not zeros
+            self.assertGreater(os.statvfs(p("vmfs")).f_blocks, 0)
 
     def test_policy_paths_follow_the_maps(self):
         pol = write_policy(os.path.join(self.work, "pol"), {
