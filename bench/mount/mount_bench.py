@@ -300,6 +300,9 @@ def main():
     cmds = {
         "native": None,
         "passthrough_ll": lambda b, m: [pll, "-f", "-o", f"source={b}", m],
+        # passthrough_ll with the kernel permission checks sptfs must have (informative:
+        # not a peer for the targets; it shows what default_permissions itself costs)
+        "passthrough_ll-dp": lambda b, m: [pll, "-f", "-o", f"source={b},default_permissions", m],
         "bindfs": lambda b, m: ["bindfs", "-f", b, m],
         "sptfs": lambda b, m: [sptfs, b, m, "-f", "--policy", policy, "--default-domain",
                                "benchDom", "--audit-log", os.path.join(work, "audit.log"),
@@ -344,12 +347,15 @@ def main():
 
 def run_workloads(targets, workloads, repeat, results):
     """Fills results[(fs, workload)] with the best microseconds per operation."""
-    # The runs of one workload are interleaved (fs1, fs2, ..., fs1, fs2, ...): load from
-    # other work on a shared machine then hits all of them alike instead of whichever
-    # ran at a bad moment.
+    # The runs of one workload are interleaved (fs1, fs2, ..., then again in another
+    # order): load from other work on a shared machine, and the backing disk still
+    # busy with what the previous run wrote, then hit all of them alike instead of
+    # whichever ran at a bad moment or always after the same neighbour.
+    order = random.Random(1)
     for label, unit, fn in workloads:
+        runs = {t.name: [] for t in targets}
         for _ in range(repeat):
-            for t in targets:
+            for t in order.sample(targets, len(targets)):
                 if isinstance(results.get((t.name, label)), str):
                     continue  # failed before: it will fail again
                 reset(t.root, t.backing)
@@ -359,11 +365,13 @@ def run_workloads(targets, workloads, repeat, results):
                     results[(t.name, label)] = f"fails: {os.strerror(e.errno)}"
                     continue
                 per_op = secs / ops * 1e6
+                runs[t.name].append(per_op)
                 results[(t.name, label)] = min(results.get((t.name, label), per_op), per_op)
         for t in targets:
             v = results[(t.name, label)]
             shown = f"{v:10.2f}" if isinstance(v, float) else v
-            print(f"{t.name:15s} {label:32s} {shown} us/{unit}", file=sys.stderr)
+            spread = " ".join(f"{r:.1f}" for r in runs[t.name])
+            print(f"{t.name:17s} {label:32s} {shown} us/{unit}  (runs: {spread})", file=sys.stderr)
 
 
 def print_table(names, workloads, results, rss):

@@ -55,7 +55,7 @@ struct ProcKey {
 constexpr int kMaxAncestors = 512;
 constexpr size_t kMaxDescendants = 8192;
 constexpr size_t kMaxCache = 8192;
-// Buckets (by thread id) of the event counter at the last end or change of a thread.
+// Buckets (by thread id) of the event counter at the last event that named an id in it.
 constexpr size_t kEndBuckets = 4096;
 
 struct Resolution {
@@ -132,7 +132,7 @@ class ProcTracker : public DomainTracker {
   // their start time (the middle of a double fork).
   std::unordered_map<pid_t, std::pair<DomainId, bool>> lineage_;
   std::unordered_map<pid_t, CacheEntry> cache_;
-  uint64_t events_seen_ = 0;  // thread ends and changes drained so far
+  uint64_t events_seen_ = 0;  // events drained so far (each names a thread id)
   std::vector<uint64_t> ended_at_ = std::vector<uint64_t>(kEndBuckets, 0);
   uint64_t lost_seen_ = 0;  // events_->lost() when the cache was last emptied for it
   uint64_t generation_ = 1;
