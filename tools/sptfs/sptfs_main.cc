@@ -350,10 +350,9 @@ void Detach() {
 
 // Few workers beat many here: libfuse's idle workers all wait on /dev/fuse and the
 // kernel wakes the one that waited longest, so with many of them every request lands on
-// a cold thread, often on the other CPU (an IPI in a VM). Measured on the 2-core test
-// VM, tar x of 2,000 files: 1 thread 0.64 s, 2 threads 0.85 s, 16 threads 1.12 s (best
-// of 3); chmod/open round trips 5-7 us vs 10 us. Default: one per CPU, at least 2, so a
-// slow backing call does not stall everything.
+// a cold thread, often on the other CPU (an IPI in a VM). On the 2-core test VM, tar x
+// per file: 2 workers about 230 us, 4 about 280, 10 about 260; 1 worker was 2.5-3.7x
+// slower on create-heavy work (docs/PERFORMANCE.md). Default: one per CPU, at least 2.
 int Serve(fuse_session* se, int threads) {
   if (threads == 1) return fuse_session_loop(se);
   fuse_loop_config* loop = fuse_loop_cfg_create();
