@@ -232,6 +232,18 @@ bool ForkWithPid(pid_t pid, pid_t* out) {
   return false;
 }
 
+// Forks a child that gets the freed id `id` (skips the test if that cannot be forced):
+// it was placed by nobody, so it must be in the default domain.
+void ExpectNewProcessWithIdIsNotPlaced(DomainTracker* t, pid_t id) {
+  pid_t again = 0;
+  if (!ForkWithPid(id, &again)) GTEST_SKIP() << "could not force pid reuse";
+  CallerInfo c = t->Identify(again, kDefault);
+  EXPECT_TRUE(c.identified);
+  EXPECT_FALSE(c.placed);
+  EXPECT_EQ(c.domain, kDefault);
+  Reap(again);
+}
+
 TEST(Tracker, ReusedPidDoesNotInherit) {
   auto t = NewTracker();
   pid_t first = ForkRun([] {});
@@ -241,13 +253,7 @@ TEST(Tracker, ReusedPidDoesNotInherit) {
   // tick without the privileged ns_last_pid this test uses, so wait for the next tick.
   usleep(30000);
   Reap(first);
-  pid_t again = 0;
-  if (!ForkWithPid(first, &again)) GTEST_SKIP() << "could not force pid reuse";
-  CallerInfo c = t->Identify(again, kDefault);
-  EXPECT_TRUE(c.identified);
-  EXPECT_FALSE(c.placed);
-  EXPECT_EQ(c.domain, kDefault);
-  Reap(again);
+  ExpectNewProcessWithIdIsNotPlaced(t.get(), first);
 }
 
 // A process whose second thread reports its id and then, on Go(), ends (exec = false)
@@ -278,13 +284,7 @@ void ExpectReusedThreadIdIsNotConfined(bool exec) {
   std::string task = "/proc/" + std::to_string(proc->pid()) + "/task/" + std::to_string(tid);
   for (int i = 0; i < 500 && access(task.c_str(), F_OK) == 0; ++i) usleep(2000);
   ASSERT_NE(access(task.c_str(), F_OK), 0) << "the thread did not go";
-  pid_t again = 0;
-  if (!ForkWithPid(tid, &again)) GTEST_SKIP() << "could not force pid reuse";
-  CallerInfo c = t->Identify(again, kDefault);
-  EXPECT_TRUE(c.identified);
-  EXPECT_FALSE(c.placed);
-  EXPECT_EQ(c.domain, kDefault);
-  Reap(again);
+  ExpectNewProcessWithIdIsNotPlaced(t.get(), tid);
 }
 
 TEST(Tracker, ReusedIdOfEndedThreadDoesNotInherit) { ExpectReusedThreadIdIsNotConfined(false); }
