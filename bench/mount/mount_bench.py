@@ -86,15 +86,21 @@ class BackingImage:
         self.device = None
         subprocess.run(["truncate", "-s", size, path], check=True)
         subprocess.run(["mkfs.ext4", "-q", "-F", path], check=True)
-        self.device = subprocess.run(["losetup", "-f", "--show", "--direct-io=on", path],
-                                     capture_output=True, text=True, check=True).stdout.strip()
-        subprocess.run(["mount", self.device, mountpoint], check=True)
+        try:
+            self.device = subprocess.run(["losetup", "-f", "--show", "--direct-io=on", path],
+                                         capture_output=True, text=True,
+                                         check=True).stdout.strip()
+            subprocess.run(["mount", self.device, mountpoint], check=True)
+        except (OSError, subprocess.CalledProcessError):
+            self.close()
+            raise
 
     def close(self):
-        subprocess.run(["umount", self.mountpoint], check=False)
+        subprocess.run(["umount", self.mountpoint], check=False, stderr=subprocess.DEVNULL)
         if self.device:
             subprocess.run(["losetup", "-d", self.device], check=False)
-        os.unlink(self.path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
 
 
 class Target:
@@ -119,7 +125,11 @@ class Target:
         if self.cmd_fn:
             self.proc = subprocess.Popen(self.cmd_fn(self.backing, self.mnt),
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wait_mounted(self.mnt, self.proc)
+            try:
+                wait_mounted(self.mnt, self.proc)
+            except RuntimeError:
+                self.__exit__(None, None, None)
+                raise
         return self
 
     def peak_rss_kib(self):

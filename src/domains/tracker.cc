@@ -301,8 +301,10 @@ CallerInfo ProcTracker::IdentifyFromProc(pid_t tid, DomainId default_domain) {
     std::lock_guard lock(mu_);
     auto it = cache_.find(tid);
     if (it != cache_.end() && it->second.start == st.start_time && !pending_.empty()) {
+      ProcKey process = it->second.process;
       DrainLocked();  // forks before the exec must be seen before the exec settles
-      SettleLocked(it->second.process);
+      SettleLocked(process);
+      it = cache_.find(tid);  // draining may have dropped the entry
     }
     if (it != cache_.end() && it->second.start == st.start_time &&
         it->second.generation == generation_) {

@@ -3,9 +3,11 @@
 #include "domains/tracker.h"
 
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -318,6 +320,37 @@ TEST(Tracker, TransitionWaitsForTheExecThenMovesProcessAndLaterChildren) {
   EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 8u);
   EXPECT_EQ(t->Identify(early, kDefault).domain, 7u);
   p.GoLine();
+}
+
+// While a transition is pending, answers go the slow way, which drains process events
+// twice; events that name the asking thread (here: it renames itself all the time) drop
+// its cache entry in between. The answer must stay right (and, under ASan, nothing
+// may touch the dropped entry).
+TEST(Tracker, AnswersStayRightWhileEventsDropCacheEntries) {
+  if (!ProcEvents::Open()) GTEST_SKIP() << "no process events (needs root, CONFIG_PROC_EVENTS)";
+  auto t = NewTracker();
+  ASSERT_TRUE(t->Place(getpid(), 5).ok());
+  pid_t waiting = ForkRun([] {});  // never execs: its transition stays pending
+  ASSERT_TRUE(t->Transition(waiting, 8).ok());
+  std::atomic<pid_t> renamer_tid{0};
+  std::atomic<bool> stop{false};
+  std::thread renamer([&] {
+    renamer_tid = static_cast<pid_t>(syscall(SYS_gettid));
+    for (int i = 0; !stop; ++i) {
+      prctl(PR_SET_NAME, i % 2 ? "spt-a" : "spt-b");
+      usleep(20);  // often enough to fall between two drains, not to flood the queue
+    }
+  });
+  while (renamer_tid == 0) usleep(100);
+  int wrong = 0;
+  for (int i = 0; i < 20000; ++i) {
+    CallerInfo c = t->Identify(renamer_tid, kDefault);
+    if (!c.identified || c.domain != 5u) ++wrong;
+  }
+  stop = true;
+  renamer.join();
+  Reap(waiting);
+  EXPECT_EQ(wrong, 0);
 }
 
 TEST(Tracker, FailedExecMovesNothing) {
