@@ -313,6 +313,9 @@ def main():
         # passthrough_ll with the kernel permission checks sptfs must have (informative:
         # not a peer for the targets; it shows what default_permissions itself costs)
         "passthrough_ll-dp": lambda b, m: [pll, "-f", "-o", f"source={b},default_permissions", m],
+        # ... and with xattrs on as well, as sptfs has them: like for like
+        "passthrough_ll-xattr-dp": lambda b, m: [pll, "-f", "-o",
+                                                 f"source={b},xattr,default_permissions", m],
         "bindfs": lambda b, m: ["bindfs", "-f", b, m],
         "sptfs": lambda b, m: [sptfs, b, m, "-f", "--policy", policy, "--default-domain",
                                "benchDom", "--audit-log", os.path.join(work, "audit.log"),
