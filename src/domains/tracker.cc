@@ -31,6 +31,7 @@
 #include "domains/tracker.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -133,7 +134,7 @@ class ProcTracker : public DomainTracker {
   std::unordered_map<pid_t, std::pair<DomainId, bool>> lineage_;
   std::unordered_map<pid_t, CacheEntry> cache_;
   uint64_t events_seen_ = 0;  // events drained so far (each names a thread id)
-  std::vector<uint64_t> ended_at_ = std::vector<uint64_t>(kEndBuckets, 0);
+  std::array<uint64_t, kEndBuckets> ended_at_{};
   uint64_t lost_seen_ = 0;  // events_->lost() when the cache was last emptied for it
   uint64_t generation_ = 1;
   std::chrono::steady_clock::time_point last_soon_save_;
@@ -225,7 +226,7 @@ void ProcTracker::DrainLocked() {
     lost_seen_ = events_->lost();
     cache_.clear();
     ++events_seen_;
-    std::fill(ended_at_.begin(), ended_at_.end(), events_seen_);
+    ended_at_.fill(events_seen_);
   }
   if (changed) {
     if (procs_.size() >= prune_at_) PruneLocked();
@@ -289,10 +290,11 @@ CallerInfo ProcTracker::Identify(pid_t tid, DomainId default_domain) {
 CallerInfo ProcTracker::IdentifyFromProc(pid_t tid, DomainId default_domain) {
   CallerInfo info;
   info.tid = tid;
+  // Events still queued now are drained before the answer is kept and count as later,
+  // so the snapshot needs no drain of its own.
   uint64_t events_before = 0;
   if (events_) {
     std::lock_guard lock(mu_);
-    DrainLocked();
     events_before = events_seen_;
   }
   ProcStat st;
