@@ -51,6 +51,15 @@ int CannotChange(const Inode* parent, const char* name) {
   return 0;
 }
 
+Inode* ChangeableParent(fuse_req_t req, fuse_ino_t parent_ino, const char* name) {
+  Inode* parent = Node(req, parent_ino);
+  if (int err = CannotChange(parent, name)) {
+    fuse_reply_err(req, err);
+    return nullptr;
+  }
+  return parent;
+}
+
 int DoLookup(SptFs& fs, Inode* parent, const char* name, fuse_entry_param* e) {
   if (Inode* pinned = fs.table().Overlay(parent, name)) {
     struct stat st;

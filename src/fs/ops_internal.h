@@ -24,6 +24,9 @@ int StatNode(const InodeTable& table, const Inode* node, struct stat* st);
 
 // Why a change under `parent` cannot happen at all (before any policy check), or 0.
 int CannotChange(const Inode* parent, const char* name);
+// The parent of an entry `name` to make or remove, or nullptr once the request has been
+// answered with why it cannot change (CannotChange).
+Inode* ChangeableParent(fuse_req_t req, fuse_ino_t parent_ino, const char* name);
 
 // Looks `name` up under `parent` and counts one kernel lookup. ENOENT leaves e->ino 0
 // (a negative entry the kernel may cache).

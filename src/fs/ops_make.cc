@@ -20,11 +20,8 @@ enum class Make { kNode, kDir, kSymlink };
 void MakeEntry(fuse_req_t req, fuse_ino_t parent_ino, const char* name, Make what, mode_t mode,
                dev_t rdev, const char* target) {
   SptFs& fs = Fs(req);
-  Inode* parent = Node(req, parent_ino);
-  if (int err = CannotChange(parent, name)) {
-    fuse_reply_err(req, err);
-    return;
-  }
+  Inode* parent = ChangeableParent(req, parent_ino, name);
+  if (!parent) return;
   static const char* kOps[] = {"mknod", "mkdir", "symlink"};
   Subject s;
   fs.checker().Begin(req, &s);

@@ -120,11 +120,8 @@ int CreateOrOpenBacking(fuse_req_t req, SptFs& fs, const Subject& s, Inode* pare
 void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode,
               fuse_file_info* fi) {
   SptFs& fs = Fs(req);
-  Inode* parent = Node(req, parent_ino);
-  if (int err = CannotChange(parent, name)) {
-    fuse_reply_err(req, err);
-    return;
-  }
+  Inode* parent = ChangeableParent(req, parent_ino, name);
+  if (!parent) return;
   Subject s;
   fs.checker().Begin(req, &s);
   bool made = false;

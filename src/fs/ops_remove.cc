@@ -11,11 +11,8 @@ namespace {
 
 void Remove(fuse_req_t req, fuse_ino_t parent_ino, const char* name, bool dir) {
   SptFs& fs = Fs(req);
-  Inode* parent = Node(req, parent_ino);
-  if (int err = CannotChange(parent, name)) {
-    fuse_reply_err(req, err);
-    return;
-  }
+  Inode* parent = ChangeableParent(req, parent_ino, name);
+  if (!parent) return;
   Subject s;
   fs.checker().Begin(req, &s);
   if (!s.free) {
