@@ -20,6 +20,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import unittest
 
 import sptfs_harness as h
 
@@ -28,6 +29,20 @@ BASE_RULES = ["-r / r", "-r /bin rx", "-r /usr rx", "-r /lib rx", "-r /lib64 rx"
               "-r /tmp rw", "-r /proc rw", "-r /dev rw"]
 SECRET = "SECRET-6f1c"  # what no confined program may ever print
 EPERM_TEXT = "Operation not permitted"
+
+
+class SandboxTestCase(unittest.TestCase):
+    """Tests that share one Sandbox, self.sb: made from SANDBOX (Sandbox's keyword
+    arguments) before the class's first test, taken down after its last."""
+    SANDBOX = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sb = Sandbox(**cls.SANDBOX).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sb.__exit__(None, None, None)
 
 
 def spt_run_bin():

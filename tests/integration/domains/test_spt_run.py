@@ -10,8 +10,8 @@ import sys
 import time
 import unittest
 
-from confine import (BASE_RULES, EPERM_TEXT, SECRET, Sandbox, kill_world, start_reader,
-                     wait_for, worlds_in_domain)
+from confine import (BASE_RULES, EPERM_TEXT, SECRET, Sandbox, SandboxTestCase, kill_world,
+                     start_reader, wait_for, worlds_in_domain)
 import sptfs_harness as h
 
 DOMAINS = {
@@ -46,14 +46,8 @@ def call_daemon(sock_path, argv):
     return code, out.decode(), err.decode()
 
 
-class SptRunTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sb = Sandbox(DOMAINS).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sb.__exit__(None, None, None)
+class SptRunTest(SandboxTestCase):
+    SANDBOX = dict(domains=DOMAINS)
 
     def test_reads_follow_the_domain(self):
         r = self.sb.run("jailDom", "cat /data/d.txt; cat /secret/s.txt; echo rc=$?")

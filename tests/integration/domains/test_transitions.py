@@ -6,7 +6,8 @@ every transition is in the audit log."""
 import os
 import unittest
 
-from confine import BASE_RULES, EPERM_TEXT, Sandbox, kill_world, wait_for, worlds_in_domain
+from confine import (BASE_RULES, EPERM_TEXT, SandboxTestCase, kill_world, wait_for,
+                     worlds_in_domain)
 
 TOOL_SECRET = "TOOLSECRET-91"
 DOMAINS = {
@@ -30,14 +31,8 @@ LABELS_ON = {"/opt/toolsh": "toolObj", "/opt/plainsh": "plainObj", "/opt/noxsh":
 PROBE = "read l < /secretT/t.txt && echo self:$l; cat /secretT/t.txt | sed s/^/child:/"
 
 
-class TransitionTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sb = Sandbox(DOMAINS, labels=LABELS, files=FILES, labels_on=LABELS_ON).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sb.__exit__(None, None, None)
+class TransitionTest(SandboxTestCase):
+    SANDBOX = dict(domains=DOMAINS, labels=LABELS, files=FILES, labels_on=LABELS_ON)
 
     def transitions(self):
         return [a for a in self.sb.audit() if a.get("type") == "SPT_TRANSITION" and "from" in a]

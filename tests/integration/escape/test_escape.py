@@ -12,7 +12,7 @@ import sys
 import time
 import unittest
 
-from confine import (BASE_RULES, EPERM_TEXT, SECRET, Sandbox, kill_world, wait_for,
+from confine import (BASE_RULES, EPERM_TEXT, SECRET, SandboxTestCase, kill_world, wait_for,
                      worlds_in_domain)
 import sptfs_harness as h
 
@@ -50,16 +50,13 @@ def escaped_text(r):
     return SECRET in (r.stdout or "") or SECRET in (r.stderr or "")
 
 
-class EscapeSuite(unittest.TestCase):
+class EscapeSuite(SandboxTestCase):
+    SANDBOX = dict(domains=DOMAINS, labels=LABELS, files=FILES, labels_on=LABELS_ON)
     results = []
 
     @classmethod
-    def setUpClass(cls):
-        cls.sb = Sandbox(DOMAINS, labels=LABELS, files=FILES, labels_on=LABELS_ON).__enter__()
-
-    @classmethod
     def tearDownClass(cls):
-        cls.sb.__exit__(None, None, None)
+        super().tearDownClass()
         escapes = [r for r in cls.results if r[1]]
         print("\nattack results:", file=sys.stderr)
         for name, esc, detail in cls.results:

@@ -11,7 +11,7 @@ import sys
 import tomllib
 import unittest
 
-from confine import BASE_RULES, Sandbox
+from confine import BASE_RULES, SandboxTestCase
 import sptfs_harness as h
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,14 +54,8 @@ FILES = {"/opt/toolpy": ("/usr/bin/python3.11", 0o755)}
 LABELS_ON = {"/opt/toolpy": "toolObj"}
 
 
-class SocketRulesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sb = Sandbox(DOMAINS, labels=LABELS, files=FILES, labels_on=LABELS_ON).__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sb.__exit__(None, None, None)
+class SocketRulesTest(SandboxTestCase):
+    SANDBOX = dict(domains=DOMAINS, labels=LABELS, files=FILES, labels_on=LABELS_ON)
 
     def probe(self, domain, *ops, program=None):
         """{op: "ok" | errno name} from the probe run in `domain` in a fresh network
