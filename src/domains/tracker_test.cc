@@ -8,7 +8,6 @@
 #include <sys/syscall.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <thread>
