@@ -13,5 +13,6 @@ if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # debconf warns about apt-utils on a minimal system: noise, not an error.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null 2> >(grep -v "^debconf:" >&2)
 fi
