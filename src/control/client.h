@@ -25,11 +25,13 @@ inline constexpr int kClientTimeoutMs = 120 * 1000;  // a reload of a big policy
 // used as given (made absolute).
 std::string SocketForMount(const std::string& mount_dir);
 
-// The *.sock names in kSocketDir (one per running daemon, or stale).
+// The live *.sock names in kSocketDir, one per running daemon. Entries nobody answers on
+// (left by a daemon killed with SIGKILL) are skipped, and removed where permitted.
 std::vector<std::string> ListSockets();
 
 // The socket a tool should use: `socket_opt` if set, else SocketForMount(mount_opt),
-// else the only socket in kSocketDir; fails with a usage message otherwise.
+// else the only live socket in kSocketDir; otherwise fails with a message that says
+// none runs, or lists the ones that do.
 Status ChooseSocket(const std::string& socket_opt, const std::string& mount_opt,
                     std::string* socket_path);
 

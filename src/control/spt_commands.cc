@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "audit/audit_log.h"
+#include "policy/load_warnings.h"
 #include "cli/spt_options.h"
 #include "cli/spt_query.h"
 #include "control/commands.h"
@@ -105,7 +106,7 @@ Reply CommandRunner::Reload(const Peer& peer, const std::string& dir, bool reset
         "dir=" + AuditValue(from) + " result=ok partial=" + std::to_string(warnings.size()) +
             " generation=" + std::to_string(now->generation()));
   Reply reply;
-  for (const std::string& w : warnings) reply.out += w + "\n";
+  reply.err = FormatLoadWarnings(warnings, "spt");  // diagnostics: stderr, as sptfs shows them
   return reply;
 }
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -120,6 +121,14 @@ int Import(const SptOptions& o, std::string* out, std::string* err) {
     }
   }
   for (const ImportedFile& f : files) {
+    // A new policy set usually goes to a new directory: make it (and domains/), as
+    // `mkdir -p` would.
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(dir + "/" + f.name).parent_path(), ec);
+    if (ec) {
+      return Fail(err, "--import: cannot make the directory for " + dir + "/" + f.name + ": " +
+                           ec.message());
+    }
     std::ofstream o2(dir + "/" + f.name, std::ios::binary);
     if (!(o2 << f.text) || !(o2.flush())) {
       return Fail(err,

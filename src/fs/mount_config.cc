@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace sptfs {
 namespace {
@@ -168,7 +169,8 @@ Status CheckMaps(std::vector<MapSpec>* maps, const std::string& where) {
 
 Status LoadMountConfig(const std::string& file, MountConfig* out) {
   if (access(file.c_str(), R_OK) != 0) {
-    return Status::NotFound(file + ": cannot read the mount config");
+    return Status::NotFound(file + ": cannot read the mount config: " + std::strerror(errno) +
+                            " (expected a readable TOML file)");
   }
   toml::table table;
   try {

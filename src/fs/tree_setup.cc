@@ -43,8 +43,9 @@ Status OpenMaps(const std::vector<MapSpec>& specs, std::vector<OpenMap>* out) {
       for (OpenMap& m : maps) close(m.fd);
       std::string where =
           spec.line ? "map at " + spec.at + " (line " + std::to_string(spec.line) + "): " : "";
-      return Status::Io(
-          err, where + spec.source + ": " + strerror(err) + " (expected an existing directory)");
+      // Status::Io would append strerror a second time: the reason is said once, here.
+      return Status::Invalid(where + spec.source + ": " + strerror(err) +
+                             " (expected an existing directory)");
     }
     maps.push_back(OpenMap{spec, fd});
   }

@@ -173,7 +173,8 @@ Status LoadDomain(const std::string& file, DomainSpec* d, SourceLocation* id_at)
   if (const toml::node* level = t.get("level")) {
     SourceLocation where = At(file, level->source());
     if (!level->is_string() || !ParseLevel(level->as_string()->get(), &d->level)) {
-      return Bad(where, "bad level", "\"enforcing\", \"warning\" or \"disabled\"");
+      std::string got = level->is_string() ? "\"" + level->as_string()->get() + "\"" : "(not a string)";
+      return Bad(where, "bad level " + got, "\"enforcing\", \"warning\" or \"disabled\"");
     }
   }
   if (const toml::node* unconfined = t.get("unconfined")) {
@@ -292,7 +293,9 @@ Status CheckReferences(const PolicySet& set) {
 Status LoadPolicySet(const std::string& dir, PolicySet* out) {
   std::error_code ec;
   if (!stdfs::is_directory(dir, ec)) {
-    return Status::NotFound(dir + ": not a directory (expected a policy set directory)");
+    bool exists = stdfs::exists(dir, ec);
+    return Status::NotFound(dir + (exists ? ": not a directory" : ": no such file or directory") +
+                            " (expected a policy set directory)");
   }
   PolicySet set;
   set.dir = dir;

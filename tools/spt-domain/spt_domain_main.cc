@@ -30,7 +30,7 @@ constexpr char kUsage[] =
 
 int Usage(const std::string& msg) {
   if (!msg.empty()) std::fprintf(stderr, "spt-domain: %s\n", msg.c_str());
-  std::fputs(kUsage, stderr);
+  std::fputs("Try 'spt-domain -h' for help.\n", stderr);
   return 2;
 }
 
@@ -66,7 +66,10 @@ int main(int argc, char** argv) {
   }
   std::string socket_path;
   sptfs::Status s = sptfs::ChooseSocket(socket_opt, mount_opt, &socket_path);
-  if (!s.ok()) return Usage(s.message());
+  if (!s.ok()) {  // no daemon, or several: an error, not a usage mistake
+    std::fprintf(stderr, "spt-domain: %s\n", s.message().c_str());
+    return 1;
+  }
   sptfs::Reply reply;
   s = sptfs::CallDaemon(socket_path, request, &reply);
   if (!s.ok()) {
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::fputs(reply.out.c_str(), stdout);
-  std::fputs(reply.err.c_str(), stderr);
+  // The daemon's messages are the command's own: they carry the tool's name like ours.
+  if (!reply.err.empty()) std::fprintf(stderr, "spt-domain: %s", reply.err.c_str());
   return reply.exit_code;
 }

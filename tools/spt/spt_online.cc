@@ -74,9 +74,9 @@ int RunSptOnline(int argc, char** argv) {
   }
   std::string socket_path;
   s = sptfs::ChooseSocket(o.socket, o.mount, &socket_path);
-  if (!s.ok()) {
+  if (!s.ok()) {  // no daemon, or several: an error, not a usage mistake (docs/spt.md)
     std::fprintf(stderr, "spt: %s\n", s.message().c_str());
-    return 2;
+    return 1;
   }
   sptfs::Reply reply;
   s = sptfs::CallDaemon(socket_path, Forwarded(args, o), &reply);

@@ -103,7 +103,7 @@ class TreeAndCheck(unittest.TestCase):
     def test_check_of_a_missing_directory(self):
         r = spt("--check", os.path.join(self.tmp, "nope"))
         self.assertEqual(r.returncode, 1)
-        self.assertIn("not a directory", r.stderr)
+        self.assertIn("no such file or directory (expected a policy set directory)", r.stderr)
 
 
 class ExitCodes(unittest.TestCase):

@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -26,6 +28,7 @@
 #include "control/client.h"
 #include "control/daemon_context.h"
 #include "control/server.h"
+#include "run_dir.h"
 #include "domains/tracker.h"
 #include "fs/access_check.h"
 #include "fs/inode_table.h"
@@ -34,6 +37,7 @@
 #include "fs/sptfs_ops.h"
 #include "fs/tree_setup.h"
 #include "labels/label_xattr.h"
+#include "policy/load_warnings.h"
 #include "policy/policy_holder.h"
 
 namespace sptfs {
@@ -60,9 +64,33 @@ constexpr char kUsage[] =
 struct Args {
   std::string config, source, mountpoint, policy, default_domain, audit_log, socket, xattr;
   std::string timeout, threads;
+  double timeout_s = -1;  // parsed --timeout; < 0: not given
+  int threads_n = 0;      // parsed --threads; 0: not given
   std::vector<std::string> fuse_opts;
   bool foreground = false;
 };
+
+// --timeout and --threads: a malformed number is a usage mistake (exit 2), said once.
+bool ParseNumbers(Args* a, std::string* err) {
+  if (!a->timeout.empty()) {
+    char* end = nullptr;
+    double t = strtod(a->timeout.c_str(), &end);
+    if (end == a->timeout.c_str() || *end) {
+      return *err = "--timeout " + a->timeout + ": not a number (expected seconds >= 0)", false;
+    }
+    if (t < 0) return *err = "--timeout " + a->timeout + ": negative (expected seconds >= 0)", false;
+    a->timeout_s = t;
+  }
+  if (!a->threads.empty()) {
+    char* end = nullptr;
+    long n = strtol(a->threads.c_str(), &end, 10);
+    if (end == a->threads.c_str() || *end || n < 1 || n > 1024) {
+      return *err = "--threads " + a->threads + ": not a thread count (expected 1..1024)", false;
+    }
+    a->threads_n = static_cast<int>(n);
+  }
+  return true;
+}
 
 // Fails with a usage message; accepts "--opt VALUE" and "--opt=VALUE".
 bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
@@ -112,7 +140,7 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
   }
   if (want == 2) a->source = positional[0];
   a->mountpoint = positional.back();
-  return true;
+  return ParseNumbers(a, err);
 }
 
 // Unescapes the octal escapes of /proc/self/mountinfo ("\040" for a space).
@@ -155,49 +183,55 @@ Status CheckMountpoint(const std::string& path, std::string* abs) {
                           "an unmounted directory; run fusermount3 -u " +
                           path + ")");
     }
-    return Status::Io(err, path + ": " + strerror(err) + " (expected an existing directory)");
+    return Status::Invalid(path + ": " + strerror(err) + " (expected an existing directory)");
   }
   *abs = buf;
+  // stat may answer from the attribute cache of a dead mount; statfs always asks it.
   struct stat st;
-  if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Status::Invalid(path + ": not a directory (expected a directory to mount on)");
+  struct statfs sfs;
+  bool dead = (stat(buf, &st) != 0 && errno == ENOTCONN) ||
+              (statfs(buf, &sfs) != 0 && errno == ENOTCONN);
+  if (dead) {
+    return Status::Busy(path +
+                        ": a FUSE mount whose daemon is gone is still there (expected an "
+                        "unmounted directory; run fusermount3 -u " +
+                        *abs + ")");
   }
   if (FuseMountedAt(*abs)) {
     return Status::Busy(path +
                         ": busy: a FUSE file system is already mounted there (expected "
-                        "an unmounted directory)");
+                        "an unmounted directory; unmount it with fusermount3 -u " +
+                        *abs + ")");
+  }
+  if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::Invalid(path + ": not a directory (expected a directory to mount on)");
   }
   return Status::Ok();
 }
 
+// `path` made absolute against the directory the daemon was started in: the daemon
+// runs from / afterwards, so a relative name would later mean something else.
+std::string FromCwd(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
+
 Status MakeConfig(const Args& a, MountConfig* cfg) {
+  // Relative paths in a config file are relative to the file's directory (mount_config.h);
+  // relative paths on the command line are relative to the current directory.
   if (!a.config.empty()) {
-    Status st = LoadMountConfig(a.config, cfg);
+    Status st = LoadMountConfig(FromCwd(a.config), cfg);
     if (!st.ok()) return st;
   } else {
-    cfg->maps.push_back(MapSpec{"/", a.source, false, 0});
+    cfg->maps.push_back(MapSpec{"/", FromCwd(a.source), false, 0});
   }
-  if (!a.policy.empty()) cfg->policy_dir = a.policy;
+  if (!a.policy.empty()) cfg->policy_dir = FromCwd(a.policy);
   if (!a.default_domain.empty()) cfg->default_domain = a.default_domain;
-  if (!a.audit_log.empty()) cfg->audit_log = a.audit_log;
-  if (!a.socket.empty()) cfg->socket = a.socket;
+  if (!a.audit_log.empty()) cfg->audit_log = FromCwd(a.audit_log);
+  if (!a.socket.empty()) cfg->socket = FromCwd(a.socket);
   if (!a.xattr.empty()) cfg->label_xattr = a.xattr;
-  if (!a.timeout.empty()) {
-    char* end = nullptr;
-    double t = strtod(a.timeout.c_str(), &end);
-    if (*end || t < 0) {
-      return Status::Invalid("--timeout " + a.timeout + ": not a number (expected seconds >= 0)");
-    }
-    cfg->cache_timeout = t;
-  }
-  if (!a.threads.empty()) {
-    char* end = nullptr;
-    long n = strtol(a.threads.c_str(), &end, 10);
-    if (*end || n < 1 || n > 1024) {
-      return Status::Invalid("--threads " + a.threads + ": not a thread count (expected 1..1024)");
-    }
-    cfg->threads = static_cast<int>(n);
-  }
+  if (a.timeout_s >= 0) cfg->cache_timeout = a.timeout_s;
+  if (a.threads_n > 0) cfg->threads = a.threads_n;
   if (cfg->label_xattr.empty()) cfg->label_xattr = DefaultLabelXattr();
   return Status::Ok();
 }
@@ -206,15 +240,7 @@ Status MakeConfig(const Args& a, MountConfig* cfg) {
 Status LoadPolicy(const MountConfig& cfg, const TreeView& tree, PolicyHolder* holder) {
   std::vector<std::string> warnings;
   Status st = holder->Reload(cfg.policy_dir, tree, &warnings);
-  // ESXi logs one line per partially resolved rule path; a tree that lacks most of the
-  // policy's paths would flood the terminal, so only the first few are shown.
-  constexpr size_t kShown = 10;
-  for (size_t i = 0; i < warnings.size() && i < kShown; ++i) {
-    fprintf(stderr, "sptfs: %s\n", warnings[i].c_str());
-  }
-  if (warnings.size() > kShown) {
-    fprintf(stderr, "sptfs: ... and %zu more partially resolved paths\n", warnings.size() - kShown);
-  }
+  fputs(FormatLoadWarnings(warnings, "sptfs").c_str(), stderr);
   if (!st.ok()) return st;
   if (!cfg.default_domain.empty() && !holder->Current()->FindDomain(cfg.default_domain)) {
     return Status::NotFound("default domain '" + cfg.default_domain +
@@ -283,9 +309,10 @@ Status Prepare(const Args& args, Daemon* d) {
   if (!st.ok()) return st;
   if (d->cfg.socket.empty()) d->cfg.socket = SocketForMount(d->mountpoint);
   if (d->cfg.audit_log.empty() && !args.foreground) {
-    d->cfg.audit_log = d->cfg.socket.substr(0, d->cfg.socket.rfind('.')) + ".audit.log";
+    d->cfg.audit_log = DefaultAuditLog(d->cfg.socket);
     MakeParentDir(d->cfg.audit_log);
   }
+  SweepRunDir();
   if (!d->cfg.policy_dir.empty()) {
     d->holder = std::make_unique<PolicyHolder>();
     st = LoadPolicy(d->cfg, *d->tree, d->holder.get());
@@ -401,6 +428,9 @@ int Run(const Args& args, int ready_fd) {
   fuse_remove_signal_handlers(se);
   fuse_session_destroy(se);
   if (d.audit) d.audit->Flush();
+  // Placements must survive a restart while confined processes run; with none left the
+  // state file is litter (run_dir.h).
+  if (d.tracker) RemoveStateIfIdle(d.cfg.socket + ".state");
   return rc < 0 ? 1 : 0;
 }
 
@@ -448,7 +478,7 @@ int main(int argc, char** argv) {
     }
   }
   if (!sptfs::ParseArgs(argc, argv, &args, &err)) {
-    fprintf(stderr, "sptfs: %s\n%s", err.c_str(), sptfs::kUsage);
+    fprintf(stderr, "sptfs: %s\nTry 'sptfs -h' for help.\n", err.c_str());
     return 2;
   }
   return args.foreground ? sptfs::Run(args, -1) : sptfs::Daemonize(args);

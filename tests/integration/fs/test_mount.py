@@ -250,7 +250,8 @@ source = "vol"
     def test_usage_errors(self):
         r = self.sptfs("only-one-arg")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("Usage:", r.stderr)
+        self.assertIn("expected SOURCE and MOUNTPOINT", r.stderr)
+        self.assertIn("Try 'sptfs -h' for help.", r.stderr)
         r = self.sptfs("a", "b", "--bogus")
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown option --bogus", r.stderr)
