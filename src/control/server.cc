@@ -1,8 +1,12 @@
-// ControlServer: an accept thread plus one thread per connection. Connections are few
-// and short (an administrator's tool), so a thread each keeps the code obvious; the cap
-// and the per-connection timeout keep a misbehaving client from exhausting the daemon.
+// ControlServer: an accept thread that identifies callers, admits them (admission.h) and
+// starts one thread per served connection; it also joins finished threads, so no
+// thread outlives the server and no state is freed under a live connection.
+// Connections are few and short (an administrator's tool, a supervisor's question), so
+// a thread each keeps the code obvious; slots, deadlines and limits bound what a
+// misbehaving client can hold.
 #include "control/server.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -10,20 +14,32 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <condition_variable>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <list>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "control/client.h"
 #include "control/commands.h"
+#include "control/peer_identity.h"
 #include "control/socket_io.h"
 
 namespace sptfs {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// After an accept that failed for want of descriptors or memory, the listening socket is
+// left alone this long (or until a connection ends and frees some), instead of polling
+// it again at once: that was a busy loop.
+constexpr milliseconds kAcceptPause(100);
+constexpr int kAcceptsPerRound = 16;
 
 Status MakeAddress(const std::string& path, sockaddr_un* addr) {
   *addr = sockaddr_un{};
@@ -63,10 +79,12 @@ Status Listen(const std::string& path, int* out) {
   sockaddr_un addr;
   Status s = MakeAddress(path, &addr);
   if (!s.ok() || !(s = ClearStale(path)).ok()) return s;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Non-blocking: a connection that is aborted between poll() and accept() must not
+  // block the accept thread.
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return Status::Io(errno, "control socket");
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      chmod(path.c_str(), 0666) != 0 || listen(fd, 64) != 0) {
+      chmod(path.c_str(), 0666) != 0 || listen(fd, 128) != 0) {
     int err = errno;
     close(fd);
     return Status::Io(err, path + ": cannot serve the control socket");
@@ -75,16 +93,43 @@ Status Listen(const std::string& path, int* out) {
   return Status::Ok();
 }
 
+// Answers exit 75 without reading the request, and closes `fd`. One non-blocking send:
+// the reply is small and the socket's buffer empty, and the accept thread must not wait.
+void RefuseBusy(int fd, const std::string& why) {
+  std::string frame =
+      EncodeReply({75, "", "sptfs: control socket busy (" + why + "), try again\n"});
+  (void)!send(fd, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  close(fd);
+}
+
+// One accepted connection. The accept thread owns the object; the connection's thread
+// only reads it, and writes `fd` and `done` under the server's mutex.
+struct Connection {
+  int fd = -1;  // closed (and set to -1) under the mutex, so Stop() never shuts down a
+                // number that was closed and reused
+  PeerProcess process;
+  Peer peer;
+  AdmissionKey key;
+  Clock::time_point wait_until;  // while queued
+  std::thread thread;
+  bool done = false;
+};
+
 class ControlServerImpl final : public ControlServer {
  public:
-  ControlServerImpl(DaemonContext* ctx, std::string path, int listen_fd, int stop_fd,
-                    std::string link)
+  ControlServerImpl(DaemonContext* ctx, const ControlLimits& limits, std::string path,
+                    int listen_fd, int stop_fd, int wake_fd, std::string link)
       : runner_(ctx),
         ctx_(ctx),
+        limits_(limits),
+        admission_(limits.admission),
         path_(std::move(path)),
         link_(std::move(link)),
         listen_fd_(listen_fd),
-        stop_fd_(stop_fd) {
+        stop_fd_(stop_fd),
+        wake_fd_(wake_fd),
+        daemon_world_(PidNamespaceOf(0)) {
+    spare_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
     accept_thread_ = std::thread([this] { AcceptLoop(); });
   }
   ~ControlServerImpl() override { Stop(); }
@@ -95,77 +140,235 @@ class ControlServerImpl final : public ControlServer {
     uint64_t one = 1;
     (void)!write(stop_fd_, &one, sizeof(one));
     accept_thread_.join();
-    std::unique_lock<std::mutex> lock(mu_);
-    for (int fd : open_) shutdown(fd, SHUT_RDWR);  // wakes threads blocked in recv
-    idle_.wait(lock, [this] { return open_.empty(); });
-    lock.unlock();
     close(listen_fd_);
     close(stop_fd_);
+    close(wake_fd_);
+    if (spare_fd_ >= 0) close(spare_fd_);
     unlink(path_.c_str());
     if (!link_.empty()) unlink(link_.c_str());
   }
 
  private:
+  // ---- the accept thread ----------------------------------------------------------
   void AcceptLoop() {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     for (;;) {
-      if (poll(fds, 2, -1) < 0 && errno != EINTR) return;
-      if (fds[1].revents) return;
-      if (!(fds[0].revents & POLLIN)) continue;
+      bool listening = Clock::now() >= paused_until_;
+      pollfd fds[3] = {
+          {stop_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}, {listening ? listen_fd_ : -1, POLLIN, 0}};
+      if (poll(fds, 3, NextTimeoutMs()) < 0 && errno != EINTR) break;
+      if (fds[0].revents) break;
+      if (fds[1].revents) {
+        uint64_t n;
+        (void)!read(wake_fd_, &n, sizeof(n));
+      }
+      ReapFinished();
+      ExpireWaiting();
+      StartWaiting();
+      if (fds[2].revents & POLLIN) AcceptReady();
+    }
+    Shutdown();
+  }
+
+  int NextTimeoutMs() const {
+    Clock::time_point next = Clock::time_point::max();
+    for (const auto& c : waiting_) next = std::min(next, c->wait_until);
+    if (paused_until_ > Clock::now()) next = std::min(next, paused_until_);
+    if (next == Clock::time_point::max()) return -1;
+    auto ms = std::chrono::ceil<milliseconds>(next - Clock::now()).count();
+    return ms < 0 ? 0 : static_cast<int>(std::min<long long>(ms, 60000));
+  }
+
+  void AcceptReady() {
+    for (int i = 0; i < kAcceptsPerRound; ++i) {
       int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;  // EMFILE, ECONNABORTED...: this client only
-      if (!Admit(fd)) {
-        RefuseBusy(fd);
+      if (fd >= 0) {
+        Arrive(fd);
         continue;
       }
-      try {
-        std::thread([this, fd] { Serve(fd); }).detach();
-      } catch (const std::exception&) {
-        Release(fd);
-        RefuseBusy(fd);
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE) {
+        OutOfDescriptors();
+      } else if (errno == ENOBUFS || errno == ENOMEM) {
+        paused_until_ = Clock::now() + kAcceptPause;
       }
+      return;  // EAGAIN: nothing more waits
     }
   }
 
-  bool Admit(int fd) {
+  // The spare descriptor lets us take the waiting connection and tell it why, instead
+  // of leaving it in the backlog (where poll would report it again at once).
+  void OutOfDescriptors() {
+    if (spare_fd_ >= 0) {
+      close(spare_fd_);
+      int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) RefuseBusy(fd, "the daemon is out of file descriptors");
+      spare_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    if (spare_fd_ < 0) paused_until_ = Clock::now() + kAcceptPause;
+  }
+
+  void Arrive(int fd) {
+    auto c = std::make_unique<Connection>();
+    c->fd = fd;
+    Identify(c.get());
+    std::string why;
+    switch (admission_.Arrive(c->key, &why)) {
+      case Admit::kRefuse:
+        RefuseBusy(fd, why);
+        return;
+      case Admit::kWait:
+        c->wait_until = Clock::now() + milliseconds(limits_.queue_wait_ms);
+        waiting_.push_back(std::move(c));
+        return;
+      case Admit::kServe:
+        Launch(std::move(c));
+        return;
+    }
+  }
+
+  void Launch(std::unique_ptr<Connection> c) {
+    Connection* raw = c.get();
+    try {
+      raw->thread = std::thread([this, raw] { Serve(raw); });
+    } catch (const std::exception&) {
+      admission_.Leave(raw->key, true);
+      RefuseBusy(raw->fd, "cannot start a thread");
+      return;
+    }
     std::lock_guard<std::mutex> lock(mu_);
-    if (open_.size() >= static_cast<size_t>(kMaxConnections)) return false;
-    open_.insert(fd);
-    return true;
+    running_.push_back(std::move(c));
   }
 
-  void Release(int fd) {
-    std::lock_guard<std::mutex> lock(mu_);
-    open_.erase(fd);
-    if (open_.empty()) idle_.notify_all();
+  void ReapFinished() {
+    std::vector<std::unique_ptr<Connection>> finished;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = running_.begin(); it != running_.end();) {
+        if ((*it)->done) {
+          finished.push_back(std::move(*it));
+          it = running_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& c : finished) {
+      c->thread.join();
+      admission_.Leave(c->key, true);
+    }
+    if (!finished.empty()) paused_until_ = Clock::time_point();  // descriptors were freed
   }
 
-  static void RefuseBusy(int fd) {
-    (void)SetTimeouts(fd, 200);
-    (void)WriteAll(fd, EncodeReply({75, "", "sptfs: control socket busy, try again\n"}));
-    close(fd);
+  void ExpireWaiting() {
+    Clock::time_point now = Clock::now();
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if ((*it)->wait_until > now) {
+        ++it;
+        continue;
+      }
+      admission_.Leave((*it)->key, false);
+      RefuseBusy((*it)->fd,
+                 "no slot came free in " + std::to_string(limits_.queue_wait_ms) + " ms");
+      it = waiting_.erase(it);
+    }
   }
 
-  void Serve(int fd) {
-    Reply reply = Handle(fd);
-    if (reply.exit_code >= 0) (void)WriteAll(fd, EncodeReply(reply));
-    close(fd);
-    Release(fd);  // last: Stop() may destroy *this once open_ is empty
+  void StartWaiting() {
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (!admission_.TryStart((*it)->key)) {
+        ++it;
+        continue;
+      }
+      std::unique_ptr<Connection> c = std::move(*it);
+      it = waiting_.erase(it);
+      Launch(std::move(c));
+    }
+  }
+
+  void Shutdown() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& c : running_) {
+        if (c->fd >= 0) shutdown(c->fd, SHUT_RDWR);  // wakes a thread waiting on its peer
+      }
+    }
+    // Only this thread adds to or removes from running_: no lock needed to walk it.
+    for (auto& c : running_) c->thread.join();
+    running_.clear();
+    for (auto& c : waiting_) close(c->fd);
+    waiting_.clear();
+  }
+
+  // Who is calling, read once at accept: identity, domain, world, admission class.
+  void Identify(Connection* c) {
+    c->process = PeerProcess::Take(c->fd);
+    Peer& peer = c->peer;
+    peer.pid = c->process.pid();
+    peer.uid = c->process.uid();
+    peer.gid = c->process.gid();
+    auto policy = ctx_->policy ? ctx_->policy->Current() : nullptr;
+    DomainId fallback = policy ? policy->default_domain() : 0;
+    if (ctx_->tracker != nullptr && peer.pid > 0) {
+      peer.info = ctx_->tracker->Identify(peer.pid, fallback);
+    } else {  // no tracker (unit tests): everyone is in the default domain
+      peer.info.identified = peer.pid > 0;
+      peer.info.pid = peer.info.tid = peer.pid;
+      peer.info.domain = fallback;
+    }
+    uint64_t world = PidNamespaceOf(peer.pid);
+    // Last: everything above was read by pid, and is the connecting process's only if
+    // that process still holds the pid now.
+    if (!c->process.StillHoldsPid()) {
+      peer.info.identified = false;
+      world = 0;
+    }
+    // The socket's credentials are the kernel's; /proc's uid may be stale or missing.
+    peer.info.uid = peer.uid;
+    peer.info.gid = peer.gid;
+    c->key = AdmissionKey{Privileged(peer, policy.get()), peer.uid, world,
+                          world != 0 && world == daemon_world_};
+  }
+
+  // Supervisors (spt-run) and administrators: those who may change the policy or place
+  // processes. They get the reserved slots and have no per-peer limits.
+  static bool Privileged(const Peer& peer, const CompiledPolicy* policy) {
+    if (!peer.info.identified || !policy) return false;
+    if (peer.uid != 0 && peer.uid != geteuid()) return false;
+    const CompiledDomain* d = policy->FindDomain(peer.info.domain);
+    return d && (d->unconfined || d->HasCapability("domain_transition") ||
+                 d->HasCapability("policy_admin"));
+  }
+
+  // ---- a connection's thread ------------------------------------------------------
+  void Serve(Connection* c) {
+    Reply reply = Handle(c);
+    if (reply.exit_code >= 0) {
+      (void)WriteAllBy(c->fd, EncodeReply(reply),
+                       Clock::now() + milliseconds(limits_.reply_deadline_ms));
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      close(c->fd);
+      c->fd = -1;
+      c->done = true;
+    }
+    uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof(one));  // the accept thread joins us
   }
 
   // exit_code -1: send nothing (the peer is gone or stalled).
-  Reply Handle(int fd) {
-    if (!SetTimeouts(fd, kConnectionTimeoutMs).ok()) return {-1, "", ""};
-    ucred cred{};
-    socklen_t len = sizeof(cred);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return {-1, "", ""};
+  Reply Handle(Connection* c) {
     std::string payload;
-    Status s = ReadFrame(fd, kMaxRequestBytes, &payload);
+    Status s = ReadFrameBy(c->fd, kMaxRequestBytes,
+                           Clock::now() + milliseconds(limits_.request_deadline_ms), &payload);
     if (!s.ok() && s.code() == Status::Code::kIo) return {-1, "", ""};
     std::vector<std::string> argv;
     if (s.ok()) s = DecodeRequest(payload, &argv);
     if (!s.ok()) return {2, "", "sptfs: " + s.message() + "\n"};
-    Peer peer = IdentifyPeer(cred);
+    Peer peer = c->peer;
+    // The caller decided at accept must still be there: a connection handed on by a
+    // process that has exited speaks for nobody (its pid may be someone else's now).
+    if (peer.info.identified && !c->process.StillHoldsPid()) peer.info.identified = false;
     try {
       return runner_.Run(peer, argv);
     } catch (const std::exception& e) {  // a bug in a command must not end the daemon
@@ -173,37 +376,23 @@ class ControlServerImpl final : public ControlServer {
     }
   }
 
-  Peer IdentifyPeer(const ucred& cred) {
-    Peer peer;
-    peer.pid = cred.pid;
-    peer.uid = cred.uid;
-    peer.gid = cred.gid;
-    auto policy = ctx_->policy ? ctx_->policy->Current() : nullptr;
-    DomainId fallback = policy ? policy->default_domain() : 0;
-    if (ctx_->tracker != nullptr) {
-      peer.info = ctx_->tracker->Identify(cred.pid, fallback);
-    } else {  // no tracker (unit tests): everyone is in the default domain
-      peer.info.identified = cred.pid > 0;
-      peer.info.pid = peer.info.tid = cred.pid;
-      peer.info.domain = fallback;
-    }
-    // The socket's credentials are the kernel's; /proc's uid may be stale or missing.
-    peer.info.uid = cred.uid;
-    peer.info.gid = cred.gid;
-    return peer;
-  }
-
   CommandRunner runner_;
   DaemonContext* ctx_;
+  const ControlLimits limits_;
+  ConnectionAdmission admission_;  // accept thread only
   const std::string path_;
   const std::string link_;
   const int listen_fd_;
   const int stop_fd_;
+  const int wake_fd_;  // connection threads -> accept thread: "one of us is done"
+  const uint64_t daemon_world_;
+  int spare_fd_ = -1;                                // accept thread only
+  Clock::time_point paused_until_;                   // accept thread only
+  std::deque<std::unique_ptr<Connection>> waiting_;  // accept thread only
   bool stopped_ = false;
   std::thread accept_thread_;
   std::mutex mu_;
-  std::condition_variable idle_;
-  std::set<int> open_;
+  std::list<std::unique_ptr<Connection>> running_;  // membership: accept thread only
 };
 
 // The --mount name for the socket; empty if not needed or not possible (not fatal:
@@ -230,17 +419,27 @@ std::string LinkForMount(const std::string& socket_path, const std::string& moun
 
 Status ControlServer::Start(const std::string& socket_path, DaemonContext* ctx,
                             std::unique_ptr<ControlServer>* out) {
+  return Start(socket_path, ctx, ControlLimits{}, out);
+}
+
+Status ControlServer::Start(const std::string& socket_path, DaemonContext* ctx,
+                            const ControlLimits& limits, std::unique_ptr<ControlServer>* out) {
   if (socket_path.rfind(std::string(kSocketDir) + "/", 0) == 0) mkdir(kSocketDir, 0755);
   int listen_fd = -1;
   Status s = Listen(socket_path, &listen_fd);
   if (!s.ok()) return s;
   int stop_fd = eventfd(0, EFD_CLOEXEC);
-  if (stop_fd < 0) {
+  int wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd < 0 || wake_fd < 0) {
+    int err = errno;
     close(listen_fd);
-    return Status::Io(errno, "control socket: eventfd");
+    if (stop_fd >= 0) close(stop_fd);
+    if (wake_fd >= 0) close(wake_fd);
+    return Status::Io(err, "control socket: eventfd");
   }
   std::string link = LinkForMount(socket_path, ctx->mountpoint);
-  *out = std::make_unique<ControlServerImpl>(ctx, socket_path, listen_fd, stop_fd, link);
+  *out = std::make_unique<ControlServerImpl>(ctx, limits, socket_path, listen_fd, stop_fd, wake_fd,
+                                             link);
   return Status::Ok();
 }
 

@@ -3,15 +3,22 @@
 // default domain, so the policy's default_domain decides what the caller may do.
 #include "control/server.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "control/client.h"
@@ -68,6 +75,13 @@ class ServerTest : public ::testing::Test {
     stdfs::remove_all(dir_);
   }
 
+  void Restart(const ControlLimits& limits) {
+    server_->Stop();
+    server_.reset();
+    Status s = ControlServer::Start(socket_, &ctx_, limits, &server_);
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+
   Reply Call(const std::vector<std::string>& argv) {
     Reply reply;
     Status s = CallDaemon(socket_, argv, &reply);
@@ -82,6 +96,26 @@ class ServerTest : public ::testing::Test {
     std::strcpy(addr.sun_path, socket_.c_str());
     EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     return fd;
+  }
+
+  // A connection made with this thread's effective uid set to `uid`: the raw system
+  // call changes this thread only, and SO_PEERCRED records the connecting thread's.
+  int ConnectAs(uid_t uid) {
+    EXPECT_EQ(syscall(SYS_setresuid, -1, uid, -1), 0);
+    int fd = Connect();
+    EXPECT_EQ(syscall(SYS_setresuid, -1, 0, -1), 0);
+    return fd;
+  }
+
+  // The reply on `fd`, waiting at most 10 s for it (exit code -1: none came).
+  static Reply ReplyOn(int fd) {
+    EXPECT_TRUE(SetTimeouts(fd, 10000).ok());
+    std::string payload;
+    Reply reply{-1, "", ""};
+    if (ReadFrame(fd, kMaxReplyBytes, &payload).ok()) {
+      EXPECT_TRUE(DecodeReply(payload, &reply).ok());
+    }
+    return reply;
   }
 
   // Sends raw bytes, returns the decoded reply (or an empty one with exit code -1).
@@ -247,6 +281,133 @@ TEST_F(ServerTest, SecondServerOnTheSameSocketIsRefused) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("another sptfs daemon"), std::string::npos) << s.message();
   ExpectStillServing();
+}
+
+// A request trickled one byte every 50 ms never times out a single recv, but the
+// request as a whole has a deadline (slowloris, issue 15 item 1).
+TEST_F(ServerTest, WholeRequestHasADeadlineHoweverSlowlyItTrickles) {
+  ControlLimits limits;
+  limits.request_deadline_ms = 300;
+  Restart(limits);
+  int fd = Connect();
+  ASSERT_TRUE(WriteAll(fd, std::string("\0\0\x03\xe8", 4)).ok());  // 1000 bytes announced
+  auto start = std::chrono::steady_clock::now();
+  bool cut = false;
+  for (int i = 0; i < 200 && !cut; ++i) {  // up to 10 s of trickle
+    cut = send(fd, "S", 1, MSG_NOSIGNAL) != 1;
+    pollfd p{fd, POLLIN, 0};
+    char c;
+    if (!cut && poll(&p, 1, 50) > 0) cut = recv(fd, &c, 1, 0) <= 0;
+  }
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(cut) << "the server kept a trickling connection for 10 s";
+  EXPECT_LT(took, std::chrono::seconds(3));
+  close(fd);
+  ExpectStillServing();
+}
+
+// Ordinary callers (here: uids that are neither root nor the daemon's) cannot take the
+// reserved slots, are limited per uid, and wait in the queue instead of being refused.
+TEST_F(ServerTest, ReservedSlotsPerUidLimitsAndTheQueue) {
+  ControlLimits limits;
+  limits.admission = AdmissionLimits{4, 2, 2, 8, 4};
+  Restart(limits);
+  std::string request;
+  ASSERT_TRUE(EncodeRequest({"domain", "list"}, &request).ok());
+  int held1 = ConnectAs(65534), held2 = ConnectAs(65534);  // the ordinary slots
+  int over = ConnectAs(65534);
+  Reply r = ReplyOn(over);
+  EXPECT_EQ(r.exit_code, 75);
+  EXPECT_NE(r.err.find("uid 65534 already has 2 connections"), std::string::npos) << r.err;
+  close(over);
+  int queued = ConnectAs(65533);  // no ordinary slot is free: it waits
+  ASSERT_TRUE(WriteAll(queued, request).ok());
+  ExpectStillServing();                        // root in superDom: a reserved slot
+  int admin1 = Connect(), admin2 = Connect();  // now every slot is taken
+  auto waiting_admin = std::async(std::launch::async, [this] { return Call({"info"}); });
+  EXPECT_EQ(waiting_admin.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  close(admin1);  // frees a slot the queued ordinary caller may not take, the admin may
+  EXPECT_EQ(waiting_admin.get().exit_code, 0);
+  close(held1);  // frees an ordinary slot: the queued caller is served
+  r = ReplyOn(queued);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("boxDom"), std::string::npos);
+  for (int fd : {held2, admin2, queued}) close(fd);
+  ExpectStillServing();
+}
+
+// accept() failing with EMFILE used to leave the connection in the backlog and poll
+// again at once, for ever (a busy loop, and the client never heard back). Now the
+// client is told, and the server goes on once descriptors are free again.
+TEST_F(ServerTest, AcceptOutOfDescriptorsAnswersBusyAndRecovers) {
+  int clients[2] = {socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
+                    socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> fillers;
+  for (int fd; (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) fillers.push_back(fd);
+  ASSERT_EQ(errno, EMFILE);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, socket_.c_str());
+  Reply replies[2];
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(connect(clients[i], reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    replies[i] = ReplyOn(clients[i]);
+  }
+  for (int fd : fillers) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  for (const Reply& r : replies) {
+    EXPECT_EQ(r.exit_code, 75);
+    EXPECT_NE(r.err.find("out of file descriptors"), std::string::npos) << r.err;
+  }
+  for (int fd : clients) close(fd);
+  ExpectStillServing();
+}
+
+// A connection made by a process that has exited speaks for nobody, even though the
+// pid SO_PEERCRED recorded may belong to another process by now (issue 12 item 4).
+TEST_F(ServerTest, ConnectionOfAnExitedProcessIsUnidentified) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, socket_.c_str());
+  pid_t child = fork();
+  if (child == 0) {
+    _exit(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::string request;
+  ASSERT_TRUE(EncodeRequest({"domain", "set", "-n", "boxDom", "-l", "disabled"}, &request).ok());
+  ASSERT_TRUE(WriteAll(fd, request).ok());
+  Reply r = ReplyOn(fd);
+  close(fd);
+  EXPECT_EQ(r.exit_code, 77) << r.err;
+  EXPECT_NE(r.err.find("the caller cannot be identified"), std::string::npos) << r.err;
+  EXPECT_EQ(holder_.Current()->FindDomain("boxDom")->level, Level::kEnforcing);
+  ExpectStillServing();
+}
+
+// Stop() with connections open, some waiting in the queue, returns and frees nothing
+// under them (run under ASan/TSan in CI).
+TEST_F(ServerTest, StopWithOpenAndQueuedConnections) {
+  ControlLimits limits;
+  limits.admission = AdmissionLimits{2, 0, 8, 8, 8};
+  Restart(limits);
+  std::vector<int> fds;
+  for (int i = 0; i < 6; ++i) fds.push_back(Connect());  // 2 served (silent), 4 queued
+  server_->Stop();
+  for (int fd : fds) {
+    char c;
+    EXPECT_TRUE(SetTimeouts(fd, 10000).ok());
+    EXPECT_LE(recv(fd, &c, 1, 0), 0);  // cut, not left hanging
+    close(fd);
+  }
 }
 
 }  // namespace

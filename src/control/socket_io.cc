@@ -1,23 +1,44 @@
-// Frame I/O over blocking sockets with timeouts; EINTR is retried, EAGAIN (the timeout)
-// and a short read (the peer went away) become clear errors.
+// Frame I/O over blocking sockets; EINTR is retried, a timeout and a short read (the
+// peer went away) become clear errors. With a deadline, each recv/send is preceded by a
+// poll() for the time that is left, so the deadline holds for the frame as a whole.
 #include "control/socket_io.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "control/protocol.h"
 
 namespace sptfs {
 namespace {
 
-Status ReadExactly(int fd, size_t n, std::string* out) {
+using Clock = std::chrono::steady_clock;
+
+// Waits until `fd` has `events` or the deadline passes (then false).
+bool WaitUntil(int fd, short events, Deadline deadline) {
+  for (;;) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, events, 0};
+    int n = poll(&p, 1, static_cast<int>(left > 60000 ? 60000 : left));
+    if (n > 0) return true;  // ready, or an error/hangup that recv/send will report
+    if (n < 0 && errno != EINTR) return true;
+  }
+}
+
+Status ReadExactly(int fd, size_t n, std::optional<Deadline> deadline, std::string* out) {
   out->resize(n);
   size_t got = 0;
   while (got < n) {
-    ssize_t r = recv(fd, out->data() + got, n - got, 0);
+    if (deadline && !WaitUntil(fd, POLLIN, *deadline)) {
+      return Status::Io(ETIMEDOUT, "control socket: the request did not arrive in time");
+    }
+    ssize_t r = recv(fd, out->data() + got, n - got, deadline ? MSG_DONTWAIT : 0);
     if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && deadline && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       return Status::Io(ETIMEDOUT, "control socket: peer sent nothing in time");
     }
@@ -32,6 +53,33 @@ Status ReadExactly(int fd, size_t n, std::string* out) {
   return Status::Ok();
 }
 
+Status Write(int fd, std::string_view data, std::optional<Deadline> deadline) {
+  while (!data.empty()) {
+    if (deadline && !WaitUntil(fd, POLLOUT, *deadline)) {
+      return Status::Io(ETIMEDOUT, "control socket: peer does not read (deadline passed)");
+    }
+    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL | (deadline ? MSG_DONTWAIT : 0));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && deadline && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return Status::Io(ETIMEDOUT, "control socket: peer does not read");
+    }
+    if (n < 0) return Status::Io(errno, "control socket: write");
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+Status Read(int fd, uint32_t max_payload, std::optional<Deadline> deadline, std::string* payload) {
+  std::string header;
+  Status s = ReadExactly(fd, kFrameHeaderBytes, deadline, &header);
+  if (!s.ok()) return s;
+  uint32_t length = 0;
+  s = DecodeFrameHeader(header, max_payload, &length);
+  if (!s.ok()) return s;
+  return ReadExactly(fd, length, deadline, payload);
+}
+
 }  // namespace
 
 Status SetTimeouts(int fd, int timeout_ms) {
@@ -43,27 +91,18 @@ Status SetTimeouts(int fd, int timeout_ms) {
   return Status::Ok();
 }
 
-Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      return Status::Io(ETIMEDOUT, "control socket: peer does not read");
-    }
-    if (n < 0) return Status::Io(errno, "control socket: write");
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
+Status WriteAll(int fd, std::string_view data) { return Write(fd, data, std::nullopt); }
+
+Status WriteAllBy(int fd, std::string_view data, Deadline deadline) {
+  return Write(fd, data, deadline);
 }
 
 Status ReadFrame(int fd, uint32_t max_payload, std::string* payload) {
-  std::string header;
-  Status s = ReadExactly(fd, kFrameHeaderBytes, &header);
-  if (!s.ok()) return s;
-  uint32_t length = 0;
-  s = DecodeFrameHeader(header, max_payload, &length);
-  if (!s.ok()) return s;
-  return ReadExactly(fd, length, payload);
+  return Read(fd, max_payload, std::nullopt, payload);
+}
+
+Status ReadFrameBy(int fd, uint32_t max_payload, Deadline deadline, std::string* payload) {
+  return Read(fd, max_payload, deadline, payload);
 }
 
 }  // namespace sptfs
