@@ -46,7 +46,7 @@ Status PrepareHostLayer(const std::string& socket, const RunOptions& opts, HostL
   *out = HostLayer();
   notice->clear();
   const std::string kLoud =
-      "spt-run: --no-landlock: host paths outside the mount are NOT "
+      "spt-run: --no-landlock: host paths outside the mount are not "
       "confined (only what happens under the mount is checked)";
   if (opts.no_landlock) {
     *notice = kLoud;
