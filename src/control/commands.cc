@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "audit/audit_log.h"
+#include "control/landlock_command.h"
 #include "policy/display.h"
 
 namespace sptfs {
@@ -137,6 +138,7 @@ Reply CommandRunner::Run(const Peer& peer, const std::vector<std::string>& argv)
   if (cmd == "ps") return Ps();
   if (cmd == "info") return Info();
   if (cmd == "label") return Label(args);
+  if (cmd == "landlock") return LandlockCommand(*ctx_->policy->Current(), args);
   if (cmd == "sandbox") {
     // record: only a caller that may place processes (spt-run), so a confined program
     // can neither forge nor flood records. Queries: anyone, like ps.
@@ -148,7 +150,7 @@ Reply CommandRunner::Run(const Peer& peer, const std::vector<std::string>& argv)
     return SandboxCommand(*ctx_, args);
   }
   return Usage("unknown control command \"" + cmd +
-               "\" (expected spt, domain, place, ps, info, label or sandbox)");
+               "\" (expected spt, domain, place, ps, info, label, sandbox or landlock)");
 }
 
 void CommandRunner::Audit(std::string_view type, const Peer& peer, const std::string& fields) {

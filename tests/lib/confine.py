@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -27,6 +28,14 @@ import sptfs_harness as h
 # What a confined shell needs to run at all, and a writable /tmp.
 BASE_RULES = ["-r / r", "-r /bin rx", "-r /usr rx", "-r /lib rx", "-r /lib64 rx",
               "-r /tmp rw", "-r /proc rw", "-r /dev rw"]
+# Without --root, spt-run's Landlock layer reads every -r rule as a host path too
+# (docs/spt-run.md, "Host paths"): a domain that runs the host's python (sys.executable)
+# outside the tree needs its installation, and its own host libraries.
+PYTHON_RULES = [f"-r {os.path.realpath(sys.base_prefix)} rx"]
+# What a confined shell needs on the host without --root, and nothing more: no "/"
+# (which would reach the backing store) and no /tmp (where the test trees live).
+HOST_RULES = ["-r /bin rx", "-r /usr rx", "-r /lib rx", "-r /lib64 rx", "-r /etc/ld.so.cache r",
+              "-r /proc rw", "-r /dev rw"]
 SECRET = "SECRET-6f1c"  # what no confined program may ever print
 EPERM_TEXT = "Operation not permitted"
 

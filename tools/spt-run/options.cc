@@ -18,7 +18,7 @@ bool IsNumber(const std::string& s) {
 
 const char* RunUsage() {
   return "Usage: spt-run -D DOMAIN [--mount DIR | --socket PATH] [--root [--no-proc]]\n"
-         "               [--user USER] [--cwd DIR] -- CMD [ARGS...]\n"
+         "               [--no-landlock] [--user USER] [--cwd DIR] -- CMD [ARGS...]\n"
          "Runs CMD confined to DOMAIN by the sptfs daemon serving DIR (or PATH).\n"
          "  -D, --domain DOMAIN  domain name or id (spt -l lists them)\n"
          "  -m, --mount DIR      the sptfs mount; its control socket is used\n"
@@ -26,6 +26,9 @@ const char* RunUsage() {
          "  -r, --root           make DIR the program's \"/\" (needs --mount)\n"
          "  -P, --no-proc        no /proc in the world: no process can reach another's\n"
          "                       memory through /proc/PID/mem (needs --root)\n"
+         "  -L, --no-landlock    no Landlock layer: host paths outside the mount are\n"
+         "                       not confined (needed without --root on a kernel\n"
+         "                       without Landlock)\n"
          "  -u, --user USER      run as USER (name or uid)\n"
          "  -C, --cwd DIR        start in DIR (inside the tree with --root)\n"
          "  -h, --help           this text\n"
@@ -64,6 +67,8 @@ Status ParseRunOptions(const std::vector<std::string>& args, RunOptions* out) {
       out->root = true;
     } else if (a == "-P" || a == "--no-proc") {
       out->no_proc = true;
+    } else if (a == "-L" || a == "--no-landlock") {
+      out->no_landlock = true;
     } else if (a == "-h" || a == "--help") {
       out->help = true;
       return Status::Ok();
@@ -72,7 +77,7 @@ Status ParseRunOptions(const std::vector<std::string>& args, RunOptions* out) {
       return Status::Ok();
     } else if (!a.empty() && a[0] == '-') {
       return Bad("unknown option \"" + a + "\" (expected -D, --mount, --socket, --root, " +
-                 "--no-proc, --user, --cwd or -- CMD)");
+                 "--no-proc, --no-landlock, --user, --cwd or -- CMD)");
     } else {
       break;  // the command starts here
     }

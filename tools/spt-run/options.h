@@ -20,7 +20,9 @@ struct RunOptions {
   bool root = false;     // the mounted tree becomes "/" for the program
   bool no_proc = false;  // no /proc at all in the world (docs/THREAT-MODEL.md says why)
   std::string user;      // "" = keep the caller's identity
-  std::string cwd;       // "" = "/" with --root, else the current directory
+  // No Landlock layer: host paths are not confined (spt-run says so on stderr).
+  bool no_landlock = false;
+  std::string cwd;  // "" = "/" with --root, else the current directory
   std::vector<std::string> command;
   bool help = false;
   bool version = false;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "control/client.h"
+#include "host_layer.h"
 #include "options.h"
 #include "sandbox_client.h"
 #include "world_init.h"
@@ -84,6 +85,11 @@ int Run(const sptfs::RunOptions& opts) {
     return Fail("the tree " + opts.mount + " is not a directory (expected the sptfs mount)");
   }
   if (Status s = sptfs::PlanFromDaemon(socket, &plan.filter); !s.ok()) return Fail(s.message());
+  std::string notice;
+  if (Status s = sptfs::PrepareHostLayer(socket, opts, &plan.host_layer, &notice); !s.ok()) {
+    return Fail(s.message());
+  }
+  if (!notice.empty()) std::fprintf(stderr, "%s\n", notice.c_str());
   int go[2];
   if (pipe2(go, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + strerror(errno));
   sigset_t wait_set;

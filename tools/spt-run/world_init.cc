@@ -87,6 +87,7 @@ void RunWorldInit(const WorldPlan& plan) {
   if (Status s = EnterTree(tree, !plan.options.no_proc); !s.ok())
     Die(s.message(), kExitSetupFailed);
   if (Status s = DropPrivileges(); !s.ok()) Die(s.message(), kExitSetupFailed);
+  if (Status s = ApplyHostLayer(plan.host_layer); !s.ok()) Die(s.message(), kExitSetupFailed);
   if (Status s = DenyTracing(); !s.ok()) Die(s.message(), kExitSetupFailed);
   // The socket and syscall filter: spt-run takes its listener from us (pidfd_getfd) and
   // says 's' when it answers; our own calls are always allowed by it.

@@ -4,6 +4,7 @@
 // program's status. Its exit ends the world: the kernel kills whatever is left in it.
 #pragma once
 
+#include "host_layer.h"
 #include "options.h"
 #include "sandbox/notify_filter.h"
 
@@ -16,6 +17,8 @@ struct WorldPlan {
   int go_fd = -1;     // spt-run writes 'g' once the daemon has placed this process, then
                       // 's' once it supervises the sandbox filter's listener
   FilterPlan filter;  // which calls the supervisor decides (sandbox/notify_filter.h)
+  // The Landlock ruleset over host paths (host_layer.h).
+  HostLayer host_layer;
 };
 
 // Signals spt-run and the world's first process pass on to the program.

@@ -10,13 +10,14 @@ import sys
 import time
 import unittest
 
-from confine import (BASE_RULES, EPERM_TEXT, SECRET, Sandbox, SandboxTestCase, kill_world,
+from confine import (BASE_RULES, PYTHON_RULES, EPERM_TEXT, SECRET, Sandbox, SandboxTestCase, kill_world,
                      start_reader, wait_for, worlds_in_domain)
 import sptfs_harness as h
 
 DOMAINS = {
     # unix_socket_create: test_confined_caller_may_not_place talks to the daemon.
-    "jailDom": dict(id=10, rules=BASE_RULES + ["-r /secret ", "-c unix_socket_create grant"]),
+    "jailDom": dict(id=10, rules=BASE_RULES + PYTHON_RULES +
+                    ["-r /secret ", "-c unix_socket_create grant"]),
     "otherDom": dict(id=11, rules=BASE_RULES + ["-r /data "]),
 }
 

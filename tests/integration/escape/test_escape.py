@@ -12,8 +12,8 @@ import sys
 import time
 import unittest
 
-from confine import (BASE_RULES, EPERM_TEXT, SECRET, SandboxTestCase, kill_world, wait_for,
-                     worlds_in_domain)
+from confine import (BASE_RULES, EPERM_TEXT, HOST_RULES, SECRET, SandboxTestCase, kill_world,
+                     wait_for, worlds_in_domain)
 import sptfs_harness as h
 import control_attacks
 
@@ -33,6 +33,9 @@ DOMAINS = {
     "raceDom": dict(id=14, rules=BASE_RULES + ["-r /race r"]),
     # A confined program that may make unix sockets (to reach the control socket).
     "callerDom": dict(id=41, rules=BASE_RULES + ["-c unix_socket_create grant"]),
+    # Issue 13: an attacker started without --root, whose rules grant on the host only
+    # what a shell needs (spt-run's Landlock layer reads -r rules as host paths).
+    "hostJailDom": dict(id=113, rules=HOST_RULES + ["-r /secret "]),
 }
 LABELS = [("secretObj", 3401), ("toolObj", 3402), ("pubObj", 3403)]
 FILES = {
@@ -149,6 +152,38 @@ class EscapeSuite(SandboxTestCase):
                       f"cat /proc/1/cwd{b}; ls {self.sb.tree}")
         self.attack("open the backing path directly (and via /proc/*/root)", escaped_text(r),
                     r.stdout)
+
+    # ---- issue 13: the same attacks without --root (the Landlock layer holds) ---------
+    def test_issue13_1_backing_path_without_root(self):
+        b = self.sb.backing("/secret/s.txt")
+        r = self.jail(f"cat {b}; cat /proc/1/root{b}; cat /proc/self/root{b}; "
+                      f"cat /proc/1/cwd{b}; ls {self.sb.tree}", domain="hostJailDom", root=False)
+        self.attack("issue 13: open the backing path without --root (and via /proc/*/root)",
+                    escaped_text(r), r.stdout)
+        self.assertIn(f"cat: {b}: Permission denied", r.stderr)  # EACCES: Landlock's
+
+    def test_issue13_2_dotdot_out_of_the_mount(self):
+        rel = os.path.relpath(self.sb.backing("/secret/s.txt"), self.sb.mnt)
+        r = self.jail(f"cd {self.sb.mnt} && cat {rel}; cat {self.sb.mnt}/../tree/secret/s.txt",
+                      domain="hostJailDom", root=False)
+        self.attack("issue 13: `..` out of the mount to the backing store", escaped_text(r),
+                    r.stdout)
+        self.assertIn("Permission denied", r.stderr)
+
+    def test_issue13_3_chroot_without_root(self):
+        b = self.sb.backing("/secret/s.txt")
+        r = self.sb.run("hostJailDom", "", root=False, argv=[
+            "/usr/bin/python3", "-I", "-c",
+            "import os\n"
+            "try:\n"
+            f"    os.chroot('{self.sb.mnt}/tmp')\n"
+            "    for _ in range(20): os.chdir('..')\n"
+            "    os.chroot('.')\n"
+            "except OSError as e: print('chroot errno', e.errno)\n"
+            f"try: print(open('{b}').read())\n"
+            "except OSError as e: print('errno', e.errno)\n"])
+        self.attack("issue 13: chroot-in-chroot without --root", escaped_text(r), r.stdout)
+        self.assertIn("errno 13", r.stdout, r.stdout + r.stderr)  # EACCES: Landlock's
 
     def test_inherited_descriptor_of_the_host(self):
         # The caller of spt-run left a descriptor of the backing directory open.

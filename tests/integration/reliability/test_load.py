@@ -17,6 +17,7 @@ import threading
 import time
 import unittest
 
+from confine import HOST_RULES, PYTHON_RULES
 import sptfs_harness as h
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,8 +91,14 @@ class LoadTest(unittest.TestCase):
         self.names = [f"{'ab'[i % 2]}{i}" for i in range(CLIENTS)]
         for n in self.names:
             os.makedirs(os.path.join(self.src, n[0], n))
+        # Workers run the host's python outside the tree and write their results to
+        # self.out: spt-run's Landlock layer reads -r rules as host paths.
+        self.out = os.path.join(self.work, "out")
+        os.makedirs(self.out)
+        host = HOST_RULES + PYTHON_RULES + [f"-r {HERE} r", f"-r {self.out} rw"]
         self.dirs = {}
         for key, domains in POLICY_SETS.items():
+            domains = {n: dict(d, rules=d["rules"] + host) for n, d in domains.items()}
             d = h.write_policy(os.path.join(self.work, key), domains)
             self.dirs[d] = key
         self.p1 = os.path.join(self.work, "p1")
@@ -126,7 +133,7 @@ class LoadTest(unittest.TestCase):
             churner.start()
             workers = []
             for n in self.names:
-                out = os.path.join(self.work, n + ".json")
+                out = os.path.join(self.out, n + ".json")
                 argv = [h.tool("spt-run"), "-D", "domA" if n[0] == "a" else "domB",
                         "--socket", m.socket, "--mount", self.mnt, "--",
                         sys.executable, os.path.join(HERE, "load_worker.py"), self.mnt, n[0],

@@ -11,7 +11,7 @@ import sys
 import tomllib
 import unittest
 
-from confine import BASE_RULES, SandboxTestCase
+from confine import BASE_RULES, PYTHON_RULES, SandboxTestCase
 import sptfs_harness as h
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,6 +49,10 @@ DOMAINS = {
     "toolDom": dict(id=38, rules=BASE_RULES + ["-r /opt rx", "-o toolObj rx",
                                                "-c unix_socket_create grant"]),
 }
+# The probe runs outside the tree (no --root): every domain gains the host rules the
+# host's python and the probe need (spt-run's Landlock layer reads -r rules as host paths).
+for _d in DOMAINS.values():
+    _d["rules"] = _d["rules"] + PYTHON_RULES + [f"-r {HERE} r"]
 LABELS = [("tpm2emuObj", sample_label("tpm2emuObj")), ("toolObj", 3401)]
 FILES = {"/opt/toolpy": ("/usr/bin/python3.11", 0o755)}
 LABELS_ON = {"/opt/toolpy": "toolObj"}
