@@ -58,6 +58,15 @@ uint64_t ExecInode(const Inode* node, int fd) {
   return node->ino;
 }
 
+// The backing open of an existing file. An O_TRUNC open (the kernel sends it whole:
+// atomic_o_trunc) truncates as the caller, so the backing store clears set-user-ID and
+// set-group-ID bits as it does for a truncate by anyone without CAP_FSETID.
+int OpenBacking(fuse_req_t req, SptFs& fs, const Inode* node, int flags, int* fd) {
+  if (!(flags & O_TRUNC)) return fs.table().OpenData(node, BackingFlags(fs, flags), fd);
+  CallerCreds as_caller(req);
+  return fs.table().OpenData(node, BackingFlags(fs, flags), fd);
+}
+
 }  // namespace
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -84,7 +93,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     }
   }
   int fd;
-  if (int err = fs.table().OpenData(node, BackingFlags(fs, fi->flags), &fd)) {
+  if (int err = OpenBacking(req, fs, node, fi->flags, &fd)) {
     fuse_reply_err(req, err);
     return;
   }
