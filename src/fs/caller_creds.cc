@@ -1,12 +1,32 @@
 #include "fs/caller_creds.h"
 
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <atomic>
 
 namespace sptfs {
 namespace {
 
 constexpr int kMaxGroups = 64;  // more than that: the first 64 (as NFS AUTH_SYS keeps 16)
+
+// 0 once this thread has an fs_struct (and so a umask) of its own, else the errno.
+int OwnUmaskError() {
+  thread_local int err = unshare(CLONE_FS) == 0 ? 0 : errno;
+  static std::atomic<bool> logged{false};
+  if (err && !logged.exchange(true)) {
+    fprintf(stderr,
+            "sptfs: unshare(CLONE_FS) failed (%s): the serving thread cannot take "
+            "the caller's umask, so creating through the mount fails with EIO\n",
+            strerror(err));
+  }
+  return err;
+}
 
 }  // namespace
 
@@ -28,6 +48,18 @@ CallerCreds::~CallerCreds() {
   syscall(SYS_setfsuid, 0);
   syscall(SYS_setfsgid, 0);
   syscall(SYS_setgroups, 0, nullptr);  // the daemon itself needs no supplementary groups
+}
+
+CallerUmask::CallerUmask(fuse_req_t req) {
+  if (OwnUmaskError()) {
+    err_ = EIO;
+    return;
+  }
+  saved_ = umask(fuse_req_ctx(req)->umask & 0777);
+}
+
+CallerUmask::~CallerUmask() {
+  if (!err_) umask(saved_);
 }
 
 }  // namespace sptfs

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +34,22 @@ Inode* NewNode(int fd, int map, bool read_only) {
 // again by one name alone.
 bool MustKeepFd(const struct stat& st) { return S_ISDIR(st.st_mode) || st.st_nlink > 1; }
 
+// More references dropped than were counted: a bug in sptfs (a reply that was never
+// counted, or a reference dropped twice), which could free a node the kernel still
+// names. Loud in every build; a debug build stops at the bug. A release build keeps
+// serving: the node goes as if its count had reached zero.
+void LookupUnderflow(const Inode* node, uint64_t n) {
+  fprintf(stderr,
+          "sptfs: BUG: lookup count underflow: dropping %llu reference(s) of inode %llu "
+          "(dev %llu, name \"%s\") which has %llu\n",
+          static_cast<unsigned long long>(n), static_cast<unsigned long long>(node->ino),
+          static_cast<unsigned long long>(node->dev), node->name.c_str(),
+          static_cast<unsigned long long>(node->refs));
+#ifndef NDEBUG
+  abort();
+#endif
+}
+
 }  // namespace
 
 InodeTable::~InodeTable() {
@@ -52,6 +70,7 @@ void InodeTable::AddVirtual(Inode* node) {
 
 Inode* InodeTable::MakeRoot(int fd, int map, bool read_only) {
   root_ = NewNode(fd, map, read_only);
+  root_->refs = 1;  // the kernel's own lookup of the root: it never sends one
   if (fd < 0) {
     AddVirtual(root_);
   } else {
@@ -188,6 +207,7 @@ void InodeTable::SetParentLocked(Inode* node, Inode* parent, const std::string& 
 
 void InodeTable::UnrefLocked(Inode* node, uint64_t n) {
   while (node) {
+    if (n > node->refs) LookupUnderflow(node, n);
     node->refs = node->refs > n ? node->refs - n : 0;
     if (node->refs > 0 || node->pinned) return;
     nodes_.erase(Key{node->map, node->dev, node->ino});

@@ -124,8 +124,32 @@ TEST_F(InodeTableTest, PinnedVirtualChildren) {
   EXPECT_EQ(table_.Overlay(table_.root(), "virt"), v);
   EXPECT_EQ(table_.Overlay(table_.root(), "other"), nullptr);
   EXPECT_EQ(table_.PathOf(v, "x"), "/virt/x");
-  table_.Forget(v, 5);  // pinned: never freed
+  for (int i = 0; i < 5; ++i) table_.Ref(v);  // five kernel lookups
+  table_.Forget(v, 5);                        // pinned: never freed
   EXPECT_EQ(table_.Overlay(table_.root(), "virt"), v);
+}
+
+// Issue 15 item 3: dropping more lookups than were counted is a bug that is reported,
+// never clamped in silence; a debug build stops there.
+TEST_F(InodeTableTest, LookupCountUnderflowIsLoud) {
+  Inode* a = Lookup(table_.root(), "a");
+  Lookup(a, "f");
+  Inode* f = Lookup(a, "f");
+  auto drop_three = [&] { table_.Forget(f, 3); };
+#ifndef NDEBUG
+  EXPECT_DEATH(drop_three(), "BUG: lookup count underflow: dropping 3 reference\\(s\\) .*has 2");
+#else
+  testing::internal::CaptureStderr();
+  drop_three();
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("BUG: lookup count underflow"),
+            std::string::npos);
+#endif
+}
+
+TEST_F(InodeTableTest, RootCountsTheKernelsOwnLookup) {
+  testing::internal::CaptureStderr();
+  table_.Forget(table_.root(), 1);  // the kernel may forget the root it never looked up
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
 }
 
 }  // namespace

@@ -35,6 +35,10 @@ void FillEntry(SptFs& fs, Inode* node, const struct stat& st, fuse_entry_param* 
   e->entry_timeout = fs.options().timeout;
 }
 
+// Linux keeps user.* attributes on regular files and directories only (EPERM on FIFOs,
+// sockets, devices and symlinks), so those stay unlabelled under a user.* label attribute.
+bool CarriesUserAttr(const Inode* node) { return S_ISREG(node->type) || S_ISDIR(node->type); }
+
 }  // namespace
 
 int StatNode(const InodeTable& table, const Inode* node, struct stat* st) {
@@ -92,8 +96,8 @@ int DoLookup(SptFs& fs, Inode* parent, const char* name, fuse_entry_param* e) {
 void ReplyEntryOrErr(fuse_req_t req, int err, const fuse_entry_param& e) {
   if (err) {
     fuse_reply_err(req, err);
-  } else {
-    fuse_reply_entry(req, &e);
+  } else if (fuse_reply_entry(req, &e) != 0 && e.ino) {
+    Fs(req).table().Forget(Node(req, e.ino), 1);  // interrupted: the kernel counts nothing
   }
 }
 
@@ -109,13 +113,13 @@ int CheckNew(SptFs& fs, const Subject& s, const std::string& path, Perms perms, 
 
 int LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& label) {
   if (node->is_virtual()) return 0;
-  if (label.id == kUnlabeledId) {
+  const std::string& attr = fs.checker().label_xattr();
+  if (label.id == kUnlabeledId || (attr.starts_with("user.") && !CarriesUserAttr(node))) {
     fs.checker().LabelIs(node, RawLabel{});  // a new inode has no attribute
     return 0;
   }
   fs.checker().LabelChanged(node);
   std::string name(label.name);
-  const std::string& attr = fs.checker().label_xattr();
   int err = 0;
   if (data_fd >= 0) {
     err = fsetxattr(data_fd, attr.c_str(), name.data(), name.size(), 0) == 0 ? 0 : errno;

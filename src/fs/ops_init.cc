@@ -13,6 +13,11 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   if (fs->options().writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) {
     conn->want |= FUSE_CAP_WRITEBACK_CACHE;
   }
+  // The mode a caller asks for arrives unmasked, with the caller's umask beside it, and
+  // the backing call applies that umask (CallerUmask): so the daemon's own umask never
+  // applies, and a parent's default ACL replaces the umask as it does on the backing
+  // store (docs/sptfs.md, "Modes and umask").
+  if (conn->capable & FUSE_CAP_DONT_MASK) conn->want |= FUSE_CAP_DONT_MASK;
   // Locks are left to the kernel (local to this machine, which is all a mount here sees).
   conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
   conn->max_write = 1 << 20;

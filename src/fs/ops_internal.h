@@ -31,17 +31,20 @@ Inode* ChangeableParent(fuse_req_t req, fuse_ino_t parent_ino, const char* name)
 // Looks `name` up under `parent` and counts one kernel lookup. ENOENT leaves e->ino 0
 // (a negative entry the kernel may cache).
 int DoLookup(SptFs& fs, Inode* parent, const char* name, fuse_entry_param* e);
+// Replies err, or the entry; a reply the kernel never got (interrupted) drops the lookup
+// DoLookup counted for it.
 void ReplyEntryOrErr(fuse_req_t req, int err, const fuse_entry_param& e);
 
 // The label a new object at `path` gets, and whether the caller may make it.
 int CheckNew(SptFs& fs, const Subject& s, const std::string& path, Perms perms, const char* op,
              ResolvedLabel* label);
 
-// Writes the default label on a new object (as the daemon, after CallerCreds ended) and
-// drops any cached label of a recycled inode number.
-// Writes the default label of a new object; 0 or the errno (the caller removes the object:
-// left unlabelled it would get more than its default label allows). Symlinks are best
-// effort: user.* attributes cannot be set on them, and access goes by their target.
+// Writes the default label of a new object (as the daemon, after CallerCreds ended) and
+// drops any cached label of a recycled inode number; 0 or the errno (the caller removes
+// the object: left unlabelled it would get more than its default label allows). Under a
+// user.* label attribute, FIFOs, sockets, devices and symlinks stay unlabelled (Linux
+// refuses user.* attributes on them; their data is never opened through sptfs, and a
+// symlink's access goes by its target); symlinks are best effort under any attribute.
 int LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& label);
 
 // ops_init.cc

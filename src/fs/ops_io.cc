@@ -1,14 +1,27 @@
 // read, write_buf, flush, release, fsync, fallocate, copy_file_range, lseek: calls on an
 // open handle (fi->fh, from ops_open.cc). The policy was asked at open; these only
 // refuse writes under a read-only map.
+//
+// Direct I/O: a file opened with O_DIRECT has an O_DIRECT backing fd (BackingFlags), so
+// reads and writes of it skip the backing store's page cache and complete on its device,
+// as they would there. The kernel's own O_DIRECT path (no FOPEN_DIRECT_IO, see
+// docs/sptfs.md) sends the caller's direct requests with O_DIRECT in their flags. Their
+// data sits in libfuse's request buffer or pipe just after the request header, never
+// aligned as O_DIRECT needs, so it is copied once into an aligned per-thread buffer and
+// written from there (a buffered write makes one copy too, into the page cache). Whether
+// the offset and size are aligned is the backing store's to judge: EINVAL as there.
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "fs/ops_internal.h"
 
 namespace sptfs::ops {
 namespace {
+
+// Alignment of direct I/O buffers: a page, which every block device's limit divides.
+constexpr size_t kDirectAlign = 4096;
 
 // One buffer over `size` bytes of file `fd` at `pos` (FUSE_BUFVEC_INIT is C-only).
 fuse_bufvec FdBuf(size_t size, uint64_t fd, off_t pos) {
@@ -21,6 +34,78 @@ fuse_bufvec FdBuf(size_t size, uint64_t fd, off_t pos) {
   return v;
 }
 
+// A kDirectAlign-aligned buffer of at least `size` bytes, kept by the serving thread
+// (at most max_write, 1 MiB, per thread); nullptr if memory is short.
+char* AlignedBuffer(size_t size) {
+  struct Buffer {
+    void* mem = nullptr;
+    size_t size = 0;
+    ~Buffer() { free(mem); }
+  };
+  thread_local Buffer buf;
+  if (buf.size < size) {
+    free(buf.mem);
+    buf.mem = nullptr;
+    buf.size = 0;
+    size_t n = (size + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
+    if (posix_memalign(&buf.mem, kDirectAlign, n) != 0) return nullptr;
+    buf.size = n;
+  }
+  return static_cast<char*>(buf.mem);
+}
+
+// The caller's direct write: the data copied into an aligned buffer, then one pwrite on
+// the O_DIRECT backing fd (given O_DIRECT first if the caller set it with fcntl after
+// opening). Bytes written or -errno.
+ssize_t WriteDirect(int fd, fuse_bufvec* in, off_t off) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || (!(fl & O_DIRECT) && fcntl(fd, F_SETFL, fl | O_DIRECT) != 0)) return -errno;
+  size_t size = fuse_buf_size(in);
+  char* mem = AlignedBuffer(size);
+  if (!mem) return -ENOMEM;
+  fuse_bufvec aligned{};
+  aligned.count = 1;
+  aligned.buf[0].size = size;
+  aligned.buf[0].mem = mem;
+  ssize_t n = fuse_buf_copy(&aligned, in, static_cast<fuse_buf_copy_flags>(0));
+  if (n < 0) return n;
+  ssize_t w = pwrite(fd, mem, static_cast<size_t>(n), off);
+  return w < 0 ? -errno : w;
+}
+
+// A write without O_DIRECT that the backing fd refused (EINVAL, nothing consumed): if
+// that fd is O_DIRECT, the request is buffered data on a direct handle (the kernel writing
+// back mmap'd or cached pages, or the caller cleared O_DIRECT with fcntl). The caller's
+// own writes make the fd buffered again; written-back pages go through a buffered open
+// of the same file. Bytes written or -errno.
+ssize_t WriteBufferedOnDirect(int fd, fuse_bufvec* in, off_t off, const fuse_file_info* fi) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return -errno;
+  if (!(fl & O_DIRECT)) {  // not ours to fix: let libfuse copy by hand, as without splice
+    fuse_bufvec out = FdBuf(fuse_buf_size(in), static_cast<uint64_t>(fd), off);
+    return fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));
+  }
+  int target = fd;
+  if (fi->writepage) {
+    target = open(ProcPath(fd).c_str(), (fl & ~O_DIRECT) | O_CLOEXEC);
+    if (target < 0) return -errno;
+  } else if (fcntl(fd, F_SETFL, fl & ~O_DIRECT) != 0) {
+    return -errno;
+  }
+  fuse_bufvec out = FdBuf(fuse_buf_size(in), static_cast<uint64_t>(target), off);
+  ssize_t n = fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));
+  if (target != fd) close(target);
+  return n;
+}
+
+void ReplyWritten(fuse_req_t req, ssize_t n) {
+  if (n < 0) {
+    fuse_reply_err(req, static_cast<int>(-n));
+  } else {
+    fuse_reply_write(req, static_cast<size_t>(n));
+  }
+}
+
 }  // namespace
 
 void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
@@ -29,13 +114,17 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
 }
 
 void OpWriteBuf(fuse_req_t req, fuse_ino_t, fuse_bufvec* in, off_t off, fuse_file_info* fi) {
-  fuse_bufvec out = FdBuf(fuse_buf_size(in), fi->fh, off);
-  ssize_t n = fuse_buf_copy(&out, in, FUSE_BUF_SPLICE_NONBLOCK);
-  if (n < 0) {
-    fuse_reply_err(req, static_cast<int>(-n));
-  } else {
-    fuse_reply_write(req, static_cast<size_t>(n));
+  int fd = static_cast<int>(fi->fh);
+  if ((fi->flags & O_DIRECT) && !fi->writepage) {
+    ReplyWritten(req, WriteDirect(fd, in, off));
+    return;
   }
+  // Forced splice: a refusal (EINVAL) then leaves the data where it was, for the retry.
+  fuse_bufvec out = FdBuf(fuse_buf_size(in), fi->fh, off);
+  ssize_t n = fuse_buf_copy(
+      &out, in, static_cast<fuse_buf_copy_flags>(FUSE_BUF_SPLICE_NONBLOCK | FUSE_BUF_FORCE_SPLICE));
+  if (n == -EINVAL) n = WriteBufferedOnDirect(fd, in, off, fi);
+  ReplyWritten(req, n);
 }
 
 void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {

@@ -33,6 +33,11 @@ void MakeEntry(fuse_req_t req, fuse_ino_t parent_ino, const char* name, Make wha
   }
   int rc;
   {
+    CallerUmask caller_umask(req);
+    if (int err = caller_umask.error()) {
+      fuse_reply_err(req, err);
+      return;
+    }
     CallerCreds as_caller(req);
     if (what == Make::kDir)
       rc = mkdirat(parent->fd, name, mode);
@@ -47,7 +52,11 @@ void MakeEntry(fuse_req_t req, fuse_ino_t parent_ino, const char* name, Make wha
   }
   fuse_entry_param e;
   int err = DoLookup(fs, parent, name, &e);
-  if (!err) err = LabelNew(fs, fs.table().Get(e.ino), -1, label);
+  if (!err) {
+    Inode* node = fs.table().Get(e.ino);
+    err = LabelNew(fs, node, -1, label);
+    if (err) fs.table().Forget(node, 1);  // the kernel never hears of this node
+  }
   if (err) unlinkat(parent->fd, name, what == Make::kDir ? AT_REMOVEDIR : 0);
   ReplyEntryOrErr(req, err, e);
 }

@@ -58,6 +58,15 @@ uint64_t ExecInode(const Inode* node, int fd) {
   return node->ino;
 }
 
+// The backing open of an existing file. An O_TRUNC open (the kernel sends it whole:
+// atomic_o_trunc) truncates as the caller, so the backing store clears set-user-ID and
+// set-group-ID bits as it does for a truncate by anyone without CAP_FSETID.
+int OpenBacking(fuse_req_t req, SptFs& fs, const Inode* node, int flags, int* fd) {
+  if (!(flags & O_TRUNC)) return fs.table().OpenData(node, BackingFlags(fs, flags), fd);
+  CallerCreds as_caller(req);
+  return fs.table().OpenData(node, BackingFlags(fs, flags), fd);
+}
+
 }  // namespace
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -84,7 +93,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     }
   }
   int fd;
-  if (int err = fs.table().OpenData(node, BackingFlags(fs, fi->flags), &fd)) {
+  if (int err = OpenBacking(req, fs, node, fi->flags, &fd)) {
     fuse_reply_err(req, err);
     return;
   }
@@ -111,6 +120,8 @@ int CreateOrOpenBacking(fuse_req_t req, SptFs& fs, const Subject& s, Inode* pare
     err = fs.checker().Check(s, path, *label, OpenPerms(flags), "open");
   }
   if (err) return -err;
+  CallerUmask caller_umask(req);
+  if (caller_umask.error()) return -caller_umask.error();
   CallerCreds as_caller(req);
   int extra = *made ? (O_CREAT | O_EXCL) : O_NOFOLLOW;
   int fd = openat(parent->fd, name, BackingFlags(fs, flags) | extra, mode);
@@ -134,8 +145,12 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
   fuse_entry_param e;
   int err = DoLookup(fs, parent, name, &e);
   if (!err && made) {
-    err = LabelNew(fs, fs.table().Get(e.ino), fd, label);
-    if (err) unlinkat(parent->fd, name, 0);  // an unlabelled new file would widen access
+    Inode* node = fs.table().Get(e.ino);
+    err = LabelNew(fs, node, fd, label);
+    if (err) {
+      fs.table().Forget(node, 1);     // the kernel never hears of this node
+      unlinkat(parent->fd, name, 0);  // an unlabelled new file would widen access
+    }
   }
   if (err) {
     close(fd);
@@ -143,7 +158,10 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
     return;
   }
   SetOpenReply(fs, fi, fd);
-  if (fuse_reply_create(req, &e, fi) != 0) close(fd);
+  if (fuse_reply_create(req, &e, fi) != 0) {  // interrupted: no handle and no lookup
+    close(fd);
+    fs.table().Forget(fs.table().Get(e.ino), 1);
+  }
 }
 
 }  // namespace sptfs::ops

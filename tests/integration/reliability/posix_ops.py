@@ -8,6 +8,7 @@ and once through the mount, then compares the two records entry by entry.
 import ctypes
 import errno
 import fcntl
+import hashlib
 import json
 import mmap
 import os
@@ -479,6 +480,242 @@ def seq_permissions(r, root):
     r.call("shared after", read_file, p("shared"))
 
 
+def _mode(path):
+    return oct(os.lstat(path).st_mode)
+
+
+def _modes_here(r, p, tag):
+    """Creates every kind of object with modes that umask, set-id and sticky rules
+    touch, and records the mode each one got (issue 16 items 1 and 3)."""
+    c = r.call
+    for m in (0o777, 0o666, 0o640, 0o4777, 0o2777, 0o6755, 0o1777, 0o7777):
+        c(f"{tag} create {m:o}",
+          lambda: close_quiet(os.open(p(f"f{m:o}"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, m)))
+        c(f"{tag} mode f{m:o}", _mode, p(f"f{m:o}"))
+        c(f"{tag} mkdir {m:o}", os.mkdir, p(f"d{m:o}"), m)
+        c(f"{tag} mode d{m:o}", _mode, p(f"d{m:o}"))
+        c(f"{tag} mkfifo {m:o}", os.mkfifo, p(f"p{m:o}"), m)
+        c(f"{tag} mode p{m:o}", _mode, p(f"p{m:o}"))
+        c(f"{tag} mknod reg {m:o}", os.mknod, p(f"n{m:o}"), stat.S_IFREG | m)
+        c(f"{tag} mode n{m:o}", _mode, p(f"n{m:o}"))
+    c(f"{tag} chmod own 4755", os.chmod, p("f777"), 0o4755)
+    c(f"{tag} mode after chmod", _mode, p("f777"))
+    c(f"{tag} chmod own 6777", os.chmod, p("f666"), 0o6777)
+    c(f"{tag} mode after chmod 6777", _mode, p("f666"))
+    long = "n" * 255
+    c(f"{tag} create NAME_MAX 4777",
+      lambda: close_quiet(os.open(p(long), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o4777)))
+    c(f"{tag} mode NAME_MAX", _mode, p(long))
+    c(f"{tag} mkdir NAME_MAX", os.mkdir, p("d" * 255), 0o777)
+    c(f"{tag} mode dir NAME_MAX", _mode, p("d" * 255))
+    c(f"{tag} NAME_MAX+1", os.mkdir, p("d" * 256), 0o777)
+
+
+def seq_modes(r, root):
+    """As root, and as uid 1000 in a directory it owns (group 1000, setgid dir too)."""
+    p = r.p
+    os.mkdir(p("root"))
+    _modes_here(r, lambda *a: p("root", *a), "root")
+    for d in ("user", "user_sgid"):
+        os.mkdir(p(d))
+        os.chown(p(d), 1000, 1000)
+    os.chown(p("user_sgid"), 1000, 2000)
+    os.chmod(p("user_sgid"), 0o2775)
+    for d in ("user", "user_sgid"):
+        r.log.extend(_as_user(1000, 1000,
+                              lambda: _child_log(root, lambda rr: _modes_here(
+                                  rr, lambda *a: p(d, *a), d))))
+
+
+def _child_log(root, fn):
+    rec = Recorder(root)
+    fn(rec)
+    return rec.log
+
+
+def seq_path_max(r, root):
+    """Names at NAME_MAX and paths at PATH_MAX, relative to a directory fd (the two
+    trees' own paths differ in length)."""
+    c = r.call
+    dfd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        rel = ""
+        for i in range(16):  # 16 components of 254 bytes and a "/": 4080 bytes
+            rel += f"{i:x}" + "c" * 253 + "/"
+            os.mkdir(rel, dir_fd=dfd)
+        name = rel + "f" * (4095 - len(rel))  # 4095 bytes: PATH_MAX with its NUL
+        c("create at PATH_MAX", lambda: close_quiet(
+            os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o4777, dir_fd=dfd)))
+        c("mode at PATH_MAX", lambda: oct(os.stat(name, dir_fd=dfd).st_mode))
+        c("write at PATH_MAX", lambda: write_file(f"/proc/self/fd/{dfd}/{rel}" + "f" * 15, b"x",
+                                                  os.O_WRONLY))
+        c("PATH_MAX+1", os.open, name + "g", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=dfd)
+        c("mkdir at PATH_MAX", os.mkdir, rel + "d" * 15, 0o777, dir_fd=dfd)
+        c("mode dir at PATH_MAX", lambda: oct(os.stat(rel + "d" * 15, dir_fd=dfd).st_mode))
+        c("rename at PATH_MAX", os.rename, name, rel + "e" * 15, src_dir_fd=dfd,
+          dst_dir_fd=dfd)
+        c("unlink at PATH_MAX", os.unlink, rel + "e" * 15, dir_fd=dfd)
+        c("symlink target 4095", os.symlink, "t" * 4095, "ls", dir_fd=dfd)
+        c("readlink 4095", lambda: len(os.readlink("ls", dir_fd=dfd)))
+        c("symlink target 4096", os.symlink, "t" * 4096, "ls2", dir_fd=dfd)
+    finally:
+        os.close(dfd)
+
+
+def seq_setid_and_sticky(r, root):
+    """Set-id bits cleared by writes, truncates and chmod; rename and unlink in
+    world-writable and sticky directories; as an unprivileged owner and as root."""
+    p = r.p
+    for d, m in (("ww", 0o777), ("st", 0o1777)):
+        os.mkdir(p(d))
+        os.chmod(p(d), m)
+        write_file(p(d, "rootf"), b"r")
+        write_file(p(d, "rootf2"), b"r")
+    write_file(p("rsuid"), b"0123456789")
+    write_file(p("ww", "foreign"), b"f")
+    os.chown(p("ww", "foreign"), 1000, 2000)
+    os.chmod(p("rsuid"), 0o6777)
+    r.log.extend(_as_user(1001, 1001, lambda: _child_log(root, lambda rr: [
+        write_file(p(d, "otherf"), b"o") for d in ("ww", "st")])))
+
+    def as_owner(rr):
+        c = rr.call
+        c("create suid", write_file, p("ww", "mine"), b"abc", mode=0o755)
+        c("chmod own 6755", os.chmod, p("ww", "mine"), 0o6755)
+        c("mode 6755", _mode, p("ww", "mine"))
+        c("write own suid", write_file, p("ww", "mine"), b"x", os.O_WRONLY)
+        c("mode after write", _mode, p("ww", "mine"))
+        c("chmod own 6755 again", os.chmod, p("ww", "mine"), 0o6755)
+        c("truncate own suid", os.truncate, p("ww", "mine"), 1)
+        c("mode after truncate", _mode, p("ww", "mine"))
+        os.chmod(p("ww", "mine"), 0o2745)
+        c("ftruncate own sgid", lambda: _ftruncate(p("ww", "mine"), 0))
+        c("mode after ftruncate", _mode, p("ww", "mine"))
+        os.chmod(p("ww", "mine"), 0o2755)
+        c("O_TRUNC own sgid", write_file, p("ww", "mine"), b"", os.O_WRONLY | os.O_TRUNC)
+        c("mode after O_TRUNC", _mode, p("ww", "mine"))
+        c("chmod sgid, group not mine", os.chmod, p("ww", "foreign"), 0o2755)
+        c("mode sgid not mine", _mode, p("ww", "foreign"))
+        c("chmod suid, owner", os.chmod, p("ww", "foreign"), 0o4755)
+        c("mode suid owner", _mode, p("ww", "foreign"))
+        c("write root suid", write_file, p("rsuid"), b"u", os.O_WRONLY)
+        c("mode root suid after write", _mode, p("rsuid"))
+        c("chmod root file", os.chmod, p("rsuid"), 0o6777)
+        c("truncate root file", os.truncate, p("rsuid"), 3)
+        c("mode root after truncate", _mode, p("rsuid"))
+        c("rename root's in ww", os.rename, p("ww", "rootf"), p("ww", "moved"))
+        c("unlink other's in ww", os.unlink, p("ww", "otherf"))
+        c("rename root's in sticky", os.rename, p("st", "rootf"), p("st", "moved"))
+        c("unlink other's in sticky", os.unlink, p("st", "otherf"))
+        c("rename own over root's in sticky", lambda: (write_file(p("st", "m"), b"m"),
+                                                     os.rename(p("st", "m"),
+                                                               p("st", "rootf2")))[1])
+        c("unlink own in sticky", os.unlink, p("st", "m"))
+        c("chmod sticky dir not owner", os.chmod, p("st"), 0o777)
+        c("listing ww", lambda: sorted(os.listdir(p("ww"))))
+        c("listing st", lambda: sorted(os.listdir(p("st"))))
+
+    r.log.extend(_as_user(1000, 1000, lambda: _child_log(root, as_owner)))
+    c = r.call
+    c("root chmod 6755 user's file", os.chmod, p("ww", "mine"), 0o6755)
+    c("root writes user's suid", write_file, p("ww", "mine"), b"root", os.O_WRONLY)
+    c("mode after root write", _mode, p("ww", "mine"))
+    c("root truncates user's suid", os.truncate, p("ww", "mine"), 1)
+    c("mode after root truncate", _mode, p("ww", "mine"))
+    c("root chown clears suid", os.chown, p("ww", "mine"), 1001, -1)
+    c("mode after chown", _mode, p("ww", "mine"))
+
+
+def _ftruncate(path, size):
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, size)
+    finally:
+        os.close(fd)
+
+
+def _acl(entries):
+    """A system.posix_acl_* value: version 2, then (tag, perm, id) per entry."""
+    import struct
+    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", t, pm, i) for t, pm, i in entries)
+
+
+ACL_USER_OBJ, ACL_USER, ACL_GROUP_OBJ, ACL_MASK, ACL_OTHER = 1, 2, 4, 0x10, 0x20
+ACL_UNDEFINED_ID = 0xFFFFFFFF
+
+
+def seq_acl_default(r, root):
+    """A default ACL replaces the umask for what is made under it (POSIX.1e)."""
+    c, p = r.call, r.p
+    os.mkdir(p("open"))
+    os.mkdir(p("masked"))
+    u = ACL_UNDEFINED_ID
+    c("set default rwx", os.setxattr, p("open"), "system.posix_acl_default",
+      _acl([(ACL_USER_OBJ, 7, u), (ACL_GROUP_OBJ, 7, u), (ACL_OTHER, 7, u)]))
+    c("set default masked", os.setxattr, p("masked"), "system.posix_acl_default",
+      _acl([(ACL_USER_OBJ, 7, u), (ACL_USER, 7, 1000), (ACL_GROUP_OBJ, 5, u), (ACL_MASK, 5, u),
+            (ACL_OTHER, 0, u)]))
+    for d in ("open", "masked"):
+        c(f"{d} create", lambda: close_quiet(os.open(p(d, "f"), os.O_CREAT | os.O_WRONLY, 0o666)))
+        c(f"{d} mode f", _mode, p(d, "f"))
+        c(f"{d} mkdir", os.mkdir, p(d, "d"), 0o777)
+        c(f"{d} mode d", _mode, p(d, "d"))
+        c(f"{d} inherits default", lambda: os.getxattr(p(d, "d"), "system.posix_acl_default"))
+        c(f"{d} mkfifo", os.mkfifo, p(d, "p"), 0o666)
+        c(f"{d} mode p", _mode, p(d, "p"))
+        c(f"{d} access acl", lambda: os.getxattr(p(d, "f"), "system.posix_acl_access"))
+
+
+def _aligned(n):
+    m = mmap.mmap(-1, max(n, 1) + 8192)
+    return m, memoryview(m)
+
+
+def seq_direct_io(r, root):
+    """O_DIRECT reads and writes, aligned and not, with sizes around the block size.
+    Buffers are always page aligned: a misaligned buffer is EINVAL on the backing store
+    but works through the mount, whose kernel copies the data (docs/RELIABILITY.md)."""
+    c, p = r.call, r.p
+    bs = os.statvfs(root).f_bsize
+    src, srcv = _aligned(1 << 21)
+    src[:] = bytes((i * 7 + 3) % 251 for i in range(256)) * (len(src) // 256)
+    fd = os.open(p("d"), os.O_RDWR | os.O_CREAT | os.O_DIRECT, 0o644)
+    try:
+        for off in (0, 512, bs, 1, bs - 1, 3 * bs):
+            for n in (1, 511, 512, 513, bs - 1, bs, bs + 1, 2 * bs, 1 << 20, (1 << 20) + bs):
+                c(f"pwrite {off}+{n}", os.pwrite, fd, srcv[:n], off)
+                dst, dstv = _aligned(n)
+                c(f"preadv {off}+{n}", os.preadv, fd, [dstv[:n]], off)
+                got = os.preadv(fd, [dstv[:n]], off) if off % 512 == 0 and n % 512 == 0 else 0
+                r.note(f"data {off}+{n}", bytes(dst[:got]) == bytes(src[:got]))
+                dstv.release()
+                dst.close()
+        c("fstat", lambda: os.fstat(fd).st_size)
+        c("fdatasync", os.fdatasync, fd)
+        c("mmap of direct fd", lambda: _map_write(fd))
+        c("clear O_DIRECT", lambda: fcntl.fcntl(fd, fcntl.F_SETFL,
+                                                fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT))
+        c("buffered pwrite 1+3", os.pwrite, fd, b"abc", 1)
+        c("set O_DIRECT", lambda: fcntl.fcntl(fd, fcntl.F_SETFL,
+                                              fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_DIRECT))
+        c("direct pwrite again", os.pwrite, fd, srcv[:bs], bs)
+        c("direct unaligned again", os.pwrite, fd, srcv[:100], 0)
+    finally:
+        os.close(fd)
+        srcv.release()
+        src.close()
+    with open(p("d"), "rb") as f:
+        r.note("content", hashlib.sha256(f.read()).hexdigest())
+
+
+def _map_write(fd):
+    with mmap.mmap(fd, 4096) as m:
+        m[10:14] = b"MMAP"
+        m.flush()
+        return m[8:16]
+
+
 SEQUENCES = [seq_lifecycle, seq_rename, seq_links, seq_truncate_append_excl, seq_times,
              seq_xattrs, seq_mmap, seq_readdir_changes, seq_large_sparse, seq_locks,
-             seq_permissions]
+             seq_permissions, seq_modes, seq_path_max, seq_setid_and_sticky, seq_acl_default,
+             seq_direct_io]

@@ -1,6 +1,8 @@
 """POSIX conformance of the mount: each sequence of posix_ops.py runs on a native
 directory and through sptfs (unconfined domain, default_permissions) and the results,
-errno included, must be the same call by call.
+errno included, must be the same call by call. Each sequence runs under the caller
+umasks 0 and 022, and the whole suite runs against a daemon started under umask 022
+and one started under umask 0 (issue 16: the daemon's own umask must never apply).
 """
 import os
 import shutil
@@ -12,7 +14,12 @@ import posix_ops
 from sptfs_harness import mount, write_policy
 
 
+CALLER_UMASKS = (0o000, 0o022)
+
+
 class PosixConformanceTest(unittest.TestCase):
+    DAEMON_UMASK = 0o022  # what a daemon started from a login shell inherits
+
     @classmethod
     def setUpClass(cls):
         warnings.simplefilter("ignore", ResourceWarning)
@@ -26,8 +33,14 @@ class PosixConformanceTest(unittest.TestCase):
             os.makedirs(d)
             os.chmod(d, 0o755)
         policy = write_policy(os.path.join(cls.work, "policy"), {})
-        cls.ctx = mount(cls.src, cls.mnt, policy=policy, default_domain="superDom")
-        cls.m = cls.ctx.__enter__()
+        old = os.umask(cls.DAEMON_UMASK)  # the daemon inherits it
+        try:
+            cls.ctx = mount(cls.src, cls.mnt, policy=policy, default_domain="superDom")
+            cls.m = cls.ctx.__enter__()
+        finally:
+            os.umask(old)
+        with open(f"/proc/{cls.m.pid}/status") as f:
+            cls.daemon_umask = int(f.read().split("Umask:")[1].split()[0], 8)
 
     @classmethod
     def tearDownClass(cls):
@@ -35,13 +48,23 @@ class PosixConformanceTest(unittest.TestCase):
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def run_both(self, seq):
+        self.assertEqual(self.daemon_umask, self.DAEMON_UMASK)
+        for umask in CALLER_UMASKS:
+            with self.subTest(umask=oct(umask)):
+                self.run_both_under(seq, umask)
+
+    def run_both_under(self, seq, umask):
         logs = []
         for base in (self.native, self.mnt):
-            root = os.path.join(base, seq.__name__)
+            root = os.path.join(base, f"{seq.__name__}-{umask:o}")
             os.mkdir(root)
             os.chmod(root, 0o755)
             rec = posix_ops.Recorder(root)
-            seq(rec, root)
+            old = os.umask(umask)
+            try:
+                seq(rec, root)
+            finally:
+                os.umask(old)
             logs.append(rec.log)
         native, mounted = logs
         self.assertGreater(len(native), 3)
@@ -51,6 +74,10 @@ class PosixConformanceTest(unittest.TestCase):
             diffs.append(f"  call count: native {len(native)} / mount {len(mounted)}")
         self.assertFalse(diffs, f"{seq.__name__} differs:\n" + "\n".join(diffs))
         self.assertIsNone(self.m.proc.poll(), "daemon died")
+
+
+class PosixConformanceDaemonUmask0Test(PosixConformanceTest):
+    DAEMON_UMASK = 0o000
 
 
 for _seq in posix_ops.SEQUENCES:
