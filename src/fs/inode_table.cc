@@ -244,6 +244,37 @@ std::string InodeTable::PathOf(const Inode* node, std::string_view child) const 
   }
 }
 
+int InodeTable::VerifyPlace(const Inode* node) const {
+  struct Link {
+    Inode* parent;  // referenced until checked
+    std::string name;
+    dev_t dev;
+    ino_t ino;
+  };
+  if (node->pinned) return 0;  // set up before the mount and never moved: no lock needed
+  std::vector<Link> links;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Inode* n = node; n->parent && !n->pinned; n = n->parent) {
+      if (!n->is_dir()) continue;  // a file's own name is checked where it is opened
+      n->parent->refs++;
+      links.push_back(Link{n->parent, n->name, n->dev, n->ino});
+    }
+  }
+  int err = 0;
+  for (const Link& l : links) {
+    struct stat st;
+    if (fstatat(l.parent->fd, l.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        st.st_dev != l.dev || st.st_ino != l.ino) {
+      err = ESTALE;
+      break;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Link& l : links) const_cast<InodeTable*>(this)->UnrefLocked(l.parent, 1);
+  return err;
+}
+
 int InodeTable::OpenPath(const Inode* node, int* fd, bool* owned) const {
   *owned = false;
   *fd = node->fd;
@@ -286,22 +317,17 @@ int InodeTable::Stat(const Inode* node, struct stat* st) const {
   return err == ENOENT ? ESTALE : err;
 }
 
+// Never by name with the caller's flags: O_TRUNC (or a FIFO's open) would act on
+// whatever the name holds now, before anyone checked it is the inode that was decided.
+// The open goes through a verified O_PATH handle instead (as libfuse's passthrough_hp).
 int InodeTable::OpenData(const Inode* node, int flags, int* fd) const {
-  if (node->fd >= 0) {
-    *fd = open(("/proc/self/fd/" + std::to_string(node->fd)).c_str(), flags);
-    return *fd < 0 ? errno : 0;
-  }
-  std::string name;
-  Inode* parent = ParentOf(node, &name);
-  *fd = openat(parent->fd, name.c_str(), flags | O_NOFOLLOW);
+  int path_fd;
+  bool owned;
+  if (int err = OpenPath(node, &path_fd, &owned)) return err;
+  *fd = open(("/proc/self/fd/" + std::to_string(path_fd)).c_str(), flags);
   int err = *fd < 0 ? errno : 0;
-  const_cast<InodeTable*>(this)->Forget(parent, 1);
-  struct stat st;
-  if (!err && (fstat(*fd, &st) != 0 || st.st_ino != node->ino || st.st_dev != node->dev)) {
-    close(*fd);
-    err = ESTALE;
-  }
-  return err == ENOENT ? ESTALE : err;
+  if (owned) close(path_fd);
+  return err;
 }
 
 size_t InodeTable::size() const {

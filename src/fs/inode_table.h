@@ -89,6 +89,12 @@ class InodeTable {
   void KeepBeforeUnlink(Inode* parent, const char* name);
   // After a rename: the node of backing inode (dev, ino) in `map` now sits at (parent, name).
   void Moved(int map, dev_t dev, ino_t ino, Inode* parent, const std::string& name);
+  // Whether the directories that make `node`'s path (its ancestors, and itself if it is
+  // a directory) are still where the table recorded them: each one's recorded (parent,
+  // name) still names its inode on the backing store. 0, or ESTALE when one was moved
+  // or removed behind the mount (its nodes would otherwise keep the old, maybe wider,
+  // path). One fstatat per directory between `node` and the nearest pinned one.
+  int VerifyPlace(const Inode* node) const;
   // Absolute path in the mounted tree ("/" for the root); with `child`, of that entry.
   std::string PathOf(const Inode* node, std::string_view child = {}) const;
   size_t size() const;
@@ -98,7 +104,8 @@ class InodeTable {
   // budget allows (*owned = false) or the caller closes (*owned = true). 0 or an errno.
   int OpenPath(const Inode* node, int* fd, bool* owned) const;
   // The same for the two hot calls, one system call each when the node has no fd:
-  // stat without following, and opening the data (flags as for openat).
+  // stat without following, and opening the data (flags as for open(2); always through a
+  // verified O_PATH fd of the node, so flags such as O_TRUNC reach only the decided inode).
   int Stat(const Inode* node, struct stat* st) const;
   int OpenData(const Inode* node, int flags, int* fd) const;
 

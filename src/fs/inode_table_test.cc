@@ -117,6 +117,28 @@ TEST_F(InodeTableTest, FileReplacedBehindTheTableIsStale) {
   EXPECT_LT(f->fd, 0);  // nothing adopted
 }
 
+// Issue 12 item 5: the data open must not truncate whatever now holds the name.
+TEST_F(InodeTableTest, OpenDataWithTruncNeverTouchesAReplacingFile) {
+  table_.set_file_fd_budget(0);  // the node keeps no fd: the open goes by name
+  Inode* a = Lookup(table_.root(), "a");
+  Inode* f = LookupWithoutFd(table_, a, "f");
+  std::string other = dir_ + "/a/other";
+  int w = open(other.c_str(), O_CREAT | O_WRONLY, 0644);
+  ASSERT_EQ(write(w, "keep", 4), 4);
+  close(w);
+  ASSERT_EQ(rename(other.c_str(), (dir_ + "/a/f").c_str()), 0);
+  int fd = -1;
+  EXPECT_EQ(table_.OpenData(f, O_WRONLY | O_TRUNC | O_CLOEXEC, &fd), ESTALE);
+  struct stat st;
+  ASSERT_EQ(stat((dir_ + "/a/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 4);                    // intact
+  Inode* g = LookupWithoutFd(table_, a, "f");  // the same open of the right node works
+  ASSERT_EQ(table_.OpenData(g, O_WRONLY | O_TRUNC | O_CLOEXEC, &fd), 0);
+  close(fd);
+  ASSERT_EQ(stat((dir_ + "/a/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 0);
+}
+
 TEST_F(InodeTableTest, PinnedVirtualChildren) {
   Inode* v = table_.AddPinned(table_.root(), "virt", -1, -1, true);
   EXPECT_TRUE(v->is_virtual());

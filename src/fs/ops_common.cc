@@ -111,6 +111,17 @@ int CheckNew(SptFs& fs, const Subject& s, const std::string& path, Perms perms, 
   return fs.checker().Check(s, path, *label, perms | kPermWrite, op);
 }
 
+int CheckSetid(SptFs& fs, const Subject& s, const std::string& path, const ResolvedLabel& label,
+               mode_t mode, mode_t had, const char* op) {
+  constexpr mode_t kSetid = S_ISUID | S_ISGID;
+  if (s.free || (mode & kSetid & ~had) == 0) return 0;
+  if (s.domain && s.domain->HasCapability("file_setid")) return 0;
+  Decision d = Decide(*s.policy, s.caller.domain, path, label.id, kPermWrite);
+  d.reason = "no file_setid";
+  return fs.checker().Refuse(s, d, path, label, kPermWrite, op,
+                             "the setuid and setgid bits need file_setid");
+}
+
 int LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& label) {
   if (node->is_virtual()) return 0;
   const std::string& attr = fs.checker().label_xattr();

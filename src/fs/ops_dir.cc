@@ -123,7 +123,11 @@ void DoReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file
   Inode* node = Node(req, ino);
   std::vector<char> buf(size);
   size_t used = 0;
-  int err = 0;
+  int err = plus ? Fs(req).table().VerifyPlace(node) : 0;  // entries get nodes: as lookup
+  if (err) {
+    fuse_reply_err(req, err);
+    return;
+  }
   if (Dir(fi)->merged) {
     ReadMerged(req, node, Dir(fi), off, plus, &buf, &used);
   } else {

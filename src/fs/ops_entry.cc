@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <string>
 
+#include "fs/caller_creds.h"
 #include "fs/ops_internal.h"
 
 namespace sptfs::ops {
@@ -15,8 +17,8 @@ namespace {
 
 // The changes of one setattr, in the order chown would otherwise undo (mode last but
 // one: a chown clears set-id bits).
-int ApplySetattr(const InodeTable& table, const Inode* node, const struct stat* attr, int to_set,
-                 fuse_file_info* fi) {
+int ApplySetattr(fuse_req_t req, const InodeTable& table, const Inode* node,
+                 const struct stat* attr, int to_set, fuse_file_info* fi) {
   int fd = fi ? static_cast<int>(fi->fh) : -1;
   PathFd pf(table, node);
   if (pf.error()) return pf.error();
@@ -26,6 +28,9 @@ int ApplySetattr(const InodeTable& table, const Inode* node, const struct stat* 
     if (fchownat(pf.fd(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return errno;
   }
   if (to_set & FUSE_SET_ATTR_MODE) {
+    // As the caller: the backing store then drops a setgid bit for a group the caller is
+    // not in, as it would for the caller itself (the daemon, as root, keeps it).
+    CallerCreds as_caller(req);
     int rc = fd >= 0 ? fchmod(fd, attr->st_mode) : chmod(ProcPath(pf.fd()).c_str(), attr->st_mode);
     if (rc != 0) return errno;
   }
@@ -54,7 +59,10 @@ int ApplySetattr(const InodeTable& table, const Inode* node, const struct stat* 
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   fuse_entry_param e;
-  int err = DoLookup(Fs(req), Node(req, parent), name, &e);
+  // A directory moved behind the mount answers ESTALE (docs/sptfs.md), so nothing below
+  // it is ever found, and judged, under its old path.
+  int err = Fs(req).table().VerifyPlace(Node(req, parent));
+  if (!err) err = DoLookup(Fs(req), Node(req, parent), name, &e);
   if (err == ENOENT && Fs(req).options().timeout > 0) {
     fuse_reply_entry(req, &e);  // negative entry: saves the next lookup of a missing name
     return;
@@ -99,12 +107,19 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
   fs.checker().Begin(req, &s);
   if (!s.free) {
     ResolvedLabel label = fs.checker().LabelOf(*s.policy, node, fs.table());
-    if (int err = fs.checker().Check(s, fs.table().PathOf(node), label, kPermWrite, "setattr")) {
+    std::string path = fs.table().PathOf(node);
+    int err = fs.checker().Check(s, path, label, kPermWrite, "setattr");
+    struct stat now;
+    if (!err && (to_set & FUSE_SET_ATTR_MODE)) {
+      err = StatNode(fs.table(), node, &now);
+      if (!err) err = CheckSetid(fs, s, path, label, attr->st_mode, now.st_mode, "chmod");
+    }
+    if (err) {
       fuse_reply_err(req, err);
       return;
     }
   }
-  int err = ApplySetattr(fs.table(), node, attr, to_set, fi);
+  int err = ApplySetattr(req, fs.table(), node, attr, to_set, fi);
   struct stat st;
   if (!err) err = StatNode(fs.table(), node, &st);
   if (err) {

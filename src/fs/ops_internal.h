@@ -39,6 +39,12 @@ void ReplyEntryOrErr(fuse_req_t req, int err, const fuse_entry_param& e);
 int CheckNew(SptFs& fs, const Subject& s, const std::string& path, Perms perms, const char* op,
              ResolvedLabel* label);
 
+// Setuid and setgid bits in `mode` that `had` lacks: a confined caller may add them (on
+// create, mknod, mkdir, chmod) only with its domain's file_setid capability, so nothing
+// it makes can run with its owner's rights for the host. 0, or EPERM (recorded).
+int CheckSetid(SptFs& fs, const Subject& s, const std::string& path, const ResolvedLabel& label,
+               mode_t mode, mode_t had, const char* op);
+
 // Writes the default label of a new object (as the daemon, after CallerCreds ended) and
 // drops any cached label of a recycled inode number; 0 or the errno (the caller removes
 // the object: left unlabelled it would get more than its default label allows). Under a

@@ -27,7 +27,10 @@ void MakeEntry(fuse_req_t req, fuse_ino_t parent_ino, const char* name, Make wha
   fs.checker().Begin(req, &s);
   ResolvedLabel label;
   std::string path = fs.table().PathOf(parent, name);
-  if (int err = CheckNew(fs, s, path, kPermWrite, kOps[static_cast<int>(what)], &label)) {
+  const char* op = kOps[static_cast<int>(what)];
+  int denied = CheckNew(fs, s, path, kPermWrite, op, &label);
+  if (!denied) denied = CheckSetid(fs, s, path, label, mode, 0, op);
+  if (int err = denied) {
     fuse_reply_err(req, err);
     return;
   }

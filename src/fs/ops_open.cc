@@ -80,6 +80,10 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     fuse_reply_err(req, EROFS);
     return;
   }
+  if (int err = fs.table().VerifyPlace(node)) {  // moved behind the mount: not its old path
+    fuse_reply_err(req, err);
+    return;
+  }
   Subject s;
   fs.checker().Begin(req, &s);
   bool exec = fi->flags & kExecFlag;
@@ -115,6 +119,7 @@ int CreateOrOpenBacking(fuse_req_t req, SptFs& fs, const Subject& s, Inode* pare
   *made = fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0;
   if (!*made && (flags & O_EXCL)) return -EEXIST;
   int err = *made ? CheckNew(fs, s, path, OpenPerms(flags), "create", label) : 0;
+  if (!err && *made) err = CheckSetid(fs, s, path, *label, mode, 0, "create");
   if (!*made && !s.free) {
     *label = fs.checker().LabelAt(*s.policy, parent->fd, name);
     err = fs.checker().Check(s, path, *label, OpenPerms(flags), "open");

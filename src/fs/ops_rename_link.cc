@@ -1,5 +1,6 @@
 // rename and link: the two ops that give an existing object a name elsewhere, and so
-// the two where the link subset rule applies (CheckNoWidening). Both stay within one
+// the two where the link subset rule applies (CheckNoWidening; for a directory, to the
+// whole subtree it moves: CheckSubtree). Both stay within one
 // backing map (else EXDEV).
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +12,32 @@
 
 #include "fs/caller_creds.h"
 #include "fs/ops_internal.h"
+#include "policy/decision.h"
 
 namespace sptfs::ops {
 namespace {
+
+// A directory takes everything below it along, and every node below rebuilds its path
+// through it: the move may not give any path below more than it had (the subset rule for
+// the whole subtree). Decided on the domain's -r rules alone (FindSubtreeWidening), so
+// the cost does not grow with the files below and nothing can race into the subtree
+// between check and rename; the price is refusing moves that would widen a rule path
+// below which nothing exists at the moment. Labels intersect alike at both places.
+int CheckSubtree(AccessChecker& ck, const Subject& s, const ResolvedLabel& label,
+                 const std::string& src, const std::string& dst, const Decision& at_dst) {
+  if (s.free) return 0;
+  if (!s.domain) return EPERM;
+  auto w = FindSubtreeWidening(*s.domain, src, dst);
+  if (!w) return 0;
+  std::string rel = w->below.empty() ? "" : "/" + w->below;
+  return ck.Refuse(s, at_dst, dst + rel, label, w->wider, "rename",
+                   "rename of a directory would grant more than " + src + rel);
+}
+
+bool IsDirAt(int dirfd, const char* name) {
+  struct stat st;
+  return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
 
 // Both ends of a rename: the moving object needs w where it is and where it goes, and
 // may not be granted more where it goes (the link subset rule: else a rename out of a
@@ -30,6 +54,9 @@ int CheckRename(SptFs& fs, const Subject& s, Inode* from, const char* name, Inod
   if (int err = ck.Check(s, src, moving, kPermWrite, "rename")) return err;
   if (int err = ck.Check(s, dst, moving, kPermWrite, "rename", &at_dst)) return err;
   if (int err = ck.CheckNoWidening(s, moving, src, dst, at_dst, "rename")) return err;
+  if (IsDirAt(from->fd, name)) {
+    if (int err = CheckSubtree(ck, s, moving, src, dst, at_dst)) return err;
+  }
   struct stat st;
   if (fstatat(to->fd, newname, &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;  // nothing there
   ResolvedLabel other = ck.LabelAt(*s.policy, to->fd, newname);
@@ -37,7 +64,8 @@ int CheckRename(SptFs& fs, const Subject& s, Inode* from, const char* name, Inod
   if (!(flags & RENAME_EXCHANGE)) return 0;
   Decision at_src;
   if (int err = ck.Check(s, src, other, kPermWrite, "rename", &at_src)) return err;
-  return ck.CheckNoWidening(s, other, dst, src, at_src, "rename");
+  if (int err = ck.CheckNoWidening(s, other, dst, src, at_src, "rename")) return err;
+  return S_ISDIR(st.st_mode) ? CheckSubtree(ck, s, other, dst, src, at_src) : 0;
 }
 
 void NoteMoved(SptFs& fs, Inode* parent, const char* name) {

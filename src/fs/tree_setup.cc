@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -71,6 +72,17 @@ Status BuildTree(const std::vector<OpenMap>& maps, InodeTable* table) {
     table->AddPinned(dir, parts.back(), maps[i].fd, static_cast<int>(i), maps[i].spec.read_only);
   }
   return Status::Ok();
+}
+
+std::vector<std::string> SetuidWarnings(const std::vector<OpenMap>& maps) {
+  std::vector<std::string> out;
+  for (const OpenMap& m : maps) {
+    struct statvfs vfs;
+    if (m.spec.read_only || fstatvfs(m.fd, &vfs) != 0 || (vfs.f_flag & ST_NOSUID)) continue;
+    out.push_back("map at " + m.spec.at + ": the backing store " + m.spec.source +
+                  " allows setuid programs; mount it nosuid (docs/sptfs.md, \"Backing store\")");
+  }
+  return out;
 }
 
 std::vector<MapTree::Map> TreeMaps(const std::vector<OpenMap>& maps) {

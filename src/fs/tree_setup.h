@@ -5,6 +5,7 @@
 // virtual, read-only directory.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "fs/inode_table.h"
@@ -25,6 +26,11 @@ Status OpenMaps(const std::vector<MapSpec>& specs, std::vector<OpenMap>* out);
 
 // `maps` sorted by `at` (as CheckMaps leaves them). Hands their fds to `table`.
 Status BuildTree(const std::vector<OpenMap>& maps, InodeTable* table);
+
+// One line per writable map whose backing file system honours setuid and setgid bits
+// (not mounted nosuid): a file planted there through the mount would run with its
+// owner's rights for anyone on the host who reaches the backing directory.
+std::vector<std::string> SetuidWarnings(const std::vector<OpenMap>& maps);
 
 // The same maps as the policy compiler sees them (fds borrowed from `maps`).
 std::vector<MapTree::Map> TreeMaps(const std::vector<OpenMap>& maps);

@@ -7,6 +7,8 @@
 // An unknown domain id is denied and recorded.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "policy/compiled_policy.h"
@@ -30,5 +32,20 @@ struct Decision {
 
 Decision Decide(const CompiledPolicy& policy, DomainId domain, std::string_view canonical_path,
                 LabelId label, Perms requested);
+
+// Where moving the subtree at canonical `from` to `to` would widen access: a path below
+// (or at) `from`, given relative to it ("" = `from` itself, else "a/b"), whose -r grant
+// in `domain` would be larger at the same place under `to`, and what it would gain.
+struct SubtreeWidening {
+  std::string below;
+  Perms wider = kPermNone;
+};
+// The -r grant is constant between rule paths, so comparing at `from`/`to` and at every
+// rule path below either of them (taken relative) covers every path of the subtree,
+// however many files it holds. Labels need no look: an -o rule intersects the same way
+// at both places, so a subtree whose -r grants do not widen cannot widen for any label.
+// nullopt: nothing below would gain. Cost: one pass over the domain's -r rules.
+std::optional<SubtreeWidening> FindSubtreeWidening(const CompiledDomain& domain,
+                                                   std::string_view from, std::string_view to);
 
 }  // namespace sptfs

@@ -42,6 +42,42 @@ TEST_F(DecisionTest, LongestPrefixWins) {
   EXPECT_FALSE(D(4, "/var/run/x", X).allowed());
 }
 
+TEST_F(DecisionTest, SubtreeWideningFindsADeniedChild) {
+  const CompiledDomain* vm = policy_->FindDomain(4);
+  // /etc/run would give only r (no wider than rw at the top), but the inetd.conf
+  // carve-out (no access) would become readable.
+  auto w = FindSubtreeWidening(*vm, "/var/run", "/etc/run");
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->below, "inetd.conf");
+  EXPECT_EQ(w->wider, R);
+  // Within /var/run, away from the carve-out: nothing below widens.
+  EXPECT_FALSE(FindSubtreeWidening(*vm, "/var/run/vmware", "/var/run/inetd.conf.d").has_value());
+  // The carve-out only matches whole components.
+  EXPECT_FALSE(FindSubtreeWidening(*vm, "/var/run/inetd", "/var/run/x").has_value());
+}
+
+TEST_F(DecisionTest, SubtreeWideningComparesEveryRuleBelowBothEnds) {
+  auto policy = CompileOrDie(
+      Set({Dom("d", 7, {"-r /a rw", "-r /a/secret ", "-r /b rw", "-r /b/ro/x r", "-r /c rw"})}),
+      tree_);
+  const CompiledDomain* d = policy->FindDomain(7);
+  auto w = FindSubtreeWidening(*d, "/a", "/c/a");
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->below, "secret");
+  EXPECT_EQ(w->wider, R | W);
+  // A rule below the destination narrows, never widens: /b/ro/x gets r where /c/ro/x had rw.
+  EXPECT_FALSE(FindSubtreeWidening(*d, "/c", "/b").has_value());
+  // ... and in the other direction it is what widens.
+  auto back = FindSubtreeWidening(*d, "/b", "/c");
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->below, "ro/x");
+  EXPECT_EQ(back->wider, W);
+  // From a no-access directory to an rw one: the top itself widens.
+  ASSERT_TRUE(FindSubtreeWidening(*d, "/a/secret", "/a/s2").has_value());
+  EXPECT_EQ(FindSubtreeWidening(*d, "/a/secret", "/a/s2")->below, "");
+  EXPECT_FALSE(FindSubtreeWidening(*d, "/c/x", "/a/x").has_value());
+}
+
 TEST_F(DecisionTest, EmptyPermsCarveOut) {
   Decision d = D(4, "/var/run/inetd.conf", R);
   EXPECT_FALSE(d.allowed());

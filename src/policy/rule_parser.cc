@@ -31,6 +31,7 @@ const std::vector<Keyword>& Keywords() {
       {"file_relabel", "capability", "sptfs: may set object labels (the label xattr)"},
       {"policy_admin", "capability", "sptfs: may load/reset policy, change levels, create domains"},
       {"domain_transition", "capability", "sptfs: may start programs in other domains"},
+      {"file_setid", "capability", "sptfs: may set the setuid and setgid mode bits of files"},
       {"inet_socket_bind", "network-op", "bind an inet socket"},
       {"inet_socket_connect", "network-op", "connect an inet socket"},
       {"all", "network-scope", "any address"},

@@ -305,6 +305,8 @@ Status Prepare(const Args& args, Daemon* d) {
   if (st.ok()) st = OpenMaps(d->cfg.maps, &d->maps);
   if (!st.ok()) return st;
   d->tree = std::make_unique<MapTree>(TreeMaps(d->maps));
+  for (const std::string& w : SetuidWarnings(d->maps))
+    fprintf(stderr, "sptfs: warning: %s\n", w.c_str());
   st = BuildTree(d->maps, &d->table);
   if (!st.ok()) return st;
   if (d->cfg.socket.empty()) d->cfg.socket = SocketForMount(d->mountpoint);

@@ -7,6 +7,7 @@ M escapes" (docs/THREAT-MODEL.md reports it). Any escape fails the test that mad
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -36,20 +37,44 @@ DOMAINS = {
     # Issue 13: an attacker started without --root, whose rules grant on the host only
     # what a shell needs (spt-run's Landlock layer reads -r rules as host paths).
     "hostJailDom": dict(id=113, rules=HOST_RULES + ["-r /secret "]),
+    # Issue 21 item 1: globalVMDom's /var/run, writable, with no-access carve-outs.
+    "runDom": dict(id=15, rules=BASE_RULES + [
+        "-r /vrun rw", "-r /vrun/inetd.conf ", "-r /vrun/ticket ", "-o secretObj "]),
+    # Issue 12 item 5: may write /box, but lockedObj files only read.
+    "boxDom": dict(id=16, rules=BASE_RULES + ["-r /box rw", "-o lockedObj r"]),
+    # Issue 21 item 3: the one domain that may set setuid/setgid bits.
+    "setidDom": dict(id=17, rules=BASE_RULES + ["-c file_setid grant"]),
 }
-LABELS = [("secretObj", 3401), ("toolObj", 3402), ("pubObj", 3403)]
+LABELS = [("secretObj", 3401), ("toolObj", 3402), ("pubObj", 3403), ("lockedObj", 3404)]
 FILES = {
     "/wonly/w.txt": SECRET + "\n",
     "/tmp/lab.txt": SECRET + "\n",
     "/opt/toolsh": (SHELL, 0o755),
     "/race/r.txt": "RACE-OK\n",
     "/opt/bad": "not a program\n",
+    "/vrun/inetd.conf": SECRET + "\n",
+    "/vrun/ticket/ticket": SECRET + "\n",
+    "/vrun/lab/x.txt": SECRET + "\n",
+    "/vrun/ok.txt": "OK\n",
+    "/tmp/d/old.txt": "OLD\n",
 }
-LABELS_ON = {"/tmp/lab.txt": "secretObj", "/opt/toolsh": "toolObj", "/opt/bad": "toolObj"}
+LABELS_ON = {"/tmp/lab.txt": "secretObj", "/opt/toolsh": "toolObj", "/opt/bad": "toolObj",
+             "/vrun/lab/x.txt": "secretObj"}
+ESTALE = 116
+
+# Confined Python helpers for the path attacks.
+TRYREAD = ("import ctypes, os, sys\n"
+           "def tryread(p):\n"
+           "    try: print(open(p).read())\n"
+           "    except OSError as e: print('read', p, e.errno)\n"
+           "libc = ctypes.CDLL(None, use_errno=True)\n"
+           "def xchg(a, b):\n"
+           "    rc = libc.renameat2(-100, a.encode(), -100, b.encode(), 2)\n"
+           "    print('xchg', a, b, 'errno', 0 if rc == 0 else ctypes.get_errno())\n"
+           "    return rc == 0\n")
 
 
-KNOWN_ESCAPES = {"rename a write-only file into readable /tmp",
-                 "fail an exec that transitions, then exec another program"}
+KNOWN_ESCAPES = {"fail an exec that transitions, then exec another program"}
 
 
 def escaped_text(r):
@@ -367,6 +392,143 @@ class EscapeSuite(SandboxTestCase):
                     open("/proc/sys/kernel/core_pattern").read() != core, r.stderr)
         self.attack("mknod a disk, mount, remount", escaped_text(r)
                     or os.path.exists(self.sb.backing("/tmp/disk")), r.stderr)
+
+    # ---- path decisions (issue 21, issue 12 item 5) -------------------------------------
+    def restore_vrun(self):
+        """Puts /vrun back in the backing store if an attack moved it."""
+        for moved in ("/tmp/r", "/tmp/x"):
+            b = self.sb.backing(moved)
+            if os.path.exists(os.path.join(b, "inetd.conf")):
+                shutil.rmtree(self.sb.backing("/vrun"), ignore_errors=True)
+                os.rename(b, self.sb.backing("/vrun"))
+        if os.path.exists(self.sb.backing("/tmp/lab2")):
+            os.rename(self.sb.backing("/tmp/lab2"), self.sb.backing("/vrun/lab"))
+
+    def test_issue21_1_rename_writable_parent_exposes_denied_children(self):
+        self.addCleanup(self.restore_vrun)
+        r = self.py(TRYREAD +
+                    "try: os.rename('/vrun', '/tmp/r'); print('renamed')\n"
+                    "except OSError as e: print('rename errno', e.errno)\n"
+                    "tryread('/tmp/r/inetd.conf'); tryread('/tmp/r/ticket/ticket')\n"
+                    "try: os.rename('/tmp/r', '/vrun')\n"
+                    "except OSError: pass\n", domain="runDom")
+        self.attack("issue 21.1: rename a writable parent, read its denied children",
+                    escaped_text(r), r.stdout + r.stderr)
+        self.assertIn("rename errno 1", r.stdout, r.stderr)
+        audit = [a for a in self.sb.audit() if "rename of a directory would grant" in a["_line"]]
+        self.assertTrue(audit, "the refusal is recorded with its reason")
+
+    def test_issue21_1_rename_exchange_exposes_denied_children(self):
+        # Both directions: the denied subtree is the moving object, then the other one.
+        self.addCleanup(self.restore_vrun)
+        r = self.py(TRYREAD +
+                    "os.makedirs('/tmp/x', exist_ok=True)\n"
+                    "for a, b in (('/vrun', '/tmp/x'), ('/tmp/x', '/vrun')):\n"
+                    "    if xchg(a, b):\n"
+                    "        tryread('/tmp/x/inetd.conf'); tryread('/tmp/x/ticket/ticket')\n"
+                    "        xchg('/tmp/x', '/vrun')\n", domain="runDom")
+        self.attack("issue 21.1: RENAME_EXCHANGE a writable parent (both directions), read "
+                    "its denied children", escaped_text(r), r.stdout + r.stderr)
+        self.assertIn("xchg /vrun /tmp/x errno 1", r.stdout, r.stderr)
+        self.assertIn("xchg /tmp/x /vrun errno 1", r.stdout, r.stderr)
+
+    def test_issue21_1_labelled_file_stays_protected_in_a_moved_directory(self):
+        # The move is allowed (nothing below /vrun/lab is narrower than /tmp); the label
+        # still denies the file at its new path.
+        self.addCleanup(self.restore_vrun)
+        r = self.py(TRYREAD +
+                    "os.rename('/vrun/lab', '/tmp/lab2'); print('renamed')\n"
+                    "tryread('/tmp/lab2/x.txt')\n"
+                    "os.rename('/tmp/lab2', '/vrun/lab')\n", domain="runDom")
+        self.attack("issue 21.1: move a directory, read its labelled file", escaped_text(r),
+                    r.stdout + r.stderr)
+        self.assertIn("renamed", r.stdout, r.stderr)
+        self.assertIn("read /tmp/lab2/x.txt 1", r.stdout, r.stderr)
+
+    def test_issue21_2_directory_moved_behind_the_mount_keeps_its_old_path(self):
+        # The world sits in /tmp/d; the host moves it into /secret (no access) and writes
+        # there. Reads relative to the cwd must not be judged as /tmp/d/...
+        moved = self.sb.backing("/secret/d")
+        self.addCleanup(shutil.rmtree, moved, True)
+        code = ("import os, sys\n"
+                "os.chdir('/tmp/d'); print(open('old.txt').read().strip())\n"
+                "print('ready', flush=True); sys.stdin.readline()\n"
+                "for n in ('new.txt', 'old.txt'):\n"
+                "    try: print(open(n).read())\n"
+                "    except OSError as e: print('read', n, e.errno)\n")
+        p = self.sb.popen("jailDom", "", argv=["python3", "-c", code], stdin=subprocess.PIPE)
+        self.assertEqual(p.stdout.readline().strip(), "OLD")
+        self.assertEqual(p.stdout.readline().strip(), "ready")
+        os.rename(self.sb.backing("/tmp/d"), moved)
+        with open(os.path.join(moved, "new.txt"), "w") as f:
+            f.write(SECRET + "\n")
+        out, err = p.communicate("go\n", timeout=60)
+        self.attack("issue 21.2: read through a cwd the host moved into a denied directory",
+                    SECRET in out, out + err)
+        self.assertIn(f"read new.txt {ESTALE}", out, err)
+
+    def setid_attempts(self, prefix):
+        return ("import os\n"
+                "def t(what, f):\n"
+                "    try: f(); print(what, 'ok')\n"
+                "    except OSError as e: print(what, 'errno', e.errno)\n"
+                f"p = '/tmp/{prefix}'\n"
+                "t('create', lambda: os.close(os.open(p + '1', os.O_CREAT | os.O_WRONLY, 0o755)))\n"
+                "t('chmod u+s', lambda: os.chmod(p + '1', 0o4755))\n"
+                "t('chmod g+s', lambda: os.chmod(p + '1', 0o2755))\n"
+                "t('create u+s', lambda: os.close(os.open(p + '2', os.O_CREAT | os.O_WRONLY, 0o4755)))\n"
+                "t('mknod u+s', lambda: os.mknod(p + '3', 0o100000 | 0o6755))\n"
+                "t('mkdir g+s', lambda: os.mkdir(p + '4', 0o2755))\n")
+
+    def setid_planted(self, prefix):
+        import stat
+        found = []
+        for i in range(1, 5):
+            b = self.sb.backing(f"/tmp/{prefix}{i}")
+            if os.path.lexists(b) and os.lstat(b).st_mode & (stat.S_ISUID | stat.S_ISGID):
+                found.append(f"{b} {oct(os.lstat(b).st_mode)} uid {os.lstat(b).st_uid}")
+        return found
+
+    def test_issue21_3_confined_root_plants_a_setuid_file(self):
+        for user, prefix in ((None, "suidroot"), ("65534", "suidnobody")):
+            r = self.py(self.setid_attempts(prefix), user=user)
+            planted = self.setid_planted(prefix)
+            self.attack(f"issue 21.3: plant a setuid/setgid file (as {user or 'root'})",
+                        planted, "; ".join(planted) + " " + r.stdout + r.stderr)
+            self.assertIn("create ok", r.stdout, r.stderr)
+            self.assertIn("chmod u+s errno 1", r.stdout, r.stderr)
+        # The capability is what allows it (and the bits arrive in the backing store).
+        r = self.py(self.setid_attempts("suidgrant"), domain="setidDom")
+        self.assertIn("chmod u+s ok", r.stdout, r.stderr)
+        self.assertTrue(self.setid_planted("suidgrant"), r.stdout + r.stderr)
+
+    def test_issue12_5_open_trunc_of_a_file_renamed_behind_the_mount(self):
+        # The node of /box/a is looked up again without an fd (caches dropped) while its
+        # label is still cached; the host renames b (lockedObj: read only) over a; the
+        # world opens a O_WRONLY|O_TRUNC. Whatever the answer, b's data must stay.
+        os.makedirs(self.sb.backing("/box"), exist_ok=True)
+        a, b = self.sb.backing("/box/a"), self.sb.backing("/box/b")
+        for path, text in ((a, "A-DATA\n"), (b, SECRET + "\n")):
+            with open(path, "w") as f:
+                f.write(text)
+        self.sb.set_label("/box/b", "lockedObj")
+        r = self.sb.run("boxDom", "cat /box/a")
+        self.assertIn("A-DATA", r.stdout, r.stderr)
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("2\n")
+        code = ("import os, sys\n"
+                "os.stat('/box/a'); print('ready', flush=True); sys.stdin.readline()\n"
+                "try: os.close(os.open('/box/a', os.O_WRONLY | os.O_TRUNC)); print('opened')\n"
+                "except OSError as e: print('open errno', e.errno)\n")
+        p = self.sb.popen("boxDom", "", argv=["python3", "-c", code], stdin=subprocess.PIPE)
+        self.assertEqual(p.stdout.readline().strip(), "ready")
+        os.rename(b, a)
+        out, err = p.communicate("go\n", timeout=60)
+        with open(a) as f:
+            left = f.read()
+        self.attack("issue 12.5: open(O_TRUNC) of a read-only file renamed behind the mount",
+                    left != SECRET + "\n", f"left {left!r}: {out} {err}")
 
     # ---- policy reload -----------------------------------------------------------------
     def test_reads_racing_a_policy_reload(self):
