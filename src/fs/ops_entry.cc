@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <optional>
 #include <string>
 
 #include "fs/caller_creds.h"
@@ -29,8 +30,16 @@ int ApplySetattr(fuse_req_t req, const InodeTable& table, const Inode* node,
   }
   if (to_set & FUSE_SET_ATTR_MODE) {
     // As the caller: the backing store then drops a setgid bit for a group the caller is
-    // not in, as it would for the caller itself (the daemon, as root, keeps it).
-    CallerCreds as_caller(req);
+    // not in, as it would for the caller itself (the daemon, as root, keeps it). The
+    // kernel's own clearing of set-id bits on write or truncate by a non-owner comes as a
+    // mode change too; that one the kernel does for anyone, so it runs as the daemon.
+    struct stat now;
+    constexpr mode_t kSetid = S_ISUID | S_ISGID;
+    bool kills_setid_only = fstatat(pf.fd(), "", &now, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 &&
+                            (now.st_mode & kSetid) != 0 &&
+                            (attr->st_mode & 07777) == (now.st_mode & 07777 & ~kSetid);
+    std::optional<CallerCreds> as_caller;
+    if (!kills_setid_only) as_caller.emplace(req);
     int rc = fd >= 0 ? fchmod(fd, attr->st_mode) : chmod(ProcPath(pf.fd()).c_str(), attr->st_mode);
     if (rc != 0) return errno;
   }
