@@ -7,6 +7,7 @@
 #include <set>
 
 #include "policy/rule_parser.h"
+#include "sandbox/sandbox_rules.h"
 
 namespace sptfs {
 namespace {
@@ -39,16 +40,12 @@ Status Bad(int line, const std::string& what, const std::string& expected) {
 }
 
 Status ParseHeader(const std::vector<std::string>& w, int line, LandlockDomain* out) {
-  const std::string form = "domain NAME ID LEVEL confined|unconfined";
-  if (w.size() != 5) return Bad(line, "wrong number of words in the domain line", form);
-  char* end = nullptr;
-  unsigned long id = std::strtoul(w[2].c_str(), &end, 10);
-  if (w[2].empty() || *end != '\0' || id > kMaxId) return Bad(line, "bad domain id", form);
-  if (!ParseLevel(w[3], &out->level)) return Bad(line, "bad level '" + w[3] + "'", form);
-  if (w[4] != "confined" && w[4] != "unconfined") return Bad(line, "bad confinement", form);
-  out->name = w[1];
-  out->id = static_cast<DomainId>(id);
-  out->unconfined = w[4] == "unconfined";
+  DomainHeader h;
+  if (Status st = ParseDomainHeader(w, "landlock reply", line, &h); !st.ok()) return st;
+  out->name = std::move(h.name);
+  out->id = h.id;
+  out->level = h.level;
+  out->unconfined = h.unconfined;
   return Status::Ok();
 }
 

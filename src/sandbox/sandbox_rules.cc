@@ -31,20 +31,35 @@ void AddRule(const Rule& r, SandboxRules* out) {
 }
 
 Status ParseHeader(const std::vector<std::string>& w, int line, SandboxRules* out) {
+  DomainHeader h;
+  if (Status st = ParseDomainHeader(w, "sandbox reply", line, &h); !st.ok()) return st;
+  out->name = std::move(h.name);
+  out->id = h.id;
+  out->level = h.level;
+  out->unconfined = h.unconfined;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseDomainHeader(const std::vector<std::string>& w, const std::string& reply, int line,
+                         DomainHeader* out) {
   const std::string form = "domain NAME ID LEVEL confined|unconfined";
-  if (w.size() != 5) return Bad(line, "wrong number of words in the domain line", form);
+  auto bad = [&](const std::string& what) {
+    return Status::Invalid(reply + ":" + std::to_string(line) + ": " + what + " (expected " + form +
+                           ")");
+  };
+  if (w.size() != 5) return bad("wrong number of words in the domain line");
   char* end = nullptr;
   unsigned long id = std::strtoul(w[2].c_str(), &end, 10);
-  if (w[2].empty() || *end != '\0' || id > kMaxId) return Bad(line, "bad domain id", form);
-  if (!ParseLevel(w[3], &out->level)) return Bad(line, "bad level '" + w[3] + "'", form);
-  if (w[4] != "confined" && w[4] != "unconfined") return Bad(line, "bad confinement", form);
+  if (w[2].empty() || *end != '\0' || id > kMaxId) return bad("bad domain id");
+  if (!ParseLevel(w[3], &out->level)) return bad("bad level '" + w[3] + "'");
+  if (w[4] != "confined" && w[4] != "unconfined") return bad("bad confinement");
   out->name = w[1];
   out->id = static_cast<DomainId>(id);
   out->unconfined = w[4] == "unconfined";
   return Status::Ok();
 }
-
-}  // namespace
 
 SandboxRules SandboxRulesOf(std::string name, DomainId id, Level level, bool unconfined,
                             const std::vector<Rule>& rules) {

@@ -41,6 +41,18 @@ std::string FormatSandboxRules(const SandboxRules& rules);
 SandboxRules SandboxRulesOf(std::string name, DomainId id, Level level, bool unconfined,
                             const std::vector<Rule>& rules);
 
+// The identity of one domain block of a daemon reply, from its header line
+// "domain NAME ID LEVEL confined|unconfined" (split into `words`). Shared by the sandbox
+// and landlock replies; errors say "REPLY:LINE: what (expected ...)".
+struct DomainHeader {
+  std::string name;
+  DomainId id = 0;
+  Level level = Level::kEnforcing;
+  bool unconfined = false;
+};
+Status ParseDomainHeader(const std::vector<std::string>& words, const std::string& reply, int line,
+                         DomainHeader* out);
+
 // Parses one or more blocks; errors say "sandbox reply:LINE: what (expected ...)".
 Status ParseSandboxRules(std::string_view text, std::vector<SandboxRules>* out);
 
