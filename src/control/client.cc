@@ -38,8 +38,6 @@ std::string Absolute(const std::string& path) {
 
 }  // namespace
 
-namespace {
-
 // 0 if a daemon accepts connections on `path` (a socket, or a link to one), else the
 // connect errno: ECONNREFUSED (nobody listens) and ENOENT (a dangling link) mean stale.
 int ConnectErrno(const std::string& path) {
@@ -51,8 +49,6 @@ int ConnectErrno(const std::string& path) {
   if (fd.get() < 0) return errno;
   return connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 ? 0 : errno;
 }
-
-}  // namespace
 
 std::vector<std::string> ListSockets() {
   std::vector<std::string> out;

@@ -25,6 +25,10 @@ inline constexpr int kClientTimeoutMs = 120 * 1000;  // a reload of a big policy
 // used as given (made absolute).
 std::string SocketForMount(const std::string& mount_dir);
 
+// 0 if a daemon accepts connections on `path` (a socket, or a link to one), else the
+// connect errno: ECONNREFUSED (nobody listens) and ENOENT (a dangling link) mean stale.
+int ConnectErrno(const std::string& path);
+
 // The live *.sock names in kSocketDir, one per running daemon. Entries nobody answers on
 // (left by a daemon killed with SIGKILL) are skipped, and removed where permitted.
 std::vector<std::string> ListSockets();

@@ -52,22 +52,11 @@ Status MakeAddress(const std::string& path, sockaddr_un* addr) {
   return Status::Ok();
 }
 
-// True if a daemon answers on `path`.
-bool Answers(const std::string& path) {
-  sockaddr_un addr;
-  if (!MakeAddress(path, &addr).ok()) return false;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
 // Clears `path` for a new socket or link: refuses a live daemon or a regular file.
 Status ClearStale(const std::string& path) {
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) return Status::Ok();
-  if (Answers(path)) return Status::Busy(path + ": another sptfs daemon is serving here");
+  if (ConnectErrno(path) == 0) return Status::Busy(path + ": another sptfs daemon is serving here");
   if (!S_ISSOCK(st.st_mode) && !S_ISLNK(st.st_mode)) {
     return Status::Exists(path + ": exists and is not a socket (expected a free path)");
   }
