@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "explain/why.h"
+#include "explain/why_host.h"
 
 namespace sptfs {
 namespace {
@@ -19,7 +20,8 @@ const CompiledDomain* FindDomainByNameOrId(const CompiledPolicy& p, const std::s
   return p.FindDomain(std::string_view(text));
 }
 
-constexpr char kUsage[] = " (expected [--domain] DOMAIN PATH [rwx] or --pid PID PATH [rwx])";
+constexpr char kUsage[] =
+    " (expected [--host] [--domain] DOMAIN PATH [rwx] or [--host] --pid PID PATH [rwx])";
 
 }  // namespace
 
@@ -28,6 +30,10 @@ Status ParseWhyOperands(const std::vector<std::string>& operands, WhyRequest* ou
   std::vector<std::string> plain;
   for (size_t i = 0; i < operands.size(); ++i) {
     const std::string& w = operands[i];
+    if (w == "--host") {
+      r.host = true;
+      continue;
+    }
     bool takes = w == "--domain" || w == "--pid" || w == "--label" || w == "-L";
     if (!takes) {
       plain.push_back(w);
@@ -101,6 +107,29 @@ int RunWhy(const std::vector<std::string>& operands, const WhySources& src, std:
     }
     domain = d->id;
   }
+  std::string prefix;  // the layer line of a --host path under the mount
+  if (req.host) {
+    if (src.host == nullptr) {
+      *err += "spt: --why --host: this spt cannot see the host (expected a running sptfs or "
+              "--policy DIR)\n";
+      return 1;
+    }
+    std::string tree_path;
+    if (!TreePathUnderMount(req.path, src.mount, src.host, &tree_path)) {
+      std::string text;
+      if (Status s = ExplainHostAccess(policy, domain, req.path, req.access, src.landlock_abi,
+                                       src.mount, src.host, &text);
+          !s.ok()) {
+        *err += "spt: " + s.message() + "\n";
+        return 1;
+      }
+      if (req.pid != 0) text += "  process:        " + std::to_string(req.pid) + "\n";
+      *out += text;
+      return 0;
+    }
+    prefix = "  host path:      under the mount " + src.mount + ": tree path " + tree_path + "\n";
+    req.path = tree_path;
+  }
   LabelId label = kUnlabeledId;
   if (!req.label.empty()) {
     auto id = policy.FindLabel(req.label);
@@ -119,6 +148,7 @@ int RunWhy(const std::vector<std::string>& operands, const WhySources& src, std:
     *err += "spt: " + s.message() + "\n";
     return 1;
   }
+  if (!prefix.empty()) text.insert(text.find('\n') + 1, prefix);
   if (req.pid != 0) text += "  process:        " + std::to_string(req.pid) + "\n";
   *out += text;
   return 0;
