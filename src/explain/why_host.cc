@@ -28,7 +28,8 @@ uint64_t Needed(Perms letter, HostKind kind) {
 std::string RuleText(const CompiledPolicy& policy, const HostRuleMatch& m) {
   const CompiledDomain* d = policy.FindDomain(std::string_view(m.domain));
   const Rule* found = nullptr;
-  for (const Rule& r : d != nullptr ? d->rules : std::vector<Rule>()) {
+  for (size_t i = 0; d != nullptr && i < d->rules.size(); ++i) {
+    const Rule& r = d->rules[i];
     if (r.kind == RuleKind::kPath && r.path == m.path && r.perms == m.perms) found = &r;
   }
   std::string text = "-r " + m.path + (m.perms == kPermNone ? " (no access)" : " " +
