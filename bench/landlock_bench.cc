@@ -167,10 +167,14 @@ int main(int argc, char** argv) {
   for (; i + 1 < argc && std::strncmp(argv[i], "--", 2) == 0; i += 2) {
     std::string opt = argv[i];
     long v = std::strtol(argv[i + 1], nullptr, 10);
-    if (opt == "--runs") a.runs = static_cast<int>(v);
-    else if (opt == "--opens") a.opens = v;
-    else if (opt == "--execs") a.execs = v;
-    else if (opt == "--connects") a.connects = v;
+    if (opt == "--runs")
+      a.runs = static_cast<int>(v);
+    else if (opt == "--opens")
+      a.opens = v;
+    else if (opt == "--execs")
+      a.execs = v;
+    else if (opt == "--connects")
+      a.connects = v;
     else {
       std::fprintf(stderr, "landlock_bench: unknown option %s\n", argv[i]);
       return 2;

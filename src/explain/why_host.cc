@@ -7,8 +7,8 @@ namespace {
 
 bool Under(const std::string& path, const std::string& dir) {
   if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.rfind(dir, 0) == 0 &&
-                         path[dir.size()] == '/');
+  return path == dir ||
+         (path.size() > dir.size() && path.rfind(dir, 0) == 0 && path[dir.size()] == '/');
 }
 
 // The Landlock rights one access letter needs on a path of this kind. Landlock does not
@@ -32,8 +32,8 @@ std::string RuleText(const CompiledPolicy& policy, const HostRuleMatch& m) {
     const Rule& r = d->rules[i];
     if (r.kind == RuleKind::kPath && r.path == m.path && r.perms == m.perms) found = &r;
   }
-  std::string text = "-r " + m.path + (m.perms == kPermNone ? " (no access)" : " " +
-                                       FormatPerms(m.perms));
+  std::string text =
+      "-r " + m.path + (m.perms == kPermNone ? " (no access)" : " " + FormatPerms(m.perms));
   if (found != nullptr && !found->where.file.empty()) text += "  [" + found->where.ToString() + "]";
   return text + " of " + m.domain;
 }
@@ -68,10 +68,10 @@ Status ExplainHostAccess(const CompiledPolicy& policy, DomainId domain, const st
   std::string head = cd->name + " (" + std::to_string(cd->id) + ", " +
                      (cd->unconfined ? "unconfined" : std::string(LevelName(cd->level))) + ") " +
                      perms + " " + path + "\n";
-  std::string where = "  host path:      outside the mount" +
-                      (mount.empty() ? std::string(" (no mount known: every path is a host path)")
-                                     : " " + mount) +
-                      ", as a world started without --root sees it\n";
+  std::string where =
+      "  host path:      outside the mount" +
+      (mount.empty() ? std::string(" (no mount known: every path is a host path)") : " " + mount) +
+      ", as a world started without --root sees it\n";
   // No mount known (offline): the planner still wants one; a path that does not exist
   // on the host grants nothing anyone can reach.
   LandlockPlan plan =
@@ -109,11 +109,14 @@ Status ExplainHostAccess(const CompiledPolicy& policy, DomainId domain, const st
   Perms by_rules = kPermNone;
   for (const HostRuleMatch& m : rules) by_rules |= m.perms;
   if ((by_rules & ~granted) != 0) {
-    t += "  carve-out:      a narrower rule below " + path + " keeps it to what is safe for "
-         "that rule (" + (granted == kPermNone ? std::string("nothing") : FormatPerms(granted)) +
-         " instead of " + FormatPerms(by_rules) + ")\n";
+    t += "  carve-out:      a narrower rule below " + path +
+         " keeps it to what is safe for "
+         "that rule (" +
+         (granted == kPermNone ? std::string("nothing") : FormatPerms(granted)) + " instead of " +
+         FormatPerms(by_rules) + ")\n";
   }
-  t += "  granted:        " + (granted == kPermNone ? std::string("nothing") : FormatPerms(granted));
+  t +=
+      "  granted:        " + (granted == kPermNone ? std::string("nothing") : FormatPerms(granted));
   if (!allowed) t += "; the request fails with EACCES (Landlock's answer)";
   *text = t + "\n";
   return Status::Ok();

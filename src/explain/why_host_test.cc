@@ -42,11 +42,11 @@ class FakeHost : public HostView {
 
  private:
   std::map<std::string, HostKind> kinds_ = {
-      {"/", HostKind::kDirectory},        {"/etc", HostKind::kDirectory},
-      {"/etc/passwd", HostKind::kOther},  {"/etc/shadow", HostKind::kOther},
-      {"/mnt", HostKind::kDirectory},     {"/mnt/m", HostKind::kDirectory},
-      {"/opt", HostKind::kDirectory},     {"/opt/tool", HostKind::kOther},
-      {"/srv", HostKind::kDirectory},     {"/srv/only-b", HostKind::kOther}};
+      {"/", HostKind::kDirectory},       {"/etc", HostKind::kDirectory},
+      {"/etc/passwd", HostKind::kOther}, {"/etc/shadow", HostKind::kOther},
+      {"/mnt", HostKind::kDirectory},    {"/mnt/m", HostKind::kDirectory},
+      {"/opt", HostKind::kDirectory},    {"/opt/tool", HostKind::kOther},
+      {"/srv", HostKind::kDirectory},    {"/srv/only-b", HostKind::kOther}};
 };
 
 class WhyHostTest : public ::testing::Test {
@@ -82,7 +82,8 @@ TEST_F(WhyHostTest, GrantedHostFileNamesLandlockAndTheRule) {
   std::string t = Why(10, "/etc/passwd", kPermRead);
   EXPECT_EQ(t.rfind("allow: aDom (10, enforcing) r /etc/passwd\n", 0), 0u) << t;
   EXPECT_NE(t.find("decided by:     Landlock, from rule -r /etc r  [d.toml:3] of aDom"),
-            std::string::npos) << t;
+            std::string::npos)
+      << t;
   EXPECT_NE(t.find("ruleset of:     aDom, bDom"), std::string::npos) << t;
   EXPECT_NE(t.find("granted:        r\n"), std::string::npos) << t;
 }
@@ -121,7 +122,9 @@ TEST_F(WhyHostTest, NoRulesetWhenNotEnforcingOrNoLandlock) {
   std::string t = Why(12, "/etc/shadow", kPermRead);
   EXPECT_EQ(t.rfind("allow: ", 0), 0u) << t;
   EXPECT_NE(t.find("decided by:     nobody (no Landlock ruleset: domain warnDom is at level "
-                   "warning"), std::string::npos) << t;
+                   "warning"),
+            std::string::npos)
+      << t;
   t = Why(10, "/etc/shadow", kPermRead, 0);
   EXPECT_NE(t.find("this kernel has no Landlock"), std::string::npos) << t;
 }
@@ -133,7 +136,7 @@ TEST_F(WhyHostTest, TreePathUnderMount) {
   EXPECT_TRUE(TreePathUnderMount("/mnt/m", "/mnt/m", &host_, &tree));
   EXPECT_EQ(tree, "/");
   EXPECT_FALSE(TreePathUnderMount("/mnt/mm/x", "/mnt/m", &host_, &tree));  // whole components
-  EXPECT_FALSE(TreePathUnderMount("/etc/passwd", "", &host_, &tree));     // no mount known
+  EXPECT_FALSE(TreePathUnderMount("/etc/passwd", "", &host_, &tree));      // no mount known
 }
 
 }  // namespace
