@@ -173,6 +173,12 @@ class LandlockTest(unittest.TestCase):
         r = self.sb.spt("--why", "hostDom", "/data/d.txt")
         self.assertTrue(r.stdout.startswith("allow: "), r.stdout + r.stderr)
         self.assertIn("decided by:     sptfs (a path in the tree", r.stdout)
+        self.assertNotIn("--why --host", r.stdout)
+        # A path the tree does not have is most likely a host path: the answer says so.
+        r = self.sb.spt("--why", "hostDom", self.path("denied.txt"))
+        self.assertTrue(r.stdout.startswith("deny: "), r.stdout + r.stderr)
+        self.assertIn("not in the tree; a world started without --root reaches the host's",
+                      r.stdout)
 
 
 if __name__ == "__main__":
