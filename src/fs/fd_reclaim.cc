@@ -58,7 +58,9 @@ void FdReclaimer::ReclaimOnce() {
   size_t held = table_->held_fds();
   if (held <= high) return;
   size_t want = held - high / 2;
-  for (const auto& [parent, name] : table_->FdHolders(want < kMaxPerRound ? want : kMaxPerRound)) {
+  auto entries = table_->FdHolders(want < kMaxPerRound ? want : kMaxPerRound, cursor_);
+  cursor_ += entries.size();  // entries the kernel keeps in use are not asked for again next
+  for (const auto& [parent, name] : entries) {
     // ENOENT (the kernel forgot it meanwhile) is fine: that is what was wanted.
     fuse_lowlevel_notify_inval_entry(se_, parent, name.c_str(), name.size());
   }

@@ -42,6 +42,7 @@ class FdReclaimer {
   std::condition_variable cv_;
   bool stop_ = false;
   bool poked_ = false;
+  size_t cursor_ = 0;  // where the next round starts among the fd holders (Loop only)
   std::thread thread_;
 };
 

@@ -339,13 +339,26 @@ int InodeTable::OpenData(const Inode* node, int flags, int* fd) const {
   return err;
 }
 
-std::vector<std::pair<fuse_ino_t, std::string>> InodeTable::FdHolders(size_t max) const {
+std::vector<std::pair<fuse_ino_t, std::string>> InodeTable::FdHolders(size_t max,
+                                                                      size_t skip) const {
   std::vector<std::pair<fuse_ino_t, std::string>> out;
   std::lock_guard<std::mutex> lock(mu_);
+  size_t holders = 0;
   for (const auto& [key, node] : nodes_) {
-    if (out.size() >= max) break;
-    if (node->pinned || node->fd < 0 || !node->parent) continue;
-    out.emplace_back(IdOf(node->parent), node->name);
+    if (!node->pinned && node->fd >= 0 && node->parent) holders++;
+  }
+  if (holders == 0) return out;
+  skip %= holders;
+  for (int pass = 0; pass < 2 && out.size() < max; ++pass) {
+    size_t i = 0;
+    for (const auto& [key, node] : nodes_) {
+      if (node->pinned || node->fd < 0 || !node->parent) continue;
+      bool wanted = pass == 0 ? i >= skip : i < skip;
+      ++i;
+      if (!wanted) continue;
+      if (out.size() >= max) break;
+      out.emplace_back(IdOf(node->parent), node->name);
+    }
   }
   return out;
 }

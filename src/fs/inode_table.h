@@ -101,10 +101,11 @@ class InodeTable {
   // O_PATH fds the nodes hold now (directories, hard links, cached plain files, pinned
   // nodes): what the descriptor budget (fd_budget.h) counts outside the handles.
   size_t held_fds() const { return held_fds_.load(std::memory_order_relaxed); }
-  // Up to `max` entries (parent id, name) of unpinned nodes that hold an fd: asking the
-  // kernel to drop them (fd_reclaim.h) makes it forget the nodes it no longer uses, and
-  // their fds close.
-  std::vector<std::pair<fuse_ino_t, std::string>> FdHolders(size_t max) const;
+  // Up to `max` entries (parent id, name) of unpinned nodes that hold an fd, from the
+  // `skip`-th such node on (wrapping around): asking the kernel to drop them
+  // (fd_reclaim.h) makes it forget the nodes it no longer uses, and their fds close.
+  // Successive calls with a growing `skip` get past entries the kernel keeps in use.
+  std::vector<std::pair<fuse_ino_t, std::string>> FdHolders(size_t max, size_t skip = 0) const;
 
   // An O_PATH fd of `node` for one call: its own, or one opened through its parent and
   // checked to still be the same inode (else ESTALE), which the node then keeps if the

@@ -121,6 +121,24 @@ class DescriptorBudget(unittest.TestCase):
         kill_world(p)
 
 
+    def test_20_4_configured_budget(self):
+        # fd_budget in the mount config (like --fd-budget): the world stops there, at
+        # EMFILE, counting what its programs keep open (python's mapped libraries too).
+        sb = self.sb
+        with open(sb.config) as f:
+            text = f.read()
+        with open(sb.config, "w") as f:
+            f.write("fd_budget = 40\n" + text)
+        sb.unmount()
+        sb.mount()
+        p, held, err = self.hog()
+        self.assertEqual(err, EMFILE)
+        self.assertTrue(20 <= held < 40, held)
+        self.check_others_work("while a world holds its configured budget")
+        records = [r for r in sb.audit() if r.get("type") == "SPT_FD_BUDGET"]
+        self.assertEqual([r.get("result") for r in records], ["EMFILE"], records)
+        kill_world(p)
+
     def test_20_4_lookups_of_many_directories(self):
         # Every directory the kernel knows holds an O_PATH fd in the daemon: a world that
         # makes and looks up more directories than the daemon has descriptors must not
