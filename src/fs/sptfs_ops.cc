@@ -71,8 +71,25 @@ fuse_lowlevel_ops MakeOps() {
 
 }  // namespace
 
+uint64_t SptFs::WorldOfCaller(const Subject& s) {
+  if (!s.caller.identified || !s.caller.placed) return 0;
+  {
+    std::lock_guard<std::mutex> lock(worlds_mu_);
+    auto it = worlds_.find(s.caller.tid);
+    if (it != worlds_.end() && it->second.pid == s.caller.pid &&
+        it->second.domain == s.caller.domain) {
+      return it->second.world;
+    }
+  }
+  uint64_t world = WorldOf(s);
+  std::lock_guard<std::mutex> lock(worlds_mu_);
+  if (worlds_.size() >= 8192) worlds_.clear();  // ended threads: bounded, never pruned one by one
+  worlds_[s.caller.tid] = {s.caller.pid, s.caller.domain, world};
+  return world;
+}
+
 int SptFs::AcquireHandle(const Subject& s, uint64_t* world) {
-  *world = WorldOf(s);
+  *world = WorldOfCaller(s);
   bool first = false;
   int err = budget_.Acquire(*world, table_->held_fds(), &first);
   if (err && first && checker_->audit()) {

@@ -7,7 +7,9 @@
 #include <fuse_lowlevel.h>
 
 #include <atomic>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "fs/access_check.h"
 #include "fs/fd_budget.h"
@@ -54,8 +56,22 @@ class SptFs {
   InodeTable* table_;
   AccessChecker* checker_;
   FsOptions options_;
+  // The world of a placed caller (WorldOf in sptfs_ops.cc).
+  uint64_t WorldOfCaller(const Subject& s);
+
   FdBudget budget_;
   std::atomic<FdReclaimer*> reclaimer_{nullptr};
+  // Worlds by thread id: finding one reads the namespace chain (about 25 us), and a
+  // thread never changes its PID namespace. An entry counts only for the same process
+  // and domain, so a reused thread id is looked up again (one that matches both, a
+  // reused pid placed in the same domain, at worst bills the wrong world's budget).
+  struct WorldEntry {
+    pid_t pid;
+    DomainId domain;
+    uint64_t world;
+  };
+  std::mutex worlds_mu_;
+  std::unordered_map<pid_t, WorldEntry> worlds_;
 };
 
 }  // namespace sptfs
