@@ -313,9 +313,11 @@ rlim_t RaiseFdLimit() {
 
 // Everything up to (not including) the mount: nothing here touches the mount point.
 Status Prepare(const Args& args, Daemon* d) {
-  // Plain files get an O_PATH fd on their first use after lookup (inode_table.h); half
-  // the fd limit may go to those, the rest is for open files, directories and sockets.
-  d->table.set_file_fd_budget(RaiseFdLimit() / 2);
+  // Plain files get an O_PATH fd on their first use after lookup (inode_table.h); a
+  // quarter of the fd limit may go to those, the rest is for open files, directories,
+  // sockets and the reserve (fd_budget.h). A quarter keeps the cache alone below the mark
+  // where fd_reclaim.h starts asking the kernel to drop entries.
+  d->table.set_file_fd_budget(RaiseFdLimit() / 4);
   Status st = CheckMountpoint(args.mountpoint, &d->mountpoint);
   if (st.ok()) st = MakeConfig(args, &d->cfg);
   if (st.ok()) st = OpenMaps(d->cfg.maps, &d->maps);
