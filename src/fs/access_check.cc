@@ -1,8 +1,5 @@
 #include "fs/access_check.h"
 
-#include <chrono>
-#include <string>
-
 #include "explain/why.h"
 #include "fs/inode_table.h"
 
@@ -40,7 +37,6 @@ void AccessChecker::Begin(fuse_req_t req, Subject* s) {
   DomainId fallback = DefaultDomain(*s->policy);
   if (ctx->pid > 0 && tracker_) {
     s->caller = tracker_->Identify(ctx->pid, fallback);
-    ReportLostEvents();
   } else {
     s->caller = CallerInfo{};
     s->caller.tid = ctx->pid;
@@ -49,24 +45,6 @@ void AccessChecker::Begin(fuse_req_t req, Subject* s) {
   }
   s->domain = s->caller.identified ? s->policy->FindDomain(s->caller.domain) : nullptr;
   s->free = s->domain && (s->domain->unconfined || s->domain->level == Level::kDisabled);
-}
-
-void AccessChecker::ReportLostEvents() {
-  uint64_t now = tracker_->EventsLost();
-  uint64_t seen = lost_reported_.load(std::memory_order_relaxed);
-  if (now == seen || !audit_) return;
-  int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
-                   .count();
-  int64_t last = lost_record_at_.load(std::memory_order_relaxed);
-  if (last != 0 && ms - last < 1000) return;
-  if (!lost_record_at_.compare_exchange_strong(last, ms)) return;  // another thread reports
-  lost_reported_.store(now, std::memory_order_relaxed);
-  // What the tracker did: emptied its cache, so every caller is read from /proc again;
-  // worlds are decided by their PID namespace, which no event loss can change.
-  audit_->Event("SPT_EVENTS_LOST", "lost=" + std::to_string(now - seen) +
-                                       " total=" + std::to_string(now) +
-                                       " action=\"cache emptied, callers read again\"");
 }
 
 int AccessChecker::Check(const Subject& s, std::string_view path, const ResolvedLabel& label,

@@ -73,9 +73,6 @@ class AccessChecker {
 
  private:
   DomainId DefaultDomain(const CompiledPolicy& policy);
-  // An SPT_EVENTS_LOST record when the kernel dropped process events since the last one
-  // (at most one a second; the next one carries the rest in its count).
-  void ReportLostEvents();
 
   PolicyHolder* holder_;
   DomainTracker* tracker_;
@@ -86,8 +83,6 @@ class AccessChecker {
   LabelCache labels_;
   // (generation << 32 | id) of the resolved default domain name; 0 = not yet.
   std::atomic<uint64_t> default_cache_{0};
-  std::atomic<uint64_t> lost_reported_{0};  // tracker_->EventsLost() at the last record
-  std::atomic<int64_t> lost_record_at_{0};  // steady clock (ms) of the last record
 };
 
 }  // namespace sptfs

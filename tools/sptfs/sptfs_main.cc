@@ -31,6 +31,7 @@
 #include "run_dir.h"
 #include "domains/tracker.h"
 #include "fs/access_check.h"
+#include "fs/event_watch.h"
 #include "fs/fd_reclaim.h"
 #include "fs/inode_table.h"
 #include "fs/map_tree.h"
@@ -443,11 +444,14 @@ int Run(const Args& args, int ready_fd) {
     if (write(ready_fd, "", 1) != 1) return 1;
     close(ready_fd);
   }
+  std::unique_ptr<EventWatch> events;
+  if (d.tracker) events = std::make_unique<EventWatch>(d.tracker.get(), d.audit.get());
   auto reclaimer = std::make_unique<FdReclaimer>(se, &d.table);
   d.fs->set_reclaimer(reclaimer.get());
   int rc = Serve(se, d.cfg.threads > 0 ? d.cfg.threads : DefaultThreads());
   d.fs->set_reclaimer(nullptr);
   reclaimer.reset();
+  events.reset();
   if (d.control) d.control->Stop();
   fuse_session_unmount(se);
   fuse_remove_signal_handlers(se);
