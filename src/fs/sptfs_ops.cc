@@ -92,6 +92,7 @@ int SptFs::AcquireHandle(const Subject& s, uint64_t* world) {
   *world = WorldOfCaller(s);
   bool first = false;
   int err = budget_.Acquire(*world, table_->held_fds(), &first);
+  if (err == ENFILE) PokeReclaimer();  // the inode table's fds may be what fills the pool
   if (err && first && checker_->audit()) {
     checker_->audit()->Event(
         "SPT_FD_BUDGET",
