@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace sptfs {
@@ -49,6 +50,10 @@ std::unique_ptr<ProcEvents> ProcEvents::Open() {
   addr.nl_family = AF_NETLINK;
   addr.nl_groups = CN_IDX_PROC;
   int size = kQueueBytes;
+  if (const char* env = getenv("SPTFS_PROC_EVENTS_QUEUE")) {
+    long v = strtol(env, nullptr, 10);
+    if (v > 0 && v <= (1L << 30)) size = static_cast<int>(v);
+  }
   // A large queue: events of the whole machine wait here between two requests.
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
@@ -71,7 +76,7 @@ void ProcEvents::Drain(const std::function<void(const ProcEvent&)>& sink) {
     ssize_t n = recv(fd_, buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == ENOBUFS) {
-        ++lost_;
+        lost_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       if (errno == EINTR) continue;

@@ -3,10 +3,13 @@
 // child inherits its parent's record at the moment of the fork, even if the parent
 // exits before the child is ever seen (orphans), and an exec is known exactly.
 // Needs root (CAP_NET_ADMIN) and CONFIG_PROC_EVENTS; Open() returns nullptr without.
+// The queue is 8 MiB; SPTFS_PROC_EVENTS_QUEUE=BYTES in the environment sets another
+// size (tests use a tiny one to make the kernel drop events; docs/sptfs.md).
 #pragma once
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,14 +32,16 @@ class ProcEvents {
   ~ProcEvents();
   // Hands every queued event to `sink`, oldest first, without blocking.
   void Drain(const std::function<void(const ProcEvent&)>& sink);
-  // Events the kernel dropped because the queue was full (then the tracker falls back
-  // on the ppid chain).
-  uint64_t lost() const { return lost_; }
+  // How often the kernel reported that it dropped events because the queue was full
+  // (ENOBUFS on the socket; each report may stand for many events). The tracker then
+  // empties its cache and falls back on the ppid chain and the world namespaces.
+  // Readable from any thread.
+  uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
 
  private:
   explicit ProcEvents(int fd) : fd_(fd) {}
   int fd_;
-  uint64_t lost_ = 0;
+  std::atomic<uint64_t> lost_{0};
 };
 
 }  // namespace sptfs

@@ -87,6 +87,7 @@ class ProcTracker : public DomainTracker {
   Status TransitionOnExec(pid_t tid, DomainId domain, uint64_t exec_ino) override;
   std::map<DomainId, int> WorldCounts() override;
   std::vector<ConfinedProcess> List() override;
+  uint64_t EventsLost() const override { return events_ ? events_->lost() : 0; }
 
  private:
   struct CacheEntry {

@@ -56,6 +56,8 @@ class DomainTracker {
     (void)exec_ino;
     return Transition(tid, domain);
   }
+  // How often the kernel reported dropped process events (proc_events.h); 0 without them.
+  virtual uint64_t EventsLost() const { return 0; }
   // Live processes per domain (WorldRefCount) and the list for `spt --ps`.
   virtual std::map<DomainId, int> WorldCounts() = 0;
   virtual std::vector<ConfinedProcess> List() = 0;

@@ -70,6 +70,7 @@ void InodeTable::AddVirtual(Inode* node) {
 
 Inode* InodeTable::MakeRoot(int fd, int map, bool read_only) {
   root_ = NewNode(fd, map, read_only);
+  if (fd >= 0) held_fds_++;
   root_->refs = 1;  // the kernel's own lookup of the root: it never sends one
   if (fd < 0) {
     AddVirtual(root_);
@@ -95,6 +96,7 @@ Inode* InodeTable::AddPinned(Inode* parent, const std::string& name, int fd, int
       node = it->second;
     } else {
       nodes_[key] = node;
+      held_fds_++;
     }
   }
   parent->overlay[name] = node;
@@ -115,6 +117,7 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
     Inode* node = it->second;
     if (node->fd < 0 && fd >= 0 && MustKeepFd(st)) {
       node->fd = fd;  // became a hard link: keep it reachable by fd from now on
+      held_fds_++;
     } else if (fd >= 0) {
       close(fd);
     }
@@ -127,6 +130,7 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
   auto* node = new Inode;
   if (fd >= 0 && KeepsFdLocked(st)) {
     node->fd = fd;
+    held_fds_++;
     if (!MustKeepFd(st)) {
       node->counted_fd = true;
       file_fds_++;
@@ -161,6 +165,7 @@ void InodeTable::KeepBeforeUnlink(Inode* parent, const char* name) {
   auto it = nodes_.find(Key{parent->map, st.st_dev, st.st_ino});
   if (it != nodes_.end() && it->second->fd < 0) {
     it->second->fd = fd;
+    held_fds_++;
   } else {
     close(fd);
   }
@@ -174,6 +179,7 @@ bool InodeTable::AdoptFd(Inode* node, int fd) {
   node->fd = fd;
   node->counted_fd = true;
   file_fds_++;
+  held_fds_++;
   return true;
 }
 
@@ -212,7 +218,10 @@ void InodeTable::UnrefLocked(Inode* node, uint64_t n) {
     if (node->refs > 0 || node->pinned) return;
     nodes_.erase(Key{node->map, node->dev, node->ino});
     Inode* parent = node->parent;
-    if (node->fd >= 0) close(node->fd);
+    if (node->fd >= 0) {
+      close(node->fd);
+      held_fds_--;
+    }
     if (node->counted_fd) file_fds_--;
     delete node;
     node = parent;
@@ -328,6 +337,30 @@ int InodeTable::OpenData(const Inode* node, int flags, int* fd) const {
   int err = *fd < 0 ? errno : 0;
   if (owned) close(path_fd);
   return err;
+}
+
+std::vector<std::pair<fuse_ino_t, std::string>> InodeTable::FdHolders(size_t max,
+                                                                      size_t skip) const {
+  std::vector<std::pair<fuse_ino_t, std::string>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t holders = 0;
+  for (const auto& [key, node] : nodes_) {
+    if (!node->pinned && node->fd >= 0 && node->parent) holders++;
+  }
+  if (holders == 0) return out;
+  skip %= holders;
+  for (int pass = 0; pass < 2 && out.size() < max; ++pass) {
+    size_t i = 0;
+    for (const auto& [key, node] : nodes_) {
+      if (node->pinned || node->fd < 0 || !node->parent) continue;
+      bool wanted = pass == 0 ? i >= skip : i < skip;
+      ++i;
+      if (!wanted) continue;
+      if (out.size() >= max) break;
+      out.emplace_back(IdOf(node->parent), node->name);
+    }
+  }
+  return out;
 }
 
 size_t InodeTable::size() const {

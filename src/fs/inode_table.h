@@ -98,6 +98,14 @@ class InodeTable {
   // Absolute path in the mounted tree ("/" for the root); with `child`, of that entry.
   std::string PathOf(const Inode* node, std::string_view child = {}) const;
   size_t size() const;
+  // O_PATH fds the nodes hold now (directories, hard links, cached plain files, pinned
+  // nodes): what the descriptor budget (fd_budget.h) counts outside the handles.
+  size_t held_fds() const { return held_fds_.load(std::memory_order_relaxed); }
+  // Up to `max` entries (parent id, name) of unpinned nodes that hold an fd, from the
+  // `skip`-th such node on (wrapping around): asking the kernel to drop them
+  // (fd_reclaim.h) makes it forget the nodes it no longer uses, and their fds close.
+  // Successive calls with a growing `skip` get past entries the kernel keeps in use.
+  std::vector<std::pair<fuse_ino_t, std::string>> FdHolders(size_t max, size_t skip = 0) const;
 
   // An O_PATH fd of `node` for one call: its own, or one opened through its parent and
   // checked to still be the same inode (else ESTALE), which the node then keeps if the
@@ -133,6 +141,7 @@ class InodeTable {
 
   size_t file_fd_budget_;
   size_t file_fds_ = 0;  // fds held by nodes that are neither directories nor hard links
+  std::atomic<size_t> held_fds_{0};  // fds held by all nodes
   mutable std::mutex mu_;
   Inode* root_ = nullptr;
   std::unordered_map<Key, Inode*, KeyHash> nodes_;  // real nodes, pinned ones included

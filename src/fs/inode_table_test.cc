@@ -51,6 +51,31 @@ TEST_F(InodeTableTest, PathsFollowRenamesOfDirectories) {
   EXPECT_EQ(table_.PathOf(f), "/b/moved/f");  // the child follows its directory
 }
 
+TEST_F(InodeTableTest, HeldFdsAreCountedAndListedForReclaim) {
+  size_t base = table_.held_fds();  // the root
+  EXPECT_EQ(base, 1u);
+  Inode* a = Lookup(table_.root(), "a");
+  Inode* b = Lookup(table_.root(), "b");
+  EXPECT_EQ(table_.held_fds(), base + 2);  // directories keep their fd
+  auto all = table_.FdHolders(10);
+  ASSERT_EQ(all.size(), 2u);  // the pinned root is never listed
+  for (const auto& [parent, name] : all) {
+    EXPECT_EQ(parent, FUSE_ROOT_ID);
+    EXPECT_TRUE(name == "a" || name == "b") << name;
+  }
+  // One at a time, a growing skip visits both, then wraps around.
+  auto first = table_.FdHolders(1, 0), second = table_.FdHolders(1, 1);
+  auto third = table_.FdHolders(1, 2);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(first[0].second, second[0].second);
+  EXPECT_EQ(third, first);
+  table_.Forget(a, 1);
+  table_.Forget(b, 1);
+  EXPECT_EQ(table_.held_fds(), base);  // closed with their nodes
+  EXPECT_TRUE(table_.FdHolders(10).empty());
+}
+
 TEST_F(InodeTableTest, SameInodeIsOneNodeAndForgetFreesWhenUnused) {
   Inode* a1 = Lookup(table_.root(), "a");
   Inode* a2 = Lookup(table_.root(), "a");

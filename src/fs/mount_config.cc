@@ -70,12 +70,12 @@ Status ParseMap(const toml::table& m, const std::string& file, const std::string
 Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg) {
   static const char* kKeys[] = {"map",       "policy", "label_xattr", "default_domain",
                                 "audit_log", "socket", "audit_rate",  "cache_timeout",
-                                "writeback", "threads"};
+                                "writeback", "threads",     "fd_budget"};
   for (auto&& [k, v] : t) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k.str()) == std::end(kKeys)) {
       return Status::Invalid(Where(file, v.source()) + ": unknown key '" + std::string(k.str()) +
                              "' (expected map, policy, label_xattr, default_domain, audit_log, "
-                             "socket, audit_rate, cache_timeout, writeback, threads)");
+                             "socket, audit_rate, cache_timeout, writeback, threads, fd_budget)");
     }
   }
   std::string base = DirOf(file);
@@ -118,6 +118,14 @@ Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg)
                              ": threads must be an integer in 1..1024 (expected threads = 2)");
     }
     cfg->threads = static_cast<int>(n->as_integer()->get());
+  }
+  if (const toml::node* n = t.get("fd_budget")) {
+    if (!n->is_integer() || n->as_integer()->get() < 1) {
+      return Status::Invalid(Where(file, n->source()) +
+                             ": fd_budget must be a positive integer (expected fd_budget = 4096, "
+                             "open handles per world)");
+    }
+    cfg->fd_budget = static_cast<size_t>(n->as_integer()->get());
   }
   const toml::node* maps = t.get("map");
   if (!maps || !maps->is_array_of_tables()) {

@@ -29,6 +29,7 @@ struct MountConfig {
   double cache_timeout = 1.0;  // entry/attr timeout (seconds) handed to the kernel
   bool writeback = false;      // kernel writeback cache
   int threads = 0;             // FUSE worker threads; 0 = one per CPU (at least 2)
+  size_t fd_budget = 0;        // open handles per world; 0 = automatic (src/fs/fd_budget.h)
 };
 
 // Parses a TOML mount config file. Relative paths in it are taken relative to the

@@ -46,6 +46,22 @@ TEST_F(MountConfigTest, ParsesMapsAndSettings) {
   EXPECT_EQ(cfg.audit_log, "/var/log/a");
 }
 
+TEST_F(MountConfigTest, FdBudget) {
+  MountConfig cfg;
+  Status st = Load("fd_budget = 300\n[[map]]\nat = \"/\"\nsource = \"/x\"\n", &cfg);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(cfg.fd_budget, 300u);
+  MountConfig bad;
+  st = Load("fd_budget = 0\n[[map]]\nat = \"/\"\nsource = \"/x\"\n", &bad);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("m.toml:1: fd_budget must be a positive integer"),
+            std::string::npos)
+      << st.message();
+  EXPECT_EQ(bad.fd_budget, 0u);
+  st = Load("fd_budget = \"many\"\n[[map]]\nat = \"/\"\nsource = \"/x\"\n", &bad);
+  EXPECT_FALSE(st.ok());
+}
+
 TEST_F(MountConfigTest, ErrorsNameFileAndLine) {
   MountConfig cfg;
   cfg.policy_dir = "untouched";

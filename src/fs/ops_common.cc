@@ -49,6 +49,11 @@ int StatNode(const InodeTable& table, const Inode* node, struct stat* st) {
   return table.Stat(node, st);
 }
 
+void CloseHandle(SptFs& fs, int fd) {
+  fs.budget().ReleaseFd(fd);
+  close(fd);
+}
+
 int CannotChange(const Inode* parent, const char* name) {
   if (parent->is_virtual() || parent->read_only) return EROFS;
   if (name && parent->overlay.count(name)) return EBUSY;  // a map point
@@ -80,6 +85,12 @@ int DoLookup(SptFs& fs, Inode* parent, const char* name, fuse_entry_param* e) {
   if (fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
   int fd = -1;
   if (fs.table().WantsFd(st)) {
+    // Directories and hard links hold an fd while the kernel knows them: never out of
+    // the reserve that caller identification needs (fd_budget.h).
+    if (!fs.budget().TableMayGrow(fs.table().held_fds())) {
+      fs.PokeReclaimer();
+      return ENFILE;
+    }
     fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return errno;
     if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {

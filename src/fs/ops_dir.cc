@@ -31,6 +31,8 @@ struct DirHandle {
   dirent* entry = nullptr;  // read but not yet returned (the buffer was full)
   bool merged = false;
   std::vector<Entry> listing;  // when merged: served with offsets 1..n
+  bool charged = false;        // holds a slot of `world` in the descriptor budget
+  uint64_t world = 0;
   ~DirHandle() {
     if (dp) closedir(dp);
   }
@@ -158,17 +160,27 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   }
   auto dir = std::make_unique<DirHandle>();
   if (!node->is_virtual()) {
+    if (int err = fs.AcquireHandle(s, &dir->world)) {
+      fuse_reply_err(req, err);
+      return;
+    }
+    dir->charged = true;
     int fd = openat(node->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || !(dir->dp = fdopendir(fd))) {
       int err = errno;
       if (fd >= 0) close(fd);
+      fs.budget().Release(dir->world);
       fuse_reply_err(req, err);
       return;
     }
   }
   if (!node->overlay.empty() || node->is_virtual()) MergeListing(node, dir.get());
   fi->fh = reinterpret_cast<uint64_t>(dir.get());
-  if (fuse_reply_open(req, fi) == 0) (void)dir.release();  // the kernel owns it now (fh)
+  if (fuse_reply_open(req, fi) == 0) {
+    (void)dir.release();  // the kernel owns it now (fh)
+  } else if (dir->charged) {
+    fs.budget().Release(dir->world);
+  }
 }
 
 void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
@@ -179,7 +191,9 @@ void OpReaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_
 }
 
 void OpReleasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  delete Dir(fi);
+  DirHandle* d = Dir(fi);
+  if (d->charged) Fs(req).budget().Release(d->world);
+  delete d;
   fuse_reply_err(req, 0);
 }
 

@@ -22,6 +22,10 @@ inline std::string ProcPath(int fd) { return "/proc/self/fd/" + std::to_string(f
 
 int StatNode(const InodeTable& table, const Inode* node, struct stat* st);
 
+// Closes the backing fd of a file handle and gives its slot back to the budget (in that
+// order of bookkeeping: the slot goes before the number can be reused).
+void CloseHandle(SptFs& fs, int fd);
+
 // Why a change under `parent` cannot happen at all (before any policy check), or 0.
 int CannotChange(const Inode* parent, const char* name);
 // The parent of an entry `name` to make or remove, or nullptr once the request has been

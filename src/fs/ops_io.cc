@@ -134,7 +134,7 @@ void OpFlush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 }
 
 void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  close(static_cast<int>(fi->fh));
+  CloseHandle(Fs(req), static_cast<int>(fi->fh));
   fuse_reply_err(req, 0);
 }
 

@@ -96,14 +96,21 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       return;
     }
   }
-  int fd;
-  if (int err = OpenBacking(req, fs, node, fi->flags, &fd)) {
+  uint64_t world;
+  if (int err = fs.AcquireHandle(s, &world)) {
     fuse_reply_err(req, err);
     return;
   }
+  int fd;
+  if (int err = OpenBacking(req, fs, node, fi->flags, &fd)) {
+    fs.budget().Release(world);
+    fuse_reply_err(req, err);
+    return;
+  }
+  fs.budget().Bind(fd, world);
   if (exec && s.domain) fs.checker().AfterExec(s, label, ExecInode(node, fd));
   SetOpenReply(fs, fi, fd);
-  if (fuse_reply_open(req, fi) != 0) close(fd);
+  if (fuse_reply_open(req, fi) != 0) CloseHandle(fs, fd);
 }
 
 // The kernel sends CREATE when its cache says the name is free, which can be stale (a
@@ -142,11 +149,18 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
   fs.checker().Begin(req, &s);
   bool made = false;
   ResolvedLabel label;
+  uint64_t world;
+  if (int err = fs.AcquireHandle(s, &world)) {
+    fuse_reply_err(req, err);
+    return;
+  }
   int fd = CreateOrOpenBacking(req, fs, s, parent, name, mode, fi->flags, &made, &label);
   if (fd < 0) {
+    fs.budget().Release(world);
     fuse_reply_err(req, -fd);
     return;
   }
+  fs.budget().Bind(fd, world);
   fuse_entry_param e;
   int err = DoLookup(fs, parent, name, &e);
   if (!err && made) {
@@ -158,13 +172,13 @@ void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mo
     }
   }
   if (err) {
-    close(fd);
+    CloseHandle(fs, fd);
     fuse_reply_err(req, err);
     return;
   }
   SetOpenReply(fs, fi, fd);
   if (fuse_reply_create(req, &e, fi) != 0) {  // interrupted: no handle and no lookup
-    close(fd);
+    CloseHandle(fs, fd);
     fs.table().Forget(fs.table().Get(e.ino), 1);
   }
 }

@@ -5,10 +5,30 @@
 // first; see DESIGN.md "What is mediated".
 #include "fs/sptfs_ops.h"
 
+#include <errno.h>
+
+#include <string>
+#include <vector>
+
+#include "domains/proc_reader.h"
 #include "fs/ops_internal.h"
 
 namespace sptfs {
 namespace {
+
+// Which world a placed caller belongs to, for its descriptor budget: the PID namespace
+// just below the daemon's own in the caller's namespace chain (the one spt-run made; the
+// namespaces a world makes inside it are below that one, so they share its budget), or,
+// for a placed process in the daemon's own namespace, its domain (bit 63 set: namespace
+// inode numbers are 32-bit). 0: unplaced (the host), or not identified.
+uint64_t WorldOf(const Subject& s) {
+  if (!s.caller.identified || !s.caller.placed) return 0;
+  std::vector<uint64_t> chain;
+  if (ProcReader().PidNamespaceChain(s.caller.tid, &chain) && chain.size() >= 2) {
+    return chain[chain.size() - 2];
+  }
+  return (uint64_t{1} << 63) | s.caller.domain;
+}
 
 fuse_lowlevel_ops MakeOps() {
   fuse_lowlevel_ops table{};
@@ -50,6 +70,39 @@ fuse_lowlevel_ops MakeOps() {
 }
 
 }  // namespace
+
+uint64_t SptFs::WorldOfCaller(const Subject& s) {
+  if (!s.caller.identified || !s.caller.placed) return 0;
+  {
+    std::lock_guard<std::mutex> lock(worlds_mu_);
+    auto it = worlds_.find(s.caller.tid);
+    if (it != worlds_.end() && it->second.pid == s.caller.pid &&
+        it->second.domain == s.caller.domain) {
+      return it->second.world;
+    }
+  }
+  uint64_t world = WorldOf(s);
+  std::lock_guard<std::mutex> lock(worlds_mu_);
+  if (worlds_.size() >= 8192) worlds_.clear();  // ended threads: bounded, never pruned one by one
+  worlds_[s.caller.tid] = {s.caller.pid, s.caller.domain, world};
+  return world;
+}
+
+int SptFs::AcquireHandle(const Subject& s, uint64_t* world) {
+  *world = WorldOfCaller(s);
+  bool first = false;
+  int err = budget_.Acquire(*world, table_->held_fds(), &first);
+  if (err == ENFILE) PokeReclaimer();  // the inode table's fds may be what fills the pool
+  if (err && first && checker_->audit()) {
+    checker_->audit()->Event(
+        "SPT_FD_BUDGET",
+        "pid=" + std::to_string(s.caller.pid) + " comm=\"" + s.caller.comm + "\" world=" +
+            std::to_string(*world) + " held=" + std::to_string(budget_.held_by(*world)) +
+            " all=" + std::to_string(budget_.held()) + " result=" +
+            (err == EMFILE ? "EMFILE" : "ENFILE"));
+  }
+  return err;
+}
 
 const fuse_lowlevel_ops& SptFs::Ops() {
   static const fuse_lowlevel_ops table = MakeOps();

@@ -31,6 +31,8 @@
 #include "run_dir.h"
 #include "domains/tracker.h"
 #include "fs/access_check.h"
+#include "fs/event_watch.h"
+#include "fs/fd_reclaim.h"
 #include "fs/inode_table.h"
 #include "fs/map_tree.h"
 #include "fs/mount_config.h"
@@ -56,6 +58,8 @@ constexpr char kUsage[] =
     "  --timeout SECONDS       kernel entry/attribute cache timeout (default 1)\n"
     "  --threads N             worker threads (default: one per CPU, at least 2;\n"
     "                          1 = single-threaded loop)\n"
+    "  --fd-budget N           open files and directories one world may hold\n"
+    "                          (default: a quarter of the daemon's descriptors)\n"
     "  -f, --foreground        stay in the foreground\n"
     "  -o OPTS                 extra FUSE mount options (comma separated)\n"
     "  -h, --help              this text\n"
@@ -63,9 +67,10 @@ constexpr char kUsage[] =
 
 struct Args {
   std::string config, source, mountpoint, policy, default_domain, audit_log, socket, xattr;
-  std::string timeout, threads;
+  std::string timeout, threads, fd_budget;
   double timeout_s = -1;  // parsed --timeout; < 0: not given
   int threads_n = 0;      // parsed --threads; 0: not given
+  size_t fd_budget_n = 0;  // parsed --fd-budget; 0: not given
   std::vector<std::string> fuse_opts;
   bool foreground = false;
 };
@@ -89,6 +94,16 @@ bool ParseNumbers(Args* a, std::string* err) {
     }
     a->threads_n = static_cast<int>(n);
   }
+  if (!a->fd_budget.empty()) {
+    char* end = nullptr;
+    long long n = strtoll(a->fd_budget.c_str(), &end, 10);
+    if (end == a->fd_budget.c_str() || *end || n < 1) {
+      return *err = "--fd-budget " + a->fd_budget +
+                    ": not a descriptor count (expected a positive integer)",
+             false;
+    }
+    a->fd_budget_n = static_cast<size_t>(n);
+  }
   return true;
 }
 
@@ -105,7 +120,8 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
               {"--socket", &a->socket},
               {"--label-xattr", &a->xattr},
               {"--timeout", &a->timeout},
-              {"--threads", &a->threads}};
+              {"--threads", &a->threads},
+              {"--fd-budget", &a->fd_budget}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-f" || arg == "--foreground") {
@@ -232,6 +248,7 @@ Status MakeConfig(const Args& a, MountConfig* cfg) {
   if (!a.xattr.empty()) cfg->label_xattr = a.xattr;
   if (a.timeout_s >= 0) cfg->cache_timeout = a.timeout_s;
   if (a.threads_n > 0) cfg->threads = a.threads_n;
+  if (a.fd_budget_n > 0) cfg->fd_budget = a.fd_budget_n;
   if (cfg->label_xattr.empty()) cfg->label_xattr = DefaultLabelXattr();
   return Status::Ok();
 }
@@ -297,9 +314,11 @@ rlim_t RaiseFdLimit() {
 
 // Everything up to (not including) the mount: nothing here touches the mount point.
 Status Prepare(const Args& args, Daemon* d) {
-  // Plain files get an O_PATH fd on their first use after lookup (inode_table.h); half
-  // the fd limit may go to those, the rest is for open files, directories and sockets.
-  d->table.set_file_fd_budget(RaiseFdLimit() / 2);
+  // Plain files get an O_PATH fd on their first use after lookup (inode_table.h); a
+  // quarter of the fd limit may go to those, the rest is for open files, directories,
+  // sockets and the reserve (fd_budget.h). A quarter keeps the cache alone below the mark
+  // where fd_reclaim.h starts asking the kernel to drop entries.
+  d->table.set_file_fd_budget(RaiseFdLimit() / 4);
   Status st = CheckMountpoint(args.mountpoint, &d->mountpoint);
   if (st.ok()) st = MakeConfig(args, &d->cfg);
   if (st.ok()) st = OpenMaps(d->cfg.maps, &d->maps);
@@ -329,7 +348,8 @@ Status Prepare(const Args& args, Daemon* d) {
       std::make_unique<AccessChecker>(d->holder.get(), d->tracker.get(), d->audit.get(),
                                       d->cfg.default_domain, d->cfg.label_xattr, d->tree.get());
   d->fs = std::make_unique<SptFs>(&d->table, d->checker.get(),
-                                  FsOptions{d->cfg.cache_timeout, d->cfg.writeback, d->cfg.socket});
+                                  FsOptions{d->cfg.cache_timeout, d->cfg.writeback, d->cfg.socket,
+                                            d->cfg.fd_budget});
   return Status::Ok();
 }
 
@@ -424,7 +444,14 @@ int Run(const Args& args, int ready_fd) {
     if (write(ready_fd, "", 1) != 1) return 1;
     close(ready_fd);
   }
+  std::unique_ptr<EventWatch> events;
+  if (d.tracker) events = std::make_unique<EventWatch>(d.tracker.get(), d.audit.get());
+  auto reclaimer = std::make_unique<FdReclaimer>(se, &d.table);
+  d.fs->set_reclaimer(reclaimer.get());
   int rc = Serve(se, d.cfg.threads > 0 ? d.cfg.threads : DefaultThreads());
+  d.fs->set_reclaimer(nullptr);
+  reclaimer.reset();
+  events.reset();
   if (d.control) d.control->Stop();
   fuse_session_unmount(se);
   fuse_remove_signal_handlers(se);
