@@ -6,7 +6,7 @@ namespace sptfs {
 namespace {
 
 // Whole names.
-constexpr std::array<std::string_view, 26> kNames = {
+constexpr std::array<std::string_view, 37> kNames = {
     // glibc's unsecure variables (secure mode unsets them before the program runs).
     "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH",
     "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR",
@@ -15,11 +15,17 @@ constexpr std::array<std::string_view, 26> kNames = {
     "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4",
     // Perl, Ruby, Node.
     "PERL5OPT", "PERL5LIB", "PERLLIB", "PERL5DB", "RUBYOPT", "RUBYLIB", "NODE_OPTIONS",
-    "NODE_PATH"};
-// Prefixes: every loader option (LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT, ...), bash's
-// exported functions (BASH_FUNC_name%%), and Python's startup variables (PYTHONPATH,
-// PYTHONSTARTUP, PYTHONHOME, ...).
-constexpr std::array<std::string_view, 3> kPrefixes = {"LD_", "BASH_FUNC_", "PYTHON"};
+    "NODE_PATH",
+    // Python: module paths, startup files, and what imports or runs a module by name
+    // (PYTHONWARNINGS imports a category's module, PYTHONBREAKPOINT calls a function,
+    // PYTHONPYCACHEPREFIX is where compiled modules are read from). Not every PYTHON*
+    // variable: PYTHONUNBUFFERED and the like change nothing that runs.
+    "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "PYTHONEXECUTABLE",
+    "PYTHONPLATLIBDIR", "PYTHONINSPECT", "PYTHONBREAKPOINT", "PYTHONWARNINGS",
+    "PYTHONPYCACHEPREFIX", "PYTHONCASEOK"};
+// Prefixes: every loader option (LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT, ...) and bash's
+// exported functions (BASH_FUNC_name%%).
+constexpr std::array<std::string_view, 2> kPrefixes = {"LD_", "BASH_FUNC_"};
 
 bool Unsafe(std::string_view name) {
   for (std::string_view n : kNames) {

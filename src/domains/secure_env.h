@@ -4,7 +4,7 @@
 // The list: every variable glibc's dynamic loader drops in secure mode (AT_SECURE:
 // setuid programs), see glibc's unsecvars.h, plus the loader's own LD_ options, plus the
 // preload and startup hooks of the interpreters a "#!" target may run (sh, bash,
-// python, perl, ruby, node). docs/THREAT-MODEL.md, "Who is calling".
+// python, perl, ruby, node) that load code or run it. docs/THREAT-MODEL.md, "Who is calling".
 #pragma once
 
 #include <string>
