@@ -7,16 +7,17 @@
 // namespaces it makes itself are children of it. Step 1 is per process, keyed by
 // (pid, start time), so a reused pid matches nothing.
 //
-// Exec transitions are pending until the exec is done: Transition() is called during the
-// exec-open, and an exec can still fail after it (ENOEXEC, a missing interpreter), which
-// must not leave the old program running in the new domain. A pending transition takes
-// effect when /proc/<pid>/exe has changed (and, for TransitionOnExec, is the exec'ed
-// file); it is checked whenever the process or a descendant is identified.
+// Exec transitions are pending until the exec is done: they begin during the exec-open,
+// and an exec can still fail after it. ExecTransition (the mount's) holds the thread in
+// the exec gate and settles or refuses at the end of that very exec attempt, with the
+// process stopped (FinishExec). Transition (tests, tools) takes effect when
+// /proc/<pid>/exe has changed; it is checked whenever the process is identified.
 //
 // Process events (proc_events.h), when the kernel offers them, make inheritance exact:
 // a fork copies the parent's record to the child at once (so an orphan never seen
-// before keeps its domain), an exec settles a pending transition, an exit drops the
-// records of a pid before it can be reused. Events are read before every answer that
+// before keeps its domain), and a process's records end when its last thread's exit
+// event comes (threads counted from the events, see OnEventLocked) or when the fork
+// event of the next process with its pid does. Events are read before every answer that
 // is not cached. Without them (or after lost events) the ppid chain decides, as above.
 //
 // Speed: Identify answers from a cache keyed by thread id. With process events, an entry
