@@ -409,6 +409,60 @@ TEST(Tracker, ExecTransitionBelongsToOneExecAttempt) {
   p.GoLine();
 }
 
+// Issue 20.1: a non-leader thread's exec ends the old leader with an exit event whose
+// thread id is the process id; the process lives on and keeps its record.
+TEST(Tracker, ExecFromNonLeaderThreadKeepsTheProcess) {
+  if (!ProcEvents::Open()) GTEST_SKIP() << "no process events (needs root, CONFIG_PROC_EVENTS)";
+  auto t = NewTracker();
+  ProcTree p([](int report, int go) {
+    WaitGo(go);
+    std::thread([report] {
+      Report(report, static_cast<pid_t>(syscall(SYS_gettid)));
+      execl("/bin/sleep", "sleep", "100", static_cast<char*>(nullptr));
+    }).detach();
+    sptfs::testing::SleepForever();
+  });
+  ASSERT_TRUE(t->Place(p.pid(), 7).ok());
+  p.Go();
+  ASSERT_GT(p.Next(), 0);
+  ProcReader reader;
+  ProcStat st;
+  for (int i = 0; i < 500 && (!reader.ReadStat(p.pid(), &st) || st.comm != "sleep"); ++i) {
+    usleep(2000);
+  }
+  ASSERT_EQ(st.comm, "sleep");
+  EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 7u);
+  pid_t child = ForkRun([] {});  // a later request drains again: still there
+  EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 7u);
+  Reap(child);
+}
+
+// Issue 20.2: the leader ends first (SYS_exit) while another thread runs: the process
+// keeps its domain until that thread ends too.
+TEST(Tracker, LeaderExitingFirstKeepsTheProcessUntilItsLastThread) {
+  if (!ProcEvents::Open()) GTEST_SKIP() << "no process events (needs root, CONFIG_PROC_EVENTS)";
+  auto t = NewTracker();
+  ProcTree p([](int report, int go) {
+    WaitGo(go);
+    std::thread([report] {
+      Report(report, static_cast<pid_t>(syscall(SYS_gettid)));
+      sptfs::testing::SleepForever();
+    }).detach();
+    usleep(50000);
+    syscall(SYS_exit, 0);
+  });
+  ASSERT_TRUE(t->Place(p.pid(), 7).ok());
+  p.Go();
+  pid_t thread = p.Next();
+  ProcReader reader;
+  ProcStat st;
+  for (int i = 0; i < 500 && reader.ReadStat(p.pid(), &st) && st.state != 'Z'; ++i) usleep(2000);
+  ASSERT_EQ(st.state, 'Z');
+  CallerInfo c = t->Identify(thread, kDefault);
+  EXPECT_TRUE(c.placed);
+  EXPECT_EQ(c.domain, 7u);
+}
+
 TEST(Tracker, TransitionInsideWorldAndOrphanKeepsIt) {
   auto t = NewTracker();
   auto w = World([](int report, int go) {
