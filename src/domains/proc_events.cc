@@ -104,7 +104,8 @@ void ProcEvents::Drain(const std::function<void(const ProcEvent&)>& sink) {
           e = {ProcEvent::Kind::kExec, tgid, 0, tgid};
           break;
         case proc_event::PROC_EVENT_EXIT:
-          e = {tid == tgid ? ProcEvent::Kind::kExit : ProcEvent::Kind::kThread, tgid, 0, tid};
+          // The event's own ids say which thread ended: never what /proc shows later.
+          e = {tid == tgid ? ProcEvent::Kind::kExit : ProcEvent::Kind::kThreadExit, tgid, 0, tid};
           break;
         case proc_event::PROC_EVENT_COMM:
         case proc_event::PROC_EVENT_UID:

@@ -17,9 +17,12 @@
 namespace sptfs {
 
 struct ProcEvent {
-  // kExit: a process ends (its last thread). kThread: a thread other than the first one
-  // starts or ends. kChanged: a thread's name, uid or gid changed.
-  enum class Kind { kFork, kExec, kExit, kThread, kChanged };
+  // kExit: the thread whose id is the process id ends (the leader: not always the end
+  // of the process, which ends with its last thread, and a non-leader thread's exec ends
+  // the old leader this way too). kThread: another thread starts; kThreadExit: one
+  // ends. kExec: the process runs a new program (from any of its threads; the exec'ing
+  // thread then has the process id). kChanged: a thread's name, uid or gid changed.
+  enum class Kind { kFork, kExec, kExit, kThread, kThreadExit, kChanged };
   Kind kind = Kind::kFork;
   pid_t pid = 0;          // the new process (fork), or the process of the event
   pid_t parent_tgid = 0;  // fork only: the process that forked

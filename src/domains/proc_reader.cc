@@ -3,8 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -126,6 +129,83 @@ bool ProcReader::ExeIdentity(pid_t pid, uint64_t* dev, uint64_t* ino) const {
   *dev = static_cast<uint64_t>(st.st_dev);
   *ino = static_cast<uint64_t>(st.st_ino);
   return true;
+}
+
+namespace {
+
+// Of an O_PATH descriptor: no open reaches the file system, and attributes come from
+// the kernel's cache (AT_STATX_DONT_SYNC), so nothing here waits on a FUSE daemon.
+bool FileIdOfFd(int fd, FileId* out) {
+  struct statx sx;
+  if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &sx) != 0) return false;
+  out->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+  out->ino = sx.stx_ino;
+  union {
+    file_handle fh;
+    char buf[sizeof(file_handle) + MAX_HANDLE_SZ];
+  } h;
+  h.fh.handle_bytes = MAX_HANDLE_SZ;
+  int mount_id = 0;
+  out->handle.clear();
+  if (name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH) == 0) {
+    int type = h.fh.handle_type;
+    out->handle.assign(reinterpret_cast<const char*>(&type), sizeof type);
+    out->handle.append(reinterpret_cast<const char*>(h.fh.f_handle), h.fh.handle_bytes);
+  }
+  return true;
+}
+
+bool FileIdAt(int dirfd, const char* path, uint64_t resolve, FileId* out) {
+  open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = resolve;
+  int fd = static_cast<int>(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+  if (fd < 0) return false;
+  bool ok = FileIdOfFd(fd, out);
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+uint64_t FuseNodeOf(const FileId& id) {
+  constexpr int kInoGen = 0x81, kInoGenParent = 0x82;  // FILEID_INO64_GEN(_PARENT)
+  int type = 0;
+  if (id.handle.size() < sizeof type + 8) return 0;
+  memcpy(&type, id.handle.data(), sizeof type);
+  if (type != kInoGen && type != kInoGenParent) return 0;
+  uint32_t hi, lo;
+  memcpy(&hi, id.handle.data() + sizeof type, 4);
+  memcpy(&lo, id.handle.data() + sizeof type + 4, 4);
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+bool ProcReader::ExeId(pid_t pid, FileId* out) const {
+  return pid > 0 && FileIdAt(AT_FDCWD, Path(pid, "exe").c_str(), 0, out);
+}
+
+bool ProcReader::PathId(pid_t pid, const std::string& path, FileId* out) const {
+  if (pid <= 0 || path.empty() || path[0] != '/') return false;
+  // Resolved as the process would: absolute symlinks and ".." stay in its root.
+  int root = open(Path(pid, "root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return false;
+  bool ok = FileIdAt(root, path.c_str(), RESOLVE_IN_ROOT, out);
+  close(root);
+  return ok;
+}
+
+bool ProcReader::ReadEnviron(pid_t pid, std::string* out) const {
+  if (pid <= 0) return false;
+  int fd = open(Path(pid, "environ").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out->clear();
+  char buf[16384];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) out->append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return n == 0;
 }
 
 bool ProcReader::PidNamespaceChain(pid_t tid, std::vector<uint64_t>* inodes) const {

@@ -31,6 +31,17 @@ struct ProcStatus {
   int threads = 0;
 };
 
+// A file as the kernel names it: device, inode number, and the file system's own handle
+// (name_to_handle_at; for FUSE it holds the node id, which tells apart two files that
+// show the same inode number from two maps of one mount).
+struct FileId {
+  uint64_t dev = 0, ino = 0;
+  std::string handle;  // handle type and bytes; "" if the file system gives none
+  bool operator==(const FileId&) const = default;
+};
+// The FUSE node id in a FUSE file handle (FILEID_INO64_GEN), or 0.
+uint64_t FuseNodeOf(const FileId& id);
+
 class ProcReader {
  public:
   explicit ProcReader(std::string proc_root = "/proc") : root_(std::move(proc_root)) {}
@@ -41,6 +52,13 @@ class ProcReader {
   std::string ReadExe(pid_t pid) const;
   // Device and inode of the program the process runs (stat of /proc/<pid>/exe).
   bool ExeIdentity(pid_t pid, uint64_t* dev, uint64_t* ino) const;
+  // FileId of the program the process runs (/proc/<pid>/exe). Sends no request to a
+  // FUSE mount (cached attributes only), so a FUSE daemon may call it from any thread.
+  bool ExeId(pid_t pid, FileId* out) const;
+  // FileId of absolute `path` as it resolves in the root of process `pid`.
+  bool PathId(pid_t pid, const std::string& path, FileId* out) const;
+  // /proc/<pid>/environ: NUL-separated NAME=value strings.
+  bool ReadEnviron(pid_t pid, std::string* out) const;
   // Inodes of the PID namespace of `tid` and of every ancestor namespace (NS_GET_PARENT),
   // innermost first, up to the namespace of `proc_root`'s reader.
   bool PidNamespaceChain(pid_t tid, std::vector<uint64_t>* inodes) const;

@@ -7,16 +7,17 @@
 // namespaces it makes itself are children of it. Step 1 is per process, keyed by
 // (pid, start time), so a reused pid matches nothing.
 //
-// Exec transitions are pending until the exec is done: Transition() is called during the
-// exec-open, and an exec can still fail after it (ENOEXEC, a missing interpreter), which
-// must not leave the old program running in the new domain. A pending transition takes
-// effect when /proc/<pid>/exe has changed (and, for TransitionOnExec, is the exec'ed
-// file); it is checked whenever the process or a descendant is identified.
+// Exec transitions are pending until the exec is done: they begin during the exec-open,
+// and an exec can still fail after it. ExecTransition (the mount's) holds the thread in
+// the exec gate and settles or refuses at the end of that very exec attempt, with the
+// process stopped (FinishExec). Transition (tests, tools) takes effect when
+// /proc/<pid>/exe has changed; it is checked whenever the process is identified.
 //
 // Process events (proc_events.h), when the kernel offers them, make inheritance exact:
 // a fork copies the parent's record to the child at once (so an orphan never seen
-// before keeps its domain), an exec settles a pending transition, an exit drops the
-// records of a pid before it can be reused. Events are read before every answer that
+// before keeps its domain), and a process's records end when its last thread's exit
+// event comes (threads counted from the events, see OnEventLocked) or when the fork
+// event of the next process with its pid does. Events are read before every answer that
 // is not cached. Without them (or after lost events) the ppid chain decides, as above.
 //
 // Speed: Identify answers from a cache keyed by thread id. With process events, an entry
@@ -38,8 +39,10 @@
 #include <set>
 #include <unordered_map>
 
+#include "domains/exec_gate.h"
 #include "domains/proc_events.h"
 #include "domains/proc_reader.h"
+#include "domains/secure_env.h"
 #include "domains/state_file.h"
 
 namespace sptfs {
@@ -67,7 +70,7 @@ struct Resolution {
 
 struct PendingExec {
   DomainId domain = 0;
-  uint64_t exec_ino = 0;              // 0: any new program
+  bool gated = false;                 // ExecTransition: settled by the exec gate only
   uint64_t old_dev = 0, old_ino = 0;  // the program before the exec
   DomainId before = 0;                // where it was: children forked meanwhile stay there
   bool before_placed = false;
@@ -84,7 +87,8 @@ class ProcTracker : public DomainTracker {
   CallerInfo Identify(pid_t tid, DomainId default_domain) override;
   Status Place(pid_t pid, DomainId domain) override;
   Status Transition(pid_t tid, DomainId domain) override;
-  Status TransitionOnExec(pid_t tid, DomainId domain, uint64_t exec_ino) override;
+  Status ExecTransition(pid_t tid, DomainId domain, const ExecTarget& target,
+                        ExecReport report) override;
   std::map<DomainId, int> WorldCounts() override;
   std::vector<ConfinedProcess> List() override;
   uint64_t EventsLost() const override { return events_ ? events_->lost() : 0; }
@@ -104,6 +108,17 @@ class ProcTracker : public DomainTracker {
   void SettleLocked(ProcKey key, bool exec_seen = false);
   void DrainLocked();
   void OnEventLocked(const ProcEvent& e);
+  // Drops every record of pid `pid` (its process ended).
+  void EndLocked(pid_t pid);
+  // Children of the process (all threads), with start times, for pinning at an exec.
+  std::vector<ProcKey> Descendants(pid_t pid) const;
+  // Records the pending exec transition of the caller of thread `tid`.
+  Status BeginExecLocked(const CallerInfo& before, ProcKey self, PendingExec pending,
+                         const std::vector<ProcKey>& pinned);
+  // The exec gate's verdict on a held exec: "" to settle, else why it is refused.
+  std::string JudgeExec(const ExecTarget& target, const ExecStop& stop) const;
+  void FinishExec(ProcKey self, const ExecTarget& target, const ExecStop& stop,
+                  const ExecReport& report);
   // Drops what the cache holds of the thread `e` names.
   void ForgetThreadLocked(const ProcEvent& e);
   // With events: the cached answer for `tid`, if still valid (drains the queue first).
@@ -124,6 +139,8 @@ class ProcTracker : public DomainTracker {
   const std::string boot_id_;
   ProcReader reader_;
   std::unique_ptr<ProcEvents> events_;  // nullptr: the kernel does not send them
+  std::unique_ptr<ExecGate> gate_;      // made at the first exec transition
+  std::once_flag gate_once_;
   std::mutex mu_;
   std::map<ProcKey, ProcRecord> procs_;
   std::map<uint64_t, WorldRecord> worlds_;  // by PID-namespace inode
@@ -133,6 +150,9 @@ class ProcTracker : public DomainTracker {
   // fork, by pid, until its exit event: also for processes gone before we could read
   // their start time (the middle of a double fork).
   std::unordered_map<pid_t, std::pair<DomainId, bool>> lineage_;
+  // Live threads of the processes whose every thread start and end the events showed
+  // (those forked from a recorded process, and placed ones), by pid.
+  std::unordered_map<pid_t, int> live_;
   std::unordered_map<pid_t, CacheEntry> cache_;
   uint64_t events_seen_ = 0;  // events drained so far (each names a thread id)
   std::array<uint64_t, kEndBuckets> ended_at_{};
@@ -142,9 +162,13 @@ class ProcTracker : public DomainTracker {
   size_t prune_at_ = 1024;
 };
 
+// A zombie leader whose other threads still run counts as alive (its pid is freed only
+// after the last of them; /proc then still counts them in Threads).
 bool ProcTracker::Alive(ProcKey key) const {
   ProcStat st;
-  return reader_.ReadStat(key.pid, &st) && st.start_time == key.start && st.state != 'Z';
+  ProcStatus status;
+  if (!reader_.ReadStat(key.pid, &st) || st.start_time != key.start) return false;
+  return st.state != 'Z' || (reader_.ReadStatus(key.pid, &status) && status.threads > 1);
 }
 
 std::vector<ProcKey> ProcTracker::Ancestry(ProcKey self, pid_t ppid) const {
@@ -164,27 +188,48 @@ std::map<ProcKey, ProcRecord>::iterator ProcTracker::RecordOfPid(pid_t pid) {
   return it->first.pid == pid ? it : procs_.end();
 }
 
+void ProcTracker::EndLocked(pid_t pid) {
+  lineage_.erase(pid);
+  live_.erase(pid);
+  procs_.erase(procs_.lower_bound({pid, 0}), procs_.upper_bound({pid, UINT64_MAX}));
+  for (auto it = pending_.lower_bound({pid, 0});
+       it != pending_.end() && it->first.pid == pid;) {
+    it = it->second.gated ? std::next(it) : pending_.erase(it);  // the gate ends its own
+  }
+}
+
+// Exits are read from the events' own fields, in the order the kernel sent them; /proc
+// is never asked afterwards whether the process still runs (it may run a new program
+// under the same pid, or be a zombie leader with live threads). A process whose thread
+// count the tracker knows (live_) ends with the exit of its last thread; the records of
+// one whose count it does not know stay until the fork event of the next process with
+// that pid, which proves the pid was free, or until PruneLocked.
 void ProcTracker::OnEventLocked(const ProcEvent& e) {
-  if (e.kind == ProcEvent::Kind::kExit) {
-    auto rec = procs_.lower_bound({e.pid, 0});
-    auto pend = pending_.lower_bound({e.pid, 0});
-    bool known = lineage_.count(e.pid) || (rec != procs_.end() && rec->first.pid == e.pid) ||
-                 (pend != pending_.end() && pend->first.pid == e.pid);
-    // The thread whose id is the process id may end before the others: not an exit.
-    ProcStatus status;
-    if (!known || (reader_.ReadStatus(e.pid, &status) && status.threads > 1)) return;
-    lineage_.erase(e.pid);
-    procs_.erase(procs_.lower_bound({e.pid, 0}), procs_.upper_bound({e.pid, UINT64_MAX}));
-    pending_.erase(pending_.lower_bound({e.pid, 0}), pending_.upper_bound({e.pid, UINT64_MAX}));
-    return;
+  switch (e.kind) {
+    case ProcEvent::Kind::kThread:
+      if (auto it = live_.find(e.pid); it != live_.end()) ++it->second;
+      return;
+    case ProcEvent::Kind::kExit:
+    case ProcEvent::Kind::kThreadExit:
+      if (auto it = live_.find(e.pid); it != live_.end() && --it->second <= 0) EndLocked(e.pid);
+      return;
+    case ProcEvent::Kind::kExec: {
+      // Every other thread has ended (their exits came first), and the one that exec'ed
+      // now has the process id: one thread, whichever it was.
+      if (auto it = live_.find(e.pid); it != live_.end()) it->second = 1;
+      auto it = pending_.lower_bound({e.pid, 0});
+      if (it != pending_.end() && it->first.pid == e.pid) SettleLocked(it->first, true);
+      return;
+    }
+    case ProcEvent::Kind::kChanged:
+      return;
+    case ProcEvent::Kind::kFork:
+      break;
   }
-  if (e.kind == ProcEvent::Kind::kExec) {
-    auto it = pending_.lower_bound({e.pid, 0});
-    if (it != pending_.end() && it->first.pid == e.pid) SettleLocked(it->first, true);
-    return;
-  }
-  // A fork: the child gets what its parent has (the old domain if the parent is in the
-  // middle of a transitioning exec).
+  // A fork: the pid was free, so whatever is recorded under it is of an ended process.
+  EndLocked(e.pid);
+  // The child gets what its parent has (the old domain if the parent is in the middle
+  // of a transitioning exec).
   std::pair<DomainId, bool> inherited;
   auto pending = pending_.lower_bound({e.parent_tgid, 0});
   if (pending != pending_.end() && pending->first.pid == e.parent_tgid) {
@@ -197,6 +242,7 @@ void ProcTracker::OnEventLocked(const ProcEvent& e) {
     return;  // a world or nothing: the namespace or the ppid chain decides
   }
   lineage_[e.pid] = inherited;
+  live_[e.pid] = 1;  // a new process has one thread; every later one is an event
   ProcStat st;
   if (!reader_.ReadStat(e.pid, &st)) return;  // gone already: lineage_ is enough
   ProcKey child{e.pid, st.start_time};
@@ -216,7 +262,7 @@ void ProcTracker::DrainLocked() {
   bool changed = false;
   events_->Drain([&](const ProcEvent& e) {
     ForgetThreadLocked(e);
-    if (e.kind == ProcEvent::Kind::kThread || e.kind == ProcEvent::Kind::kChanged) return;
+    if (e.kind == ProcEvent::Kind::kChanged) return;
     if (!procs_.empty() || !pending_.empty() || !lineage_.empty()) {
       size_t before = procs_.size();
       OnEventLocked(e);
@@ -226,6 +272,8 @@ void ProcTracker::DrainLocked() {
   if (events_->lost() != lost_seen_) {  // some ends may be missing: trust nothing cached
     lost_seen_ = events_->lost();
     cache_.clear();
+    live_.clear();  // thread counts may be wrong: records end by pid reuse or pruning
+    PruneLocked();
     ++events_seen_;
     ended_at_.fill(events_seen_);
   }
@@ -237,14 +285,13 @@ void ProcTracker::DrainLocked() {
 
 void ProcTracker::SettleLocked(ProcKey key, bool exec_seen) {
   auto it = pending_.find(key);
-  if (it == pending_.end()) return;
+  if (it == pending_.end() || it->second.gated) return;  // the gate decides those
   uint64_t dev = 0, ino = 0;
   if (!reader_.ExeIdentity(key.pid, &dev, &ino)) return;
   bool unchanged = dev == it->second.old_dev && ino == it->second.old_ino;
   if (unchanged && !exec_seen) return;  // not done, or failed
   PendingExec done = it->second;
   pending_.erase(it);
-  if (done.exec_ino != 0 && ino != done.exec_ino) return;  // it runs something else
   procs_[key] = {key.pid, key.start, done.domain, ProcKind::kTransition};
   if (events_) lineage_[key.pid] = {done.domain, true};
   ++generation_;
@@ -382,11 +429,18 @@ Status ProcTracker::Place(pid_t pid, DomainId domain) {
   DrainLocked();
   procs_.erase(key);
   lineage_.erase(pid);
+  live_.erase(pid);
   if (leads_namespace) {
     RememberWorldLocked({namespaces.front(), pid, st.start_time, domain});
   } else {
     procs_[key] = {pid, st.start_time, domain, ProcKind::kPlaced};
-    if (events_) lineage_[pid] = {domain, true};
+    // Counted after the drain, under the lock: a thread that ended before this read has
+    // its exit drained already, one that starts after it is an event still to come.
+    ProcStatus now;
+    if (events_ && reader_.ReadStatus(pid, &now)) {
+      lineage_[pid] = {domain, true};
+      live_[pid] = now.threads;
+    }
   }
   ++generation_;
   return SaveLocked();
@@ -400,34 +454,26 @@ void ProcTracker::RememberWorldLocked(const WorldRecord& world) {
   leaders_[{world.leader, world.leader_start}] = world.pidns;
 }
 
-Status ProcTracker::Transition(pid_t tid, DomainId domain) {
-  return TransitionOnExec(tid, domain, 0);
-}
-
-Status ProcTracker::TransitionOnExec(pid_t tid, DomainId domain, uint64_t exec_ino) {
-  CallerInfo before = Identify(tid, 0);
-  ProcStat st;
-  PendingExec pending{domain, exec_ino, 0, 0, before.domain, before.placed};
-  if (!before.identified || !reader_.ReadStat(before.pid, &st) ||
-      !reader_.ExeIdentity(before.pid, &pending.old_dev, &pending.old_ino)) {
-    return Status::NotFound("transition: no process for thread " + std::to_string(tid));
-  }
-  ProcKey self{before.pid, st.start_time};
-  // Children forked before this exec run the old program: pin them to the old domain.
-  std::vector<ProcKey> pinned;
-  std::deque<pid_t> todo{before.pid};
-  while (!todo.empty() && pinned.size() < kMaxDescendants) {
+std::vector<ProcKey> ProcTracker::Descendants(pid_t pid) const {
+  std::vector<ProcKey> out;
+  std::deque<pid_t> todo{pid};
+  while (!todo.empty() && out.size() < kMaxDescendants) {
     pid_t parent = todo.front();
     todo.pop_front();
     for (pid_t child : reader_.Children(parent)) {
       ProcStat cst;
       if (!reader_.ReadStat(child, &cst)) continue;
-      pinned.push_back({child, cst.start_time});
+      out.push_back({child, cst.start_time});
       todo.push_back(child);
     }
   }
-  std::lock_guard lock(mu_);
+  return out;
+}
+
+Status ProcTracker::BeginExecLocked(const CallerInfo& before, ProcKey self, PendingExec pending,
+                                    const std::vector<ProcKey>& pinned) {
   DrainLocked();
+  // Children forked before this exec run the old program: pin them to the old domain.
   for (const ProcKey& child : pinned) {
     if (procs_.count(child) || leaders_.count(child)) continue;  // decided on its own
     procs_[child] = {child.pid, child.start, before.domain,
@@ -438,16 +484,109 @@ Status ProcTracker::TransitionOnExec(pid_t tid, DomainId domain, uint64_t exec_i
   return SaveLocked();
 }
 
+Status ProcTracker::Transition(pid_t tid, DomainId domain) {
+  CallerInfo before = Identify(tid, 0);
+  ProcStat st;
+  PendingExec pending{domain, false, 0, 0, before.domain, before.placed};
+  if (!before.identified || !reader_.ReadStat(before.pid, &st) ||
+      !reader_.ExeIdentity(before.pid, &pending.old_dev, &pending.old_ino)) {
+    return Status::NotFound("transition: no process for thread " + std::to_string(tid));
+  }
+  std::vector<ProcKey> pinned = Descendants(before.pid);
+  std::lock_guard lock(mu_);
+  return BeginExecLocked(before, {before.pid, st.start_time}, pending, pinned);
+}
+
+Status ProcTracker::ExecTransition(pid_t tid, DomainId domain, const ExecTarget& target,
+                                   ExecReport report) {
+  CallerInfo before = Identify(tid, 0);
+  ProcStat st;
+  if (!before.identified || !reader_.ReadStat(before.pid, &st)) {
+    return Status::NotFound("transition: no process for thread " + std::to_string(tid));
+  }
+  if (target.dev == 0 && target.interpreter.empty()) {
+    return Status::Invalid("transition: the exec'ed file is not known by device and node");
+  }
+  ProcKey self{before.pid, st.start_time};
+  std::call_once(gate_once_, [this] { gate_ = ExecGate::Open(); });
+  std::vector<ProcKey> pinned = Descendants(before.pid);
+  {
+    std::lock_guard lock(mu_);
+    Status s = BeginExecLocked(before, self, {domain, true, 0, 0, before.domain, before.placed},
+                               pinned);
+    if (!s.ok()) return s;
+  }
+  Status held = gate_->Hold(tid, before.pid, [this, self, target, report](const ExecStop& stop) {
+    FinishExec(self, target, stop, report);
+  });
+  if (!held.ok()) {
+    std::lock_guard lock(mu_);
+    pending_.erase(self);
+    ++generation_;
+  }
+  return held;
+}
+
+std::string ProcTracker::JudgeExec(const ExecTarget& target, const ExecStop& stop) const {
+  if (stop.gone) return "the process ended during the exec";
+  if (!stop.execed) return "the exec failed";
+  FileId exe;
+  if (!reader_.ExeId(stop.pid, &exe)) return "its program cannot be read";
+  if (target.interpreter.empty()) {
+    if (exe.dev != target.dev || FuseNodeOf(exe) != target.node) {
+      return "it runs another program than the exec-opened file";
+    }
+  } else {
+    // A script: the program must be the interpreter its "#!" line names, as that path
+    // resolves in the process's own root now (the kernel opened it within this exec).
+    FileId interp;
+    if (!reader_.PathId(stop.pid, target.interpreter, &interp) || !(interp == exe)) {
+      return "it does not run the interpreter " + target.interpreter + " of the script";
+    }
+  }
+  std::string env;
+  if (!reader_.ReadEnviron(stop.pid, &env)) return "its environment cannot be read";
+  std::string bad = UnsafeVariable(env);
+  if (!bad.empty()) return "its environment sets " + bad;
+  return "";
+}
+
+void ProcTracker::FinishExec(ProcKey self, const ExecTarget& target, const ExecStop& stop,
+                             const ExecReport& report) {
+  std::string why = JudgeExec(target, stop);
+  {
+    std::lock_guard lock(mu_);
+    DrainLocked();
+    auto it = pending_.find(self);
+    if (it == pending_.end() || !it->second.gated) {
+      if (why.empty()) why = "it was placed elsewhere meanwhile";
+    } else {
+      PendingExec done = it->second;
+      pending_.erase(it);
+      if (why.empty() && !stop.gone) {
+        procs_[self] = {self.pid, self.start, done.domain, ProcKind::kTransition};
+        if (events_) lineage_[self.pid] = {done.domain, true};
+      }
+      ++generation_;
+      SaveLocked();
+    }
+  }
+  if (report) report(why);
+}
+
 void ProcTracker::PruneLocked() {
   for (auto it = procs_.begin(); it != procs_.end();) {
     it = Alive(it->first) ? std::next(it) : procs_.erase(it);
   }
   for (auto it = pending_.begin(); it != pending_.end();) {
-    it = Alive(it->first) ? std::next(it) : pending_.erase(it);
+    it = it->second.gated || Alive(it->first) ? std::next(it) : pending_.erase(it);
+  }
+  for (auto it = live_.begin(); it != live_.end();) {
+    it = lineage_.count(it->first) ? std::next(it) : live_.erase(it);
   }
   for (auto it = lineage_.begin(); it != lineage_.end();) {  // exits lost with the queue
     ProcStat st;
-    it = reader_.ReadStat(it->first, &st) && st.state != 'Z' ? std::next(it) : lineage_.erase(it);
+    it = reader_.ReadStat(it->first, &st) ? std::next(it) : lineage_.erase(it);
   }
   for (auto it = worlds_.begin(); it != worlds_.end();) {
     ProcKey leader{it->second.leader, it->second.leader_start};

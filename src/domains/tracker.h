@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,16 @@ struct CallerInfo {
   std::string exe;
 };
 
+// What an exec transition must end up running.
+struct ExecTarget {
+  uint64_t dev = 0;   // st_dev of the mount, as the kernel shows it
+  uint64_t node = 0;  // FUSE node id of the exec-opened file (not a "#!" script)
+  // A "#!" script: the interpreter's path from its first line (resolved in the process's
+  // root); the program that must run is that file, not the script.
+  std::string interpreter;
+};
+using ExecReport = std::function<void(const std::string& refused_because)>;
+
 struct ConfinedProcess {
   pid_t pid = 0;
   DomainId domain = 0;
@@ -45,16 +56,21 @@ class DomainTracker {
   virtual CallerInfo Identify(pid_t tid, DomainId default_domain) = 0;
   // Puts process `pid` and every descendant it will have into `domain`.
   virtual Status Place(pid_t pid, DomainId domain) = 0;
-  // Exec transition, called while thread `tid` is in execve (its exec-open): the process
-  // runs in `domain` once the exec has replaced its program (/proc/<pid>/exe changed);
-  // if the exec fails it stays where it was. Children it has now keep the old domain.
+  // Exec transition without a check of what runs (tests and tools only; the mount uses
+  // ExecTransition): the process runs in `domain` once /proc/<pid>/exe has changed; if
+  // the exec fails it stays where it was. Children it has now keep the old domain.
   virtual Status Transition(pid_t tid, DomainId domain) = 0;
-  // The same, exact: the new program must be the file whose inode number, as the kernel
-  // sees it through the mount, is `exec_ino`; an exec that fails and is followed by an
-  // exec of something else then moves nothing. Default: Transition().
-  virtual Status TransitionOnExec(pid_t tid, DomainId domain, uint64_t exec_ino) {
-    (void)exec_ino;
-    return Transition(tid, domain);
+  // The exec transition of the mount, called during the exec-open by thread `tid` (in
+  // execve now). The thread is held at the end of its exec attempt (exec_gate.h), and
+  // the process moves to `domain` only if, at that moment, the exec succeeded, the new
+  // program is `target` (the exec-opened file, or the interpreter a script names), and
+  // its environment is safe (secure_env.h). Until then, and otherwise, it stays where it
+  // was. `report` gets "" (moved) or why not, on the gate's thread, while it is held.
+  // Fails (nothing pending, nothing moves) if the thread cannot be held.
+  virtual Status ExecTransition(pid_t tid, DomainId domain, const ExecTarget& target,
+                                ExecReport report) {
+    (void)tid, (void)domain, (void)target, (void)report;
+    return Status::Permission("exec transitions need the exec gate");
   }
   // How often the kernel reported dropped process events (proc_events.h); 0 without them.
   virtual uint64_t EventsLost() const { return 0; }

@@ -381,24 +381,86 @@ TEST(Tracker, FailedExecMovesNothing) {
   unlink(path);
 }
 
-TEST(Tracker, ExactTransitionNeedsTheExecedFile) {
+// The gate holds the thread at the end of its exec attempt; a thread that is not in an
+// exec ends its "attempt" at once (the hold stops it in its read): nothing moves, and
+// nothing stays pending for a later exec.
+TEST(Tracker, ExecTransitionBelongsToOneExecAttempt) {
+  if (geteuid() != 0) GTEST_SKIP() << "the exec gate needs CAP_SYS_PTRACE";
   auto t = NewTracker();
-  struct stat sleep_st;
-  ASSERT_EQ(stat("/bin/sleep", &sleep_st), 0);
   ProcTree p([](int report, int go) {
     WaitGo(go);
     ExecShell(report, go, "echo started; read x; exec sleep 100");
   });
   ASSERT_TRUE(t->Place(p.pid(), 7).ok());
-  // The exec-open was of sleep, but a shell runs: nothing moves.
-  ASSERT_TRUE(t->TransitionOnExec(p.pid(), 8, sleep_st.st_ino).ok());
+  std::atomic<int> reports{0};
+  std::string why;
+  ExecTarget target;
+  target.interpreter = "/bin/sh";
+  ASSERT_TRUE(t->ExecTransition(p.pid(), 8, target, [&](const std::string& w) {
+                 why = w;
+                 ++reports;
+               }).ok());
+  for (int i = 0; i < 500 && reports == 0; ++i) usleep(2000);
+  ASSERT_EQ(reports, 1);
+  EXPECT_EQ(why, "the exec failed");
   p.Go();
   ASSERT_EQ(p.ReadLine(), "started");
   EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 7u);
-  // Now the exec of sleep itself.
-  ASSERT_TRUE(t->TransitionOnExec(p.pid(), 8, sleep_st.st_ino).ok());
   p.GoLine();
-  EXPECT_TRUE(EventuallyIn(t.get(), p.pid(), 8));
+}
+
+// Issue 20.1: a non-leader thread's exec ends the old leader with an exit event whose
+// thread id is the process id; the process lives on and keeps its record.
+TEST(Tracker, ExecFromNonLeaderThreadKeepsTheProcess) {
+  if (!ProcEvents::Open()) GTEST_SKIP() << "no process events (needs root, CONFIG_PROC_EVENTS)";
+  auto t = NewTracker();
+  ProcTree p([](int report, int go) {
+    WaitGo(go);
+    std::thread([report] {
+      Report(report, static_cast<pid_t>(syscall(SYS_gettid)));
+      execl("/bin/sleep", "sleep", "100", static_cast<char*>(nullptr));
+    }).detach();
+    sptfs::testing::SleepForever();
+  });
+  ASSERT_TRUE(t->Place(p.pid(), 7).ok());
+  p.Go();
+  ASSERT_GT(p.Next(), 0);
+  ProcReader reader;
+  ProcStat st;
+  for (int i = 0; i < 500 && (!reader.ReadStat(p.pid(), &st) || st.comm != "sleep"); ++i) {
+    usleep(2000);
+  }
+  ASSERT_EQ(st.comm, "sleep");
+  EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 7u);
+  pid_t child = ForkRun([] {});  // a later request drains again: still there
+  EXPECT_EQ(t->Identify(p.pid(), kDefault).domain, 7u);
+  Reap(child);
+}
+
+// Issue 20.2: the leader ends first (SYS_exit) while another thread runs: the process
+// keeps its domain until that thread ends too.
+TEST(Tracker, LeaderExitingFirstKeepsTheProcessUntilItsLastThread) {
+  if (!ProcEvents::Open()) GTEST_SKIP() << "no process events (needs root, CONFIG_PROC_EVENTS)";
+  auto t = NewTracker();
+  ProcTree p([](int report, int go) {
+    WaitGo(go);
+    std::thread([report] {
+      Report(report, static_cast<pid_t>(syscall(SYS_gettid)));
+      sptfs::testing::SleepForever();
+    }).detach();
+    usleep(50000);
+    syscall(SYS_exit, 0);
+  });
+  ASSERT_TRUE(t->Place(p.pid(), 7).ok());
+  p.Go();
+  pid_t thread = p.Next();
+  ProcReader reader;
+  ProcStat st;
+  for (int i = 0; i < 500 && reader.ReadStat(p.pid(), &st) && st.state != 'Z'; ++i) usleep(2000);
+  ASSERT_EQ(st.state, 'Z');
+  CallerInfo c = t->Identify(thread, kDefault);
+  EXPECT_TRUE(c.placed);
+  EXPECT_EQ(c.domain, 7u);
 }
 
 TEST(Tracker, TransitionInsideWorldAndOrphanKeepsIt) {

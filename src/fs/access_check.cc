@@ -96,19 +96,30 @@ int AccessChecker::CheckNoWidening(const Subject& s, const ResolvedLabel& label,
                 std::string(op) + " would grant more than " + oldpath);
 }
 
-void AccessChecker::AfterExec(const Subject& s, const ResolvedLabel& label, uint64_t exec_ino) {
+void AccessChecker::AfterExec(const Subject& s, const ResolvedLabel& label,
+                              const ExecTarget& target) {
   if (!s.domain || !tracker_ || s.domain->unconfined) return;
   auto it = s.domain->transitions.find(label.id);
   if (it == s.domain->transitions.end() || it->second == s.domain->id) return;
-  Status st = tracker_->TransitionOnExec(s.caller.tid, it->second, exec_ino);
-  if (audit_) {
-    const CompiledDomain* to = s.policy->FindDomain(it->second);
-    std::string fields = "pid=" + std::to_string(s.caller.pid) + " from=" + s.domain->name + "(" +
-                         std::to_string(s.domain->id) +
-                         ") to=" + (to ? to->name : std::string("unknown")) + "(" +
-                         std::to_string(it->second) + ") label=" + std::string(label.name) +
-                         " result=" + (st.ok() ? "ok" : "failed");
-    audit_->Event("SPT_TRANSITION", fields);
+  const CompiledDomain* to = s.policy->FindDomain(it->second);
+  std::string fields = "pid=" + std::to_string(s.caller.pid) + " tid=" +
+                       std::to_string(s.caller.tid) + " from=" + s.domain->name + "(" +
+                       std::to_string(s.domain->id) + ") to=" +
+                       (to ? to->name : std::string("unknown")) + "(" +
+                       std::to_string(it->second) + ") label=" + std::string(label.name);
+  if (!target.interpreter.empty()) fields += " interpreter=\"" + target.interpreter + "\"";
+  AuditLog* audit = audit_;
+  // Runs on the exec gate's thread once the exec attempt is over.
+  ExecReport report = [audit, fields](const std::string& refused) {
+    if (!audit) return;
+    audit->Event("SPT_TRANSITION",
+                 fields + (refused.empty() ? " result=ok" : " result=refused reason=\"" +
+                                                                refused + "\""));
+  };
+  Status st = tracker_->ExecTransition(s.caller.tid, it->second, target, report);
+  if (!st.ok() && audit_) {
+    audit_->Event("SPT_TRANSITION",
+                  fields + " result=refused reason=\"" + st.message() + "\"");
   }
 }
 

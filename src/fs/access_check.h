@@ -52,10 +52,14 @@ class AccessChecker {
   // a warning domain.
   int Refuse(const Subject& s, Decision d, std::string_view path, const ResolvedLabel& label,
              Perms requested, std::string_view op, std::string_view hint);
-  // After an allowed exec-open of the file with inode number `exec_ino` (as the kernel sees
-  // it; 0 for a "#!" script, whose interpreter becomes the program): the -d LABEL DOMAIN
-  // file_exec transition, if the domain has one.
-  void AfterExec(const Subject& s, const ResolvedLabel& label, uint64_t exec_ino);
+  // After an allowed exec-open whose program must be `target`: the -d LABEL DOMAIN
+  // file_exec transition, if the domain has one. The tracker holds the caller at the
+  // end of its exec and decides then (tracker.h ExecTransition); every outcome is an
+  // SPT_TRANSITION record.
+  void AfterExec(const Subject& s, const ResolvedLabel& label, const ExecTarget& target);
+  // st_dev of the mount as the kernel shows it (0 = unknown: no ELF target transitions).
+  void set_mount_dev(uint64_t dev) { mount_dev_.store(dev, std::memory_order_relaxed); }
+  uint64_t mount_dev() const { return mount_dev_.load(std::memory_order_relaxed); }
   // The link subset rule (AppArmor): the object may not be granted more at `newpath`
   // than at `oldpath`, else a link or rename would widen access to the same inode.
   // `now` is the decision at `newpath`. 0 or EPERM (recorded).
@@ -83,6 +87,7 @@ class AccessChecker {
   LabelCache labels_;
   // (generation << 32 | id) of the resolved default domain name; 0 = not yet.
   std::atomic<uint64_t> default_cache_{0};
+  std::atomic<uint64_t> mount_dev_{0};
 };
 
 }  // namespace sptfs

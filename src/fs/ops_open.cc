@@ -50,12 +50,26 @@ void SetOpenReply(const SptFs& fs, fuse_file_info* fi, int fd) {
   fi->noflush = 1;
 }
 
-// The inode number the kernel will show as the new program of an exec-open of `node`,
-// or 0 for a "#!" script (its interpreter becomes the program, not the script).
-uint64_t ExecInode(const Inode* node, int fd) {
-  char magic[2] = {0, 0};
-  if (pread(fd, magic, sizeof magic, 0) == 2 && magic[0] == '#' && magic[1] == '!') return 0;
-  return node->ino;
+// What an exec-open of `node` (FUSE node `ino`) must end up running for a transition:
+// the file itself, or for a "#!" script the interpreter its first line names, parsed as
+// the kernel does (the first 256 bytes; the path ends at a blank or the line's end).
+ExecTarget ExecTargetOf(SptFs& fs, fuse_ino_t ino, int fd) {
+  ExecTarget t;
+  char buf[256];
+  ssize_t n = pread(fd, buf, sizeof buf, 0);
+  if (n >= 2 && buf[0] == '#' && buf[1] == '!') {
+    std::string_view line(buf + 2, static_cast<size_t>(n) - 2);
+    line = line.substr(0, line.find('\n'));
+    size_t begin = line.find_first_not_of(" \t");
+    if (begin == std::string_view::npos) begin = line.size();
+    line.remove_prefix(begin);
+    t.interpreter = std::string(line.substr(0, line.find_first_of(" \t")));
+    if (t.interpreter.empty()) t.interpreter = "(none)";  // never resolves: refused
+    return t;
+  }
+  t.dev = fs.checker().mount_dev();
+  t.node = ino;
+  return t;
 }
 
 // The backing open of an existing file. An O_TRUNC open (the kernel sends it whole:
@@ -108,7 +122,7 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     return;
   }
   fs.budget().Bind(fd, world);
-  if (exec && s.domain) fs.checker().AfterExec(s, label, ExecInode(node, fd));
+  if (exec && s.domain) fs.checker().AfterExec(s, label, ExecTargetOf(fs, ino, fd));
   SetOpenReply(fs, fi, fd);
   if (fuse_reply_open(req, fi) != 0) CloseHandle(fs, fd);
 }

@@ -40,6 +40,15 @@ SECRET = "SECRET-6f1c"  # what no confined program may ever print
 EPERM_TEXT = "Operation not permitted"
 
 
+def world_env():
+    """The environment confined programs get: the test's own, without PYTHONPATH (which
+    the test runner sets for tests/lib, and which an exec transition refuses to carry
+    into the target domain: docs/THREAT-MODEL.md)."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
 class SandboxTestCase(unittest.TestCase):
     """Tests that share one Sandbox, self.sb: made from SANDBOX (Sandbox's keyword
     arguments) before the class's first test, taken down after its last."""
@@ -173,6 +182,7 @@ class Sandbox:
         """spt-run ... -- sh -c SCRIPT (or argv); CompletedProcess with text output.
         Other keyword arguments go to subprocess.run (pass_fds, stdin, ...)."""
         argv = argv or ["sh", "-c", script]
+        kw.setdefault("env", world_env())
         return h.run(self.spt_run_args(domain, argv, root, user, cwd, no_proc), timeout=timeout,
                      **kw)
 
@@ -180,6 +190,7 @@ class Sandbox:
         argv = argv or ["sh", "-c", script]
         kw.setdefault("stdout", subprocess.PIPE)
         kw.setdefault("stderr", subprocess.PIPE)
+        kw.setdefault("env", world_env())
         p = subprocess.Popen(self.spt_run_args(domain, argv, root), text=True, **kw)
         self._procs.append(p)
         return p

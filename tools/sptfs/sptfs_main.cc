@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -430,6 +431,12 @@ int Run(const Args& args, int ready_fd) {
   if (fuse_set_signal_handlers(se) != 0 || fuse_session_mount(se, d.mountpoint.c_str()) != 0) {
     fuse_session_destroy(se);
     return 1;
+  }
+  // The mount's device as the kernel shows it, for exec transitions (what an exec'ed
+  // program is). DONT_SYNC: no request to ourselves, which do not run yet.
+  struct statx sx;
+  if (d.checker && statx(AT_FDCWD, d.mountpoint.c_str(), AT_STATX_DONT_SYNC, 0, &sx) == 0) {
+    d.checker->set_mount_dev(makedev(sx.stx_dev_major, sx.stx_dev_minor));
   }
   st = StartControl(&d);
   if (!st.ok()) {

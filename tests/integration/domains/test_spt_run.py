@@ -129,7 +129,7 @@ class SptRunTest(SandboxTestCase):
         here = os.path.dirname(os.path.abspath(__file__))
         r = self.sb.run("jailDom", "", root=False,
                         argv=[sys.executable, "-c", script, here, self.sb.socket,
-                              self.sb.path("/secret/s.txt")])
+                              self.sb.path("/secret/s.txt")], env=os.environ)
         self.assertNotIn("READ", r.stdout, r.stdout + r.stderr)
         self.assertIn("errno 1", r.stdout, r.stdout + r.stderr)
         self.assertIn("domain_transition", r.stdout, r.stdout)

@@ -8,6 +8,7 @@ M escapes" (docs/THREAT-MODEL.md reports it). Any escape fails the test that mad
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -25,9 +26,12 @@ DOMAINS = {
         "-r /secret ", "-r /wonly w", "-r /data r", "-r /opt rx", "-o secretObj ",
         "-o toolObj r"]),
     # An attacker whose tool (toolObj) runs in toolDom, which may read /secret.
+    # (/j2only: what jail2Dom may read and toolDom may not, to see a fall back.)
     "jail2Dom": dict(id=11, rules=BASE_RULES + [
-        "-r /secret ", "-r /opt rx", "-d toolObj toolDom file_exec grant"]),
-    "toolDom": dict(id=12, rules=BASE_RULES + ["-r /secret r", "-r /opt rx", "-o toolObj rx"]),
+        "-r /secret ", "-r /opt rx", "-r /j2only r", "-r /toolonly ",
+        "-d toolObj toolDom file_exec grant"]),
+    "toolDom": dict(id=12, rules=BASE_RULES + ["-r /secret r", "-r /opt rx", "-o toolObj rx",
+                                              "-r /toolonly r", "-r /j2only "]),
     # A victim in another world that may read the secret.
     "otherDom": dict(id=13, rules=BASE_RULES + ["-r /secret r"]),
     # For the reload race: may read /race under policy A; the B policy removes it.
@@ -57,9 +61,15 @@ FILES = {
     "/vrun/lab/x.txt": SECRET + "\n",
     "/vrun/ok.txt": "OK\n",
     "/tmp/d/old.txt": "OLD\n",
+    # Issue 12 items 1-3: an ELF target (a copy of true) and a "#!" script target.
+    "/opt/tooltrue": ("/usr/bin/true", 0o755),
+    "/opt/toolscript": "#!/bin/sh\nread l < /secret/s.txt && echo script-read-ok\n",
+    "/j2only/x.txt": "J2ONLY\n",
+    "/toolonly/t.txt": "TOOLONLY\n",
 }
 LABELS_ON = {"/tmp/lab.txt": "secretObj", "/opt/toolsh": "toolObj", "/opt/bad": "toolObj",
-             "/vrun/lab/x.txt": "secretObj"}
+             "/vrun/lab/x.txt": "secretObj", "/opt/tooltrue": "toolObj",
+             "/opt/toolscript": "toolObj"}
 ESTALE = 116
 
 # Confined Python helpers for the path attacks.
@@ -74,7 +84,71 @@ TRYREAD = ("import ctypes, os, sys\n"
            "    return rc == 0\n")
 
 
-KNOWN_ESCAPES = {"fail an exec that transitions, then exec another program"}
+KNOWN_ESCAPES = set()
+
+# Issue 12 item 1: a library whose constructor reads the secret (or says it could not).
+EVIL_SO = r"""
+#include <fcntl.h>
+#include <unistd.h>
+__attribute__((constructor)) static void evil(void) {
+  char buf[256];
+  int fd = open("/secret/s.txt", O_RDONLY);
+  if (fd < 0) { write(1, "evil-denied\n", 12); return; }
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n > 0) write(1, buf, (size_t)n);
+  close(fd);
+}
+unsigned la_version(unsigned v) { return v; }  /* also a valid LD_AUDIT module */
+"""
+
+# Issue 20 item 3: a static program whose leader ends (SYS_exit) before any request; its
+# other thread then reads the secret as the target domain may.
+LEADER_EXITS_C = r"""
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static void *reader(void *arg) {
+  (void)arg;
+  usleep(100000);
+  int fd = open("/secret/s.txt", O_RDONLY);
+  printf(fd >= 0 ? "thread-read-ok\n" : "thread-read-denied\n");
+  fflush(stdout);
+  syscall(SYS_exit_group, 0);
+  return 0;
+}
+int main(void) {
+  pthread_t t;
+  pthread_create(&t, 0, reader, 0);
+  syscall(SYS_exit, 0);
+}
+"""
+
+# Issue 20 item 1: a thread that is not the leader execs `argv`; the leader waits.
+THREAD_EXEC = ("import os, sys, threading, time\n"
+               "def tryread(p):\n"
+               "    try: print('read', p, open(p).read().strip(), flush=True)\n"
+               "    except OSError as e: print('read', p, 'errno', e.errno, flush=True)\n"
+               "for p in sys.argv[2:]: tryread(p)\n"
+               "argv = sys.argv[1].split()\n"
+               "threading.Thread(target=lambda: os.execv(argv[0], argv)).start()\n"
+               "time.sleep(60)\n")
+
+
+def compile_c(source, out, *flags):
+    """Compiles C `source` to `out` with the host's cc; False if there is no compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        return False
+    src = out + ".c"
+    with open(src, "w") as f:
+        f.write(source)
+    r = subprocess.run([cc, "-O1", "-o", out, src] + list(flags), capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError("cc: " + r.stderr)
+    os.chmod(out, 0o755)
+    return True
 
 
 def escaped_text(r):
@@ -392,6 +466,197 @@ class EscapeSuite(SandboxTestCase):
                     open("/proc/sys/kernel/core_pattern").read() != core, r.stderr)
         self.attack("mknod a disk, mount, remount", escaped_text(r)
                     or os.path.exists(self.sb.backing("/tmp/disk")), r.stderr)
+
+    # ---- exec transitions (issue 12 items 1-3, issue 20 item 3) -------------------------
+    VARIANTS = ((False, None), (True, None), (False, "1000"), (True, "1000"))
+
+    def variant(self, no_proc, user):
+        return ("--no-proc" if no_proc else "with /proc") + ", " + (
+            "--user " + user if user else "root")
+
+    def evil_so(self):
+        out = self.sb.backing("/tmp/evil.so")
+        if not os.path.exists(out) and not compile_c(EVIL_SO, out, "-shared", "-fPIC"):
+            self.skipTest("no C compiler")
+        os.chmod(out, 0o755)
+        return "/tmp/evil.so"
+
+    def test_issue12_1_loader_environment_into_a_transitioning_exec(self):
+        so = self.evil_so()
+        os.chmod(self.sb.backing("/opt/toolscript"), 0o755)
+        script = (f"LD_PRELOAD={so} /opt/tooltrue; echo rc=$?; "
+                  f"LD_AUDIT={so} /opt/tooltrue; "
+                  f"LD_PRELOAD={so} /opt/toolscript")
+        for no_proc, user in self.VARIANTS:
+            r = self.jail(script, domain="jail2Dom", no_proc=no_proc, user=user)
+            self.attack("issue 12.1: LD_PRELOAD/LD_AUDIT into a transitioning exec (ELF and "
+                        f"script target, {self.variant(no_proc, user)})", escaped_text(r),
+                        r.stdout + r.stderr)
+            self.assertIn("evil-denied", r.stdout, r.stderr)  # it ran, in the old domain
+            self.assertIn("rc=0", r.stdout, r.stderr)
+        refused = [a for a in self.sb.audit() if a.get("type") == "SPT_TRANSITION"
+                   and "its environment sets LD_PRELOAD" in a["_line"]]
+        self.assertTrue(refused, "the refusal is recorded with its reason")
+        # Without the variables the same programs do transition.
+        r = self.jail("/opt/toolscript", domain="jail2Dom")
+        self.assertIn("script-read-ok", r.stdout, r.stderr)
+
+    FAILED_EXEC = ("import ctypes, os, sys\n"
+                   "libc = ctypes.CDLL(None, use_errno=True)\n"
+                   # argv at address 8: the exec-open happens, then EFAULT.
+                   "rc = libc.execve(sys.argv[1].encode(), ctypes.c_void_p(8), None)\n"
+                   "print('execve', rc, ctypes.get_errno(), flush=True)\n"
+                   "os.execv(sys.argv[2], sys.argv[2:])\n")
+
+    def failed_exec_then(self, target, argv, **kw):
+        return self.sb.run("jail2Dom", "", argv=["python3", "-c", self.FAILED_EXEC, target] + argv,
+                           **kw)
+
+    def test_issue12_2_failed_exec_then_another_program(self):
+        os.chmod(self.sb.backing("/opt/toolscript"), 0o755)
+        for target in ("/opt/tooltrue", "/opt/toolscript"):
+            for no_proc, user in self.VARIANTS:
+                r = self.failed_exec_then(target, ["/bin/cat", "/secret/s.txt"],
+                                          no_proc=no_proc, user=user)
+                self.attack(f"issue 12.2: exec {target} fails after its open (EFAULT), then "
+                            f"exec cat ({self.variant(no_proc, user)})", escaped_text(r),
+                            r.stdout + r.stderr)
+                self.assertIn("execve -1 14", r.stdout, r.stderr)
+
+    def test_issue12_3_failed_script_exec_then_its_interpreter(self):
+        # The script's interpreter is /bin/sh: exec'ed directly after the failed exec,
+        # it must not count as the script's.
+        os.chmod(self.sb.backing("/opt/toolscript"), 0o755)
+        for no_proc, user in self.VARIANTS:
+            r = self.failed_exec_then("/opt/toolscript",
+                                      ["/bin/sh", "-c", "cat /secret/s.txt"],
+                                      no_proc=no_proc, user=user)
+            self.attack("issue 12.3: exec a script target fails (EFAULT), then exec its "
+                        f"interpreter ({self.variant(no_proc, user)})", escaped_text(r),
+                        r.stdout + r.stderr)
+            self.assertIn("execve -1 14", r.stdout, r.stderr)
+        # The script itself does transition, and only onto its interpreter.
+        r = self.jail("/opt/toolscript", domain="jail2Dom")
+        self.assertIn("script-read-ok", r.stdout, r.stderr)
+
+    def test_issue20_3_leader_exits_before_its_first_request(self):
+        # Defined: the transition settles when the exec ends, before the new program runs,
+        # so a program whose leader ends at once still runs in the target domain.
+        out = self.sb.backing("/opt/leaderexits")
+        if not compile_c(LEADER_EXITS_C, out, "-static", "-pthread"):
+            self.skipTest("no C compiler")
+        self.sb.set_label("/opt/leaderexits", "toolObj")
+        for no_proc, user in ((False, None), (True, "1000")):
+            r = self.jail("/opt/leaderexits", domain="jail2Dom", no_proc=no_proc, user=user)
+            self.assertIn("thread-read-ok", r.stdout, r.stderr)
+
+    # ---- who is calling (issue 20 items 1-2) ---------------------------------------------
+    def placed_plain(self, code, args, user=None):
+        """A host process (no world) placed in jailDom before it runs `code`."""
+        pre = None
+        if user:
+            os.chmod(self.sb.work, 0o711)
+            self.addCleanup(os.chmod, self.sb.work, 0o700)
+            pre = lambda: (os.setgid(int(user)), os.setuid(int(user)))
+        p = subprocess.Popen(["sh", "-c", 'read _; exec "$@"', "sh", "/usr/bin/python3", "-c", code]
+                             + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, preexec_fn=pre,
+                             env=dict(os.environ, PYTHONPATH=""))
+        code_, _, err = control_attacks.call(self.sb.socket, ["place", str(p.pid), "jailDom"])
+        self.assertEqual(code_, 0, err)
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        return p
+
+    def test_issue20_1_thread_exec_of_a_placed_plain_process(self):
+        secret = self.sb.path("/secret/s.txt")
+        for user in (None, "1000"):
+            p = self.placed_plain(THREAD_EXEC, ["/bin/cat " + secret, secret], user=user)
+            try:
+                out, err = p.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, err = p.communicate()
+            self.attack(f"issue 20.1: a placed process's non-leader thread execs a reader "
+                        f"(as {user or 'root'})", SECRET in out, out + err)
+            self.assertIn("errno 1", out, err)  # the leader itself was denied
+
+    def test_issue20_1_thread_exec_inside_a_world_after_a_transition(self):
+        # In toolDom (by the exec of /opt/toolsh), python's second thread execs cat: it must
+        # stay in toolDom, never fall back to the launcher's jail2Dom.
+        with open(self.sb.backing("/tmp/threadexec.py"), "w") as f:
+            f.write(THREAD_EXEC)
+        for no_proc, user in self.VARIANTS:
+            r = self.jail("exec /opt/toolsh -c 'exec python3 /tmp/threadexec.py "
+                          "\"/bin/cat /j2only/x.txt /toolonly/t.txt\" /j2only/x.txt'",
+                          domain="jail2Dom", no_proc=no_proc, user=user, timeout=90)
+            self.attack("issue 20.1: a non-leader thread execs after a transition "
+                        f"({self.variant(no_proc, user)})", "J2ONLY" in r.stdout,
+                        r.stdout + r.stderr)
+            self.assertIn("read /j2only/x.txt errno 1", r.stdout, r.stderr)
+            self.assertIn("TOOLONLY", r.stdout, r.stderr)  # cat still ran in toolDom
+
+    def fork_reader_on_pid(self, pid, out, tries=300):
+        """Runs an unconfined shell on `pid` (ns_last_pid) whose child cats the secret into
+        `out`; its pid, or None if other programs kept taking the number first."""
+        for _ in range(tries):
+            if os.path.exists(f"/proc/{pid}"):
+                return None  # taken by someone else
+            with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+                f.write(str(pid - 1))
+            child = os.fork()
+            if child == 0:
+                try:
+                    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                    os.dup2(fd, 1)
+                    os.dup2(fd, 2)
+                    os.execv("/bin/sh", ["sh", "-c", 'cat "$0"; echo done',
+                                         self.sb.path("/secret/s.txt")])
+                finally:
+                    os._exit(127)
+            if child == pid:
+                os.waitpid(child, 0)
+                return child
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+        return None
+
+    def test_issue20_2_pid_of_a_leader_that_exited_first_is_reused(self):
+        # A placed process makes a request, starts a thread and ends its leader with
+        # SYS_exit; the thread ends later. An unconfined host shell then gets the pid
+        # (ns_last_pid) and its child reads the secret: it must not inherit jailDom.
+        code = ("import ctypes, os, sys, threading, time\n"
+                "open(sys.argv[1]).read(); print('ready', flush=True)\n"
+                "def last():\n"
+                "    st = '/proc/%d/stat' % os.getpid()\n"
+                "    while open(st).read().rsplit(')', 1)[1].split()[0] != 'Z': time.sleep(0.01)\n"
+                # A request while the leader is a zombie: the daemon reads its exit now.
+                "    open(sys.argv[1]).read(); print('zombie', flush=True)\n"
+                "    sys.stdin.readline()\n"
+                "    ctypes.CDLL(None).syscall(60, 0)\n"  # SYS_exit of this thread
+                "threading.Thread(target=last).start()\n"
+                "ctypes.CDLL(None).syscall(60, 0)\n")
+        out = os.path.join(self.sb.work, "reuse.out")
+        reused = None
+        # On a busy host another program may take the pid first: then start over.
+        for _ in range(5):
+            p = self.placed_plain(code, [self.sb.path("/data/d.txt")])
+            self.assertEqual(p.stdout.readline().strip(), "ready")
+            self.assertEqual(p.stdout.readline().strip(), "zombie")
+            p.stdin.write("end\n")
+            p.stdin.close()
+            p.wait(timeout=30)
+            p.stdout.close()
+            p.stderr.close()
+            reused = self.fork_reader_on_pid(p.pid, out)
+            if reused:
+                break
+        self.assertTrue(reused, "no process could be put on the old pid")
+        text = open(out).read()
+        self.assertIn("done", text)
+        self.attack("issue 20.2: the pid of a process whose leader exited first is reused by "
+                    "an unconfined process; its child is confined by mistake",
+                    SECRET not in text, text)
 
     # ---- path decisions (issue 21, issue 12 item 5) -------------------------------------
     def restore_vrun(self):

@@ -271,7 +271,9 @@ class TransitionTest(MediationBase):
         self.assertFalse(os.path.exists(self.b("other", "by_sh")))
         # the shObj-labelled copy moves into shDom, which may write /other
         os.setxattr(self.b("bin", "mysh"), LABEL, b"shObj")
-        r = run([self.p("bin", "mysh"), "-c", script])
+        # (Without the test runner's PYTHONPATH: a transition refuses to carry it.)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        r = run([self.p("bin", "mysh"), "-c", script], env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(open(self.b("other", "by_sh")).read(), "moved\n")
         events = [x["_line"] for x in self.m.audit() if "SPT_TRANSITION" in x["_line"]]

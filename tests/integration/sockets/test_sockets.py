@@ -12,6 +12,7 @@ import tomllib
 import unittest
 
 from confine import BASE_RULES, PYTHON_RULES, SandboxTestCase
+import confine
 import sptfs_harness as h
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -66,7 +67,8 @@ class SocketRulesTest(SandboxTestCase):
         namespace whose loopback is up."""
         argv = [program or sys.executable, "-I", PROBE] + list(ops)
         r = h.run(["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
-                  + self.sb.spt_run_args(domain, argv, root=False), timeout=60)
+                  + self.sb.spt_run_args(domain, argv, root=False), timeout=60,
+                  env=confine.world_env())  # no PYTHONPATH: a transition refuses it
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         out = dict(line.split(" ", 1) for line in r.stdout.splitlines() if " " in line)
         self.assertEqual(sorted(out), sorted(ops), r.stdout + r.stderr)
