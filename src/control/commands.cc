@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <iterator>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "control/landlock_command.h"
@@ -71,6 +73,31 @@ std::string SandboxBlock(const CompiledDomain& d) {
   return out;
 }
 
+// `start` and every domain a world started in it can enter: by -d exec transitions
+// and, when one of them is confined and holds domain_transition (it may `place` its own
+// children in any confined domain), every confined domain. In id order. A world's
+// seccomp filter is planned from these only (docs/syscall-classes.md).
+std::vector<const CompiledDomain*> ReachableFrom(const CompiledPolicy& policy,
+                                                 const CompiledDomain& start) {
+  std::set<DomainId> seen = {start.id};
+  std::vector<const CompiledDomain*> todo = {&start};
+  bool places = false;
+  while (!todo.empty()) {
+    const CompiledDomain* d = todo.back();
+    todo.pop_back();
+    places = places || (!d->unconfined && d->HasCapability("domain_transition"));
+    for (const auto& [label, target] : d->transitions) {
+      const CompiledDomain* t = policy.FindDomain(target);
+      if (t != nullptr && seen.insert(t->id).second) todo.push_back(t);
+    }
+  }
+  std::vector<const CompiledDomain*> out;
+  for (const CompiledDomain& d : policy.domains()) {
+    if (seen.count(d.id) || (places && !d.unconfined)) out.push_back(&d);
+  }
+  return out;
+}
+
 bool ParsePid(const std::string& text, pid_t* pid) {
   char* end = nullptr;
   long v = std::strtol(text.c_str(), &end, 10);
@@ -79,17 +106,27 @@ bool ParsePid(const std::string& text, pid_t* pid) {
   return true;
 }
 
-// sandbox query TID | sandbox domains | sandbox record TID DOMAIN_ID denied|warning
+// sandbox query TID | sandbox domains [DOMAIN] | sandbox record TID DOMAIN_ID denied|warning
 //   SYSCALL ASKED RULE [SUPPRESSED] (the caller is authorised by CommandRunner::Run).
 Reply SandboxCommand(const DaemonContext& ctx, const std::vector<std::string>& args) {
   const std::string kUsage =
-      "sandbox query TID | sandbox domains | sandbox record TID DOMAIN_ID denied|warning "
+      "sandbox query TID | sandbox domains [DOMAIN] | sandbox record TID DOMAIN_ID "
+      "denied|warning "
       "SYSCALL ASKED RULE [SUPPRESSED]";
   auto policy = ctx.policy->Current();
   pid_t tid = 0;
   if (args.size() == 1 && args[0] == "domains") {
     std::string out;
     for (const CompiledDomain& d : policy->domains()) out += SandboxBlock(d);
+    return Reply{0, out, ""};
+  }
+  if (args.size() == 2 && args[0] == "domains") {
+    const CompiledDomain* start = FindDomainArg(*policy, args[1]);
+    if (start == nullptr) {
+      return Fail(1, "sandbox: unknown domain \"" + args[1] + "\" (expected a name from spt -l)");
+    }
+    std::string out;
+    for (const CompiledDomain* d : ReachableFrom(*policy, *start)) out += SandboxBlock(*d);
     return Reply{0, out, ""};
   }
   if (args.size() == 2 && args[0] == "query" && ParsePid(args[1], &tid)) {

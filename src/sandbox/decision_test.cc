@@ -160,6 +160,11 @@ TEST(FilterPlan, OnlyClassesSomeDomainRestricts) {
   SandboxRules free = Dom({}, {}, {"killSys"});
   free.unconfined = true;
   EXPECT_EQ(FormatPlan(PlanFilter({free})), "-");
+  // Socket calls are sent only when the world can be in a confined domain.
+  EXPECT_TRUE(PlanFilter({none}).sockets);
+  EXPECT_TRUE(PlanFilter({free, none}).sockets);
+  EXPECT_FALSE(PlanFilter({free}).sockets);
+  EXPECT_FALSE(PlanFilter({}).sockets);
   FilterPlan p;
   ASSERT_TRUE(ParsePlan("genericSys,killSys", &p).ok());
   EXPECT_EQ(FormatPlan(p), "genericSys,killSys");

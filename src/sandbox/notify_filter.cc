@@ -17,8 +17,9 @@ namespace sptfs {
 namespace {
 
 // Calls whose arguments the socket rules look at, whatever the plan says.
-constexpr std::string_view kSocketCalls[] = {"socket",  "socketpair", "bind",
-                                             "connect", "sendmsg",    "sendmmsg"};
+// listen() on an unbound inet socket binds it to every address (supervisor.cc).
+constexpr std::string_view kSocketCalls[] = {"socket",  "socketpair", "bind",    "connect",
+                                             "listen",  "sendmsg",    "sendmmsg"};
 
 bool IsSocketCall(std::string_view name) {
   for (std::string_view s : kSocketCalls) {
@@ -45,9 +46,9 @@ int AddClassRules(scmp_filter_ctx ctx, const FilterPlan& plan, bool default_noti
     for (std::string_view call : c.calls) {
       if (rc != 0) return rc;
       int nr = Nr(call);
-      if (IsSocketCall(call)) {
+      if (IsSocketCall(call) && (notify || plan.sockets)) {
         rc = Add(ctx, default_notify, true, nr);
-      } else if (call == "sendto" && !notify) {  // sendto to an address is a connect
+      } else if (call == "sendto" && !notify && plan.sockets) {  // to an address: a connect
         rc = Add(ctx, default_notify, true, nr, 1, SCMP_A4(SCMP_CMP_NE, 0));
         if (rc == 0) rc = Add(ctx, default_notify, false, nr, 1, SCMP_A4(SCMP_CMP_EQ, 0));
       } else if (call == "clone3" && notify) {
@@ -94,8 +95,11 @@ int LoadWithListener(scmp_filter_ctx ctx) {
 
 FilterPlan PlanFilter(const std::vector<SandboxRules>& domains) {
   FilterPlan plan;
+  plan.sockets = false;
   for (const SandboxRules& d : domains) {
-    if (d.unconfined || !d.has_syscall_rules()) continue;
+    if (d.unconfined) continue;
+    plan.sockets = true;
+    if (!d.has_syscall_rules()) continue;
     if (!d.syscall_classes.count(kGenericSys)) plan.classes.insert(std::string(kGenericSys));
     for (const SyscallClass& c : SyscallClasses()) {
       if (!d.syscall_classes.count(c.name)) plan.classes.insert(std::string(c.name));

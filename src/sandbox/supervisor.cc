@@ -183,15 +183,28 @@ void SandboxSupervisor::RecordLimited(pid_t tid, const SandboxRules& domain,
   daemon_->Record(tid, domain, request, verdict);
 }
 
+SandboxSupervisor::~SandboxSupervisor() {
+  if (req_ != nullptr) seccomp_notify_free(req_, resp_);
+}
+
+Status SandboxSupervisor::Start() {
+  if (req_ != nullptr) return Status::Ok();
+  if (seccomp_notify_alloc(&req_, &resp_) != 0) {
+    req_ = nullptr;
+    return Status::Io(ENOMEM, "cannot allocate the seccomp notification buffers");
+  }
+  return Status::Ok();
+}
+
 Status SandboxSupervisor::Run() {
-  seccomp_notif* req = nullptr;
-  seccomp_notif_resp* resp = nullptr;
-  if (seccomp_notify_alloc(&req, &resp) != 0) return Status::Io(ENOMEM, "seccomp_notify_alloc");
+  if (Status s = Start(); !s.ok()) return s;
+  seccomp_notif* req = req_;
+  seccomp_notif_resp* resp = resp_;
   for (;;) {
     pollfd p{listener_, POLLIN, 0};
     if (poll(&p, 1, -1) < 0) {
       if (errno == EINTR) continue;
-      break;
+      return Status::Io(errno, "cannot wait for seccomp notifications");
     }
     if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) break;  // nobody uses the filter
     std::memset(req, 0, sizeof(*req));
@@ -206,7 +219,6 @@ Status SandboxSupervisor::Run() {
     resp->flags = allow ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
     seccomp_notify_respond(listener_, resp);  // fails only if the caller is gone
   }
-  seccomp_notify_free(req, resp);
   return Status::Ok();
 }
 

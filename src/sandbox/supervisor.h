@@ -4,7 +4,8 @@
 // denials and warnings, and lets the call go on or fails it with EPERM.
 //
 //   SandboxSupervisor sup(listener, &daemon, world_init_pid);
-//   sup.Run();  // until every process of the world has exited
+//   if (sup.Start().ok()) sup.Run();  // until every process of the world has exited
+//   close(listener);  // always: with no listener the kernel fails notified calls
 //
 // If the supervisor is gone, the kernel fails intercepted calls with ENOSYS: closed.
 // A daemon that cannot be asked, or a caller it cannot identify, means EPERM.
@@ -20,6 +21,7 @@
 #include "util/status.h"
 
 struct seccomp_notif;
+struct seccomp_notif_resp;
 
 namespace sptfs {
 
@@ -51,8 +53,15 @@ class SandboxSupervisor {
   // are allowed; the program's launch exec, made by its child, is allowed once too).
   SandboxSupervisor(int listener, SandboxDaemon* daemon, pid_t world_init)
       : listener_(listener), daemon_(daemon), init_(world_init) {}
+  ~SandboxSupervisor();
+  SandboxSupervisor(const SandboxSupervisor&) = delete;
+  SandboxSupervisor& operator=(const SandboxSupervisor&) = delete;
 
-  // Serves until the listener reports that no process uses the filter any more.
+  // What Run needs that can fail (the notification buffers), so a supervisor that
+  // cannot serve is known before the program starts.
+  Status Start();
+  // Serves until the listener reports that no process uses the filter any more, or
+  // fails (poll error); after Start. The caller then closes the listener.
   Status Run();
   const SupervisorStats& stats() const { return stats_; }
 
@@ -69,6 +78,8 @@ class SandboxSupervisor {
   void RecordLimited(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
                      SandboxVerdict verdict);
 
+  seccomp_notif* req_ = nullptr;
+  struct seccomp_notif_resp* resp_ = nullptr;
   bool launched_ = false;
   SupervisorStats stats_;
   int64_t window_ = -1;  // the second being counted (steady clock)

@@ -65,9 +65,10 @@ void ControlSandboxDaemon::Record(pid_t tid, const SandboxRules& domain,
              &reply);  // a record that cannot be sent changes nothing about the verdict
 }
 
-Status PlanFromDaemon(const std::string& socket, FilterPlan* plan) {
+Status PlanFromDaemon(const std::string& socket, const std::string& domain, FilterPlan* plan,
+                      std::vector<SandboxRules>* reachable) {
   Reply reply;
-  if (Status s = CallDaemon(socket, {"sandbox", "domains"}, &reply); !s.ok()) {
+  if (Status s = CallDaemon(socket, {"sandbox", "domains", domain}, &reply); !s.ok()) {
     return Status::Invalid("cannot reach the sptfs daemon at " + socket + ": " + s.message());
   }
   if (reply.exit_code != 0) {
@@ -77,6 +78,7 @@ Status PlanFromDaemon(const std::string& socket, FilterPlan* plan) {
   std::vector<SandboxRules> domains;
   if (Status s = ParseSandboxRules(text, &domains); !s.ok()) return s;
   *plan = PlanFilter(domains);
+  if (reachable != nullptr) *reachable = std::move(domains);
   return Status::Ok();
 }
 

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "sandbox/notify_filter.h"
 #include "sandbox/supervisor.h"
@@ -24,8 +25,11 @@ class ControlSandboxDaemon : public SandboxDaemon {
   std::string socket_;
 };
 
-// The plan from every domain of the daemon's policy (`sandbox domains`).
-Status PlanFromDaemon(const std::string& socket, FilterPlan* plan);
+// The plan from `domain` and the domains a world in it can enter (`sandbox domains
+// DOMAIN`), not from the whole policy.
+// `reachable`, if given, gets those domains' rules.
+Status PlanFromDaemon(const std::string& socket, const std::string& domain, FilterPlan* plan,
+                      std::vector<SandboxRules>* reachable = nullptr);
 
 // Waits (up to `timeout_ms`) until process `pid` holds a seccomp notification listener
 // and returns our own copy of it (pidfd_getfd).
