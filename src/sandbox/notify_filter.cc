@@ -64,6 +64,21 @@ int AddClassRules(scmp_filter_ctx ctx, const FilterPlan& plan, bool default_noti
   return rc;
 }
 
+// mmap of a file (not MAP_ANONYMOUS) with PROT_EXEC, and mprotect or pkey_mprotect
+// asking for PROT_EXEC: the supervisor decides them as `x` accesses of the file.
+int AddExecMapRules(scmp_filter_ctx ctx) {
+  int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mmap), 2,
+                            SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
+                            SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
+  for (int nr : {SCMP_SYS(mprotect), SCMP_SYS(pkey_mprotect)}) {
+    if (rc == 0) {
+      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
+                            SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+    }
+  }
+  return rc;
+}
+
 // Loads `ctx` ourselves rather than with seccomp_load: libseccomp 2.5 cannot ask for
 // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV. Without it, a signal that reaches a caller
 // while the supervisor is deciding (SIGCHLD in a shell, say) makes fork() or connect()
@@ -96,9 +111,11 @@ int LoadWithListener(scmp_filter_ctx ctx) {
 FilterPlan PlanFilter(const std::vector<SandboxRules>& domains) {
   FilterPlan plan;
   plan.sockets = false;
+  plan.exec_maps = false;
   for (const SandboxRules& d : domains) {
     if (d.unconfined) continue;
     plan.sockets = true;
+    plan.exec_maps = true;
     if (!d.has_syscall_rules()) continue;
     if (!d.syscall_classes.count(kGenericSys)) plan.classes.insert(std::string(kGenericSys));
     for (const SyscallClass& c : SyscallClasses()) {
@@ -142,6 +159,7 @@ Status LoadNotifyFilter(const FilterPlan& plan, int* listener) {
   scmp_filter_ctx ctx = seccomp_init(default_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW);
   if (ctx == nullptr) return Status::Io(ENOMEM, "cannot make the sandbox's seccomp filter");
   int rc = AddClassRules(ctx, plan, default_notify);
+  if (rc == 0 && plan.exec_maps && !default_notify) rc = AddExecMapRules(ctx);
   // The filter is loaded with seccomp(2) directly (LoadWithListener).
   // io_uring performs socket, connect and bind in the kernel without a system call the
   // filter could see: a world has none (programs fall back to ordinary calls).

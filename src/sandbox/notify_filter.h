@@ -28,6 +28,9 @@ struct FilterPlan {
   // sent when some domain the world can be in is confined; an unconfined world's
   // filter sends nothing.
   bool sockets = true;
+  // mmap of a file with PROT_EXEC, and mprotect/pkey_mprotect adding PROT_EXEC, are
+  // sent too (an `x` access of the file, decided by the daemon): set with `sockets`.
+  bool exec_maps = true;
 };
 
 // Which calls need the supervisor, from the domains a world can be in: its own and

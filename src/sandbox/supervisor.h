@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sandbox/decision.h"
@@ -34,6 +35,21 @@ class SandboxDaemon {
   virtual Status Lookup(pid_t tid, SandboxRules* out) = 0;
   virtual void Record(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
                       const SandboxVerdict& verdict) = 0;
+  // May thread `tid` map the file at tree path `path` executable (`x`)? The daemon
+  // records a denial itself. Not ok: cannot be asked (the caller then treats it as no).
+  virtual Status MayMapExec(pid_t tid, const std::string& path, bool* allowed) {
+    (void)tid, (void)path, (void)allowed;
+    return Status::Invalid("this daemon does not decide executable mappings");
+  }
+};
+
+// Where the sptfs mount is, for the executable-mapping check (docs/syscall-classes.md):
+// files on other devices are not sptfs's to decide (Landlock and the host decide).
+struct ExecMapScope {
+  bool enabled = false;
+  dev_t mount_dev = 0;
+  std::string prefix;       // the mount's path as spt-run sees it ("" with --root)
+  bool generic_decided = false;  // genericSys calls are notified anyway: decide them too
 };
 
 struct SupervisorStats {
@@ -64,6 +80,7 @@ class SandboxSupervisor {
   // fails (poll error); after Start. The caller then closes the listener.
   Status Run();
   const SupervisorStats& stats() const { return stats_; }
+  void set_exec_maps(ExecMapScope scope) { exec_maps_ = std::move(scope); }
 
  private:
   // True if the call may go on; fills `request` for the record.
@@ -80,6 +97,10 @@ class SandboxSupervisor {
 
   seccomp_notif* req_ = nullptr;
   struct seccomp_notif_resp* resp_ = nullptr;
+  bool IsExecMap(const seccomp_notif& n) const;
+  bool ExecMapAllowed(const seccomp_notif& n);
+  bool MayMapFile(pid_t tid, const std::string& link);
+  ExecMapScope exec_maps_;
   bool launched_ = false;
   SupervisorStats stats_;
   int64_t window_ = -1;  // the second being counted (steady clock)

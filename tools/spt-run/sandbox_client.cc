@@ -1,6 +1,8 @@
 #include "sandbox_client.h"
 
 #include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -63,6 +65,38 @@ void ControlSandboxDaemon::Record(pid_t tid, const SandboxRules& domain,
               verdict.warning ? "warning" : "denied", request.syscall, verdict.asked,
               verdict.missing, std::to_string(verdict.suppressed)},
              &reply);  // a record that cannot be sent changes nothing about the verdict
+}
+
+Status ControlSandboxDaemon::MayMapExec(pid_t tid, const std::string& path, bool* allowed) {
+  std::string text;
+  if (Status s = Ask(socket_, {"sandbox", "exec", std::to_string(tid), path}, &text); !s.ok()) {
+    return s;
+  }
+  *allowed = text.rfind("allow ", 0) == 0;
+  return Status::Ok();
+}
+
+Status ExecMapScopeOf(const std::string& socket, const std::string& mount, bool root,
+                      bool generic_decided, ExecMapScope* out) {
+  std::string where = mount;
+  if (where.empty()) {
+    std::string info;
+    if (Status s = Ask(socket, {"info"}, &info); !s.ok()) return s;
+    size_t at = info.find("mountpoint=");
+    if (at == std::string::npos) return Status::Invalid("the daemon's info has no mountpoint=");
+    where = info.substr(at + 11, info.find('\n', at) - at - 11);
+  }
+  char real[PATH_MAX];
+  struct stat st;
+  if (realpath(where.c_str(), real) == nullptr || stat(real, &st) != 0) {
+    return Status::Io(errno, "cannot find the mount " + where);
+  }
+  out->enabled = true;
+  out->mount_dev = st.st_dev;
+  out->prefix = root ? "" : std::string(real);
+  if (out->prefix == "/") out->prefix.clear();
+  out->generic_decided = generic_decided;
+  return Status::Ok();
 }
 
 Status PlanFromDaemon(const std::string& socket, const std::string& domain, FilterPlan* plan,

@@ -20,6 +20,7 @@ class ControlSandboxDaemon : public SandboxDaemon {
   Status Lookup(pid_t tid, SandboxRules* out) override;  // `sandbox query TID`
   void Record(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
               const SandboxVerdict& verdict) override;  // `sandbox record ...`
+  Status MayMapExec(pid_t tid, const std::string& path, bool* allowed) override;  // `sandbox exec`
 
  private:
   std::string socket_;
@@ -30,6 +31,11 @@ class ControlSandboxDaemon : public SandboxDaemon {
 // `reachable`, if given, gets those domains' rules.
 Status PlanFromDaemon(const std::string& socket, const std::string& domain, FilterPlan* plan,
                       std::vector<SandboxRules>* reachable = nullptr);
+
+// Where the daemon's mount is, for deciding executable mappings of its files: `mount`
+// (spt-run's --mount; else the daemon's `info`), and whether the world sees it as "/".
+Status ExecMapScopeOf(const std::string& socket, const std::string& mount, bool root,
+                      bool generic_decided, ExecMapScope* out);
 
 // Waits (up to `timeout_ms`) until process `pid` holds a seccomp notification listener
 // and returns our own copy of it (pidfd_getfd).

@@ -97,10 +97,12 @@ bool SupervisorHook(const char* what) {
 // listener: the kernel then fails every notified call with ENOSYS instead of leaving
 // it waiting for an answer that never comes (fail closed).
 std::string StartSupervisor(const std::string& socket, pid_t world,
+                            const sptfs::ExecMapScope& exec_maps,
                             std::shared_ptr<Supervisor>* out) {
   int listener = -1;
   if (Status s = sptfs::TakeListener(world, 10000, &listener); !s.ok()) return s.message();
   auto sup = std::make_shared<Supervisor>(socket, listener, world);
+  sup->sup.set_exec_maps(exec_maps);
   Status started = SupervisorHook("fail-start")
                        ? Status::Io(EIO, "SPT_RUN_TEST_SUPERVISOR=fail-start")
                        : sup->sup.Start();
@@ -165,6 +167,14 @@ int Run(const sptfs::RunOptions& opts) {
     return Fail(s.message());
   }
   plan.kept_capabilities = sptfs::KeptCapabilities(reachable);
+  sptfs::ExecMapScope exec_maps;
+  if (plan.filter.exec_maps) {
+    bool generic = plan.filter.classes.count("genericSys") > 0;
+    if (Status s = sptfs::ExecMapScopeOf(socket, opts.mount, opts.root, generic, &exec_maps);
+        !s.ok()) {
+      return Fail(s.message());
+    }
+  }
   std::string notice;
   if (Status s = sptfs::PrepareHostLayer(socket, opts, &plan.host_layer, &notice); !s.ok()) {
     return Fail(s.message());
@@ -200,7 +210,7 @@ int Run(const sptfs::RunOptions& opts) {
     return Fail("the confined world died before it started");
   }
   std::shared_ptr<Supervisor> sup;
-  if (std::string why = StartSupervisor(socket, pid, &sup); !why.empty()) {
+  if (std::string why = StartSupervisor(socket, pid, exec_maps, &sup); !why.empty()) {
     Discard(pid);
     return Fail(why);
   }

@@ -502,6 +502,36 @@ class EscapeSuite(SandboxTestCase):
         self.assertIn("chmod u+s ok", r.stdout, r.stderr)
         self.assertTrue(self.setid_planted("suidgrant"), r.stdout + r.stderr)
 
+    def test_issue12_6_loader_maps_a_file_without_x(self):
+        # /tmp is rw without x: exec of a copy of echo is refused, and so must be its
+        # mapping as code by the dynamic loader (mmap PROT_EXEC of a read-only open).
+        loader = "/lib64/ld-linux-x86-64.so.2"
+        for no_proc in (False, True):
+            r = self.jail(f"cp /bin/echo /tmp/e && {loader} /tmp/e ESCAPED-LOADER; "
+                          f"{loader} /bin/echo control-ok", no_proc=no_proc)
+            self.attack("issue 12.6: run a file without x through the dynamic loader"
+                        + (" (--no-proc)" if no_proc else ""),
+                        "ESCAPED-LOADER" in r.stdout, r.stdout + r.stderr)
+            self.assertIn("control-ok", r.stdout, r.stderr)  # x on /bin: the loader works
+        # The same with mmap(PROT_READ) and then mprotect(PROT_EXEC).
+        r = self.py("import ctypes, mmap, os\n"
+                    "libc = ctypes.CDLL(None, use_errno=True)\n"
+                    "libc.mmap.restype = ctypes.c_void_p\n"
+                    "libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,"
+                    " ctypes.c_int, ctypes.c_int, ctypes.c_long]\n"
+                    "libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]\n"
+                    "fd = os.open('/tmp/e', os.O_RDONLY)\n"
+                    "a = libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_PRIVATE, fd, 0)\n"
+                    "rc = libc.mprotect(a, 4096, mmap.PROT_READ | mmap.PROT_EXEC)\n"
+                    "print('mprotect', 'ESCAPED-MPROTECT' if rc == 0 else ctypes.get_errno())\n"
+                    "b = libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_EXEC,"
+                    " mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)\n"
+                    "print('anonymous exec', 'ok' if b not in (None, 2**64 - 1) else 'failed')\n")
+        self.attack("issue 12.6: mprotect(PROT_EXEC) of a file without x",
+                    "ESCAPED-MPROTECT" in r.stdout, r.stdout + r.stderr)
+        self.assertIn("mprotect 1", r.stdout, r.stderr)  # EPERM
+        self.assertIn("anonymous exec ok", r.stdout, r.stderr)  # JITs keep working
+
     def test_issue12_harden_host_sysv_shm_of_another_user(self):
         # A host process of uid 1000 keeps the secret in a System V shared memory segment
         # (mode 0600). A confined root with CAP_IPC_OWNER in the host's IPC namespace
