@@ -167,6 +167,10 @@ int Run(const sptfs::RunOptions& opts) {
     return Fail(s.message());
   }
   plan.kept_capabilities = sptfs::KeptCapabilities(reachable);
+  // Benchmark hook (bench/world/exec_bench.py): the cost of deciding executable maps.
+  if (const char* v = std::getenv("SPT_RUN_TEST_NO_EXEC_MAPS"); v != nullptr && *v) {
+    plan.filter.exec_maps = false;
+  }
   sptfs::ExecMapScope exec_maps;
   if (plan.filter.exec_maps) {
     bool generic = plan.filter.classes.count("genericSys") > 0;

@@ -193,12 +193,13 @@ class SocketRulesTest(SandboxTestCase):
     # ---- issue 19 item 1: a world's filter comes from its own domains ---------------------
     def test_unrelated_domains_do_not_slow_a_world(self):
         # genericDom and forkDom restrict socketSys, but a world in loopDom can never be in
-        # them: its setsockopt, getsockopt, send and recv are not sent to the supervisor;
-        # only its socket creation, bind, listen and connect are.
+        # them: its setsockopt, getsockopt, send and recv (800 calls) are not sent to the
+        # supervisor; only its socket creation, bind, listen and connect are, and
+        # python's executable mappings of its libraries at start-up (issue 12.6).
         stats = {}
         got = self.probe("loopDom", "chatter:200", stats=stats)
         self.assertEqual(got["chatter:200"], "ok")
-        self.assertLess(stats["notified"], 20, stats)
+        self.assertLess(stats["notified"], 80, stats)
         self.assertGreater(stats["notified"], 0, stats)  # the socket rules still apply
         # An unconfined world notifies nothing at all.
         stats = {}
