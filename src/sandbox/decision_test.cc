@@ -165,6 +165,9 @@ TEST(FilterPlan, OnlyClassesSomeDomainRestricts) {
   EXPECT_TRUE(PlanFilter({free, none}).sockets);
   EXPECT_FALSE(PlanFilter({free}).sockets);
   EXPECT_FALSE(PlanFilter({}).sockets);
+  // Executable mappings of files likewise (issue 12.6).
+  EXPECT_TRUE(PlanFilter({none}).exec_maps);
+  EXPECT_FALSE(PlanFilter({free}).exec_maps);
   FilterPlan p;
   ASSERT_TRUE(ParsePlan("genericSys,killSys", &p).ok());
   EXPECT_EQ(FormatPlan(p), "genericSys,killSys");

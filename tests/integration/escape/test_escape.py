@@ -506,11 +506,12 @@ class EscapeSuite(SandboxTestCase):
         # /tmp is rw without x: exec of a copy of echo is refused, and so must be its
         # mapping as code by the dynamic loader (mmap PROT_EXEC of a read-only open).
         loader = "/lib64/ld-linux-x86-64.so.2"
-        for no_proc in (False, True):
-            r = self.jail(f"cp /bin/echo /tmp/e && {loader} /tmp/e ESCAPED-LOADER; "
-                          f"{loader} /bin/echo control-ok", no_proc=no_proc)
+        for no_proc, user in ((False, None), (True, None), (False, "65534")):
+            r = self.jail(f"cp /bin/echo /tmp/e{user or ''} && "
+                          f"{loader} /tmp/e{user or ''} ESCAPED-LOADER; "
+                          f"{loader} /bin/echo control-ok", no_proc=no_proc, user=user)
             self.attack("issue 12.6: run a file without x through the dynamic loader"
-                        + (" (--no-proc)" if no_proc else ""),
+                        + (" (--no-proc)" if no_proc else "") + (" (--user)" if user else ""),
                         "ESCAPED-LOADER" in r.stdout, r.stdout + r.stderr)
             self.assertIn("control-ok", r.stdout, r.stderr)  # x on /bin: the loader works
         # The same with mmap(PROT_READ) and then mprotect(PROT_EXEC).
