@@ -47,6 +47,8 @@ Status ParsePlan(std::string_view text, FilterPlan* out);
 // notification listener (close-on-exec). clone3 fails with ENOSYS when forkExecSys is
 // decided (its flags are in memory, where a filter cannot look; libc falls back to clone);
 // io_uring_setup/enter/register always fail with EPERM (io_uring bypasses the filter).
+// With `exec_maps`, mmap of a file with PROT_EXEC and mprotect/pkey_mprotect asking for
+// PROT_EXEC are notified too (the supervisor decides them as `x` of the file).
 Status LoadNotifyFilter(const FilterPlan& plan, int* listener);
 
 }  // namespace sptfs

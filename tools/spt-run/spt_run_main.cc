@@ -1,6 +1,6 @@
 // spt-run: starts a program confined to a domain by the sptfs daemon (docs/spt-run.md).
 //
-// Order matters: the world's first process is created in new PID and mount namespaces,
+// Order matters: the world's first process is created in new PID, mount and IPC namespaces,
 // the daemon places it (authorising us by our own domain), and only then is it told to
 // go on and run the program, so nothing runs unconfined even for a moment.
 #include <fcntl.h>
