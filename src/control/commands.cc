@@ -1,15 +1,21 @@
 // Dispatch, authorisation, and the commands other than `spt` (spt_commands.cc).
 #include "control/commands.h"
 
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <iterator>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "control/landlock_command.h"
+#include "policy/decision.h"
 #include "policy/display.h"
 
 namespace sptfs {
@@ -71,6 +77,31 @@ std::string SandboxBlock(const CompiledDomain& d) {
   return out;
 }
 
+// `start` and every domain a world started in it can enter: by -d exec transitions
+// and, when one of them is confined and holds domain_transition (it may `place` its own
+// children in any confined domain), every confined domain. In id order. A world's
+// seccomp filter is planned from these only (docs/syscall-classes.md).
+std::vector<const CompiledDomain*> ReachableFrom(const CompiledPolicy& policy,
+                                                 const CompiledDomain& start) {
+  std::set<DomainId> seen = {start.id};
+  std::vector<const CompiledDomain*> todo = {&start};
+  bool places = false;
+  while (!todo.empty()) {
+    const CompiledDomain* d = todo.back();
+    todo.pop_back();
+    places = places || (!d->unconfined && d->HasCapability("domain_transition"));
+    for (const auto& [label, target] : d->transitions) {
+      const CompiledDomain* t = policy.FindDomain(target);
+      if (t != nullptr && seen.insert(t->id).second) todo.push_back(t);
+    }
+  }
+  std::vector<const CompiledDomain*> out;
+  for (const CompiledDomain& d : policy.domains()) {
+    if (seen.count(d.id) || (places && !d.unconfined)) out.push_back(&d);
+  }
+  return out;
+}
+
 bool ParsePid(const std::string& text, pid_t* pid) {
   char* end = nullptr;
   long v = std::strtol(text.c_str(), &end, 10);
@@ -79,17 +110,70 @@ bool ParsePid(const std::string& text, pid_t* pid) {
   return true;
 }
 
-// sandbox query TID | sandbox domains | sandbox record TID DOMAIN_ID denied|warning
+// The label of the file at canonical tree path `canonical`, read through the mount (as
+// `spt --why` does; this runs on a control thread, never a FUSE thread).
+LabelId LabelThroughMount(const DaemonContext& ctx, const CompiledPolicy& policy,
+                          const std::string& canonical) {
+  char buf[256];
+  std::string file = ctx.mountpoint + (canonical == "/" ? "" : canonical);
+  ssize_t n = lgetxattr(file.c_str(), ctx.label_xattr.c_str(), buf, sizeof(buf));
+  if (n < 0) return errno == ENODATA ? kUnlabeledId : kMaxId + 1;  // unreadable: garbage
+  auto id = policy.FindLabel(std::string_view(buf, static_cast<size_t>(n)));
+  return id ? *id : kMaxId + 1;  // garbage: a label no rule grants
+}
+
+// sandbox exec TID PATH: may thread TID map the file at tree path PATH executable (an
+// `x` access, docs/syscall-classes.md "Executable mappings")? Answers "allow GEN" or
+// "deny GEN" (GEN: the policy generation) and records a denial like a file denial.
+Reply ExecMapCommand(const DaemonContext& ctx, pid_t tid, const std::string& path) {
+  auto policy = ctx.policy->Current();
+  if (!ctx.tracker) return Fail(1, "sandbox: this daemon does not track processes");
+  CallerInfo c = ctx.tracker->Identify(tid, policy->default_domain());
+  const CompiledDomain* d = c.identified ? policy->FindDomain(c.domain) : nullptr;
+  if (d == nullptr) return Fail(1, "sandbox: process " + std::to_string(tid) + " cannot be identified");
+  std::string gen = " " + std::to_string(policy->generation()) + "\n";
+  if (d->unconfined || d->level == Level::kDisabled) return Reply{0, "allow" + gen, ""};
+  if (path.empty() || path[0] != '/' || ctx.mountpoint.empty()) return Reply{0, "deny" + gen, ""};
+  LabelId label = LabelThroughMount(ctx, *policy, path);
+  Decision dec = Decide(*policy, d->id, path, label, kPermExec);
+  if (dec.record && ctx.audit) {
+    ctx.audit->Event("SPT_SANDBOX",
+                     std::string(dec.warning ? "warning" : "denied") +
+                         " op=\"mmap\" asked=" + AuditText("map executable " + path) +
+                         " path=" + AuditValue(path) + " requested=x pid=" +
+                         std::to_string(c.identified ? c.pid : tid) + " tid=" +
+                         std::to_string(tid) + " comm=" + AuditValue(c.comm) +
+                         " exe=" + AuditValue(c.exe) + " uid=" + std::to_string(c.uid) +
+                         " domain=" + DomainField(policy.get(), d->id) +
+                         " level=" + std::string(LevelName(d->level)) + " rule=\"" +
+                         std::string(dec.reason) + "\" missing=" +
+                         AuditText("x on " + path) +
+                         " generation=" + std::to_string(policy->generation()));
+  }
+  return Reply{0, (dec.allowed() ? "allow" : "deny") + gen, ""};
+}
+
+// sandbox query TID | sandbox domains [DOMAIN] | sandbox exec TID PATH | sandbox record TID DOMAIN_ID denied|warning
 //   SYSCALL ASKED RULE [SUPPRESSED] (the caller is authorised by CommandRunner::Run).
 Reply SandboxCommand(const DaemonContext& ctx, const std::vector<std::string>& args) {
   const std::string kUsage =
-      "sandbox query TID | sandbox domains | sandbox record TID DOMAIN_ID denied|warning "
+      "sandbox query TID | sandbox domains [DOMAIN] | sandbox record TID DOMAIN_ID "
+      "denied|warning "
       "SYSCALL ASKED RULE [SUPPRESSED]";
   auto policy = ctx.policy->Current();
   pid_t tid = 0;
   if (args.size() == 1 && args[0] == "domains") {
     std::string out;
     for (const CompiledDomain& d : policy->domains()) out += SandboxBlock(d);
+    return Reply{0, out, ""};
+  }
+  if (args.size() == 2 && args[0] == "domains") {
+    const CompiledDomain* start = FindDomainArg(*policy, args[1]);
+    if (start == nullptr) {
+      return Fail(1, "sandbox: unknown domain \"" + args[1] + "\" (expected a name from spt -l)");
+    }
+    std::string out;
+    for (const CompiledDomain* d : ReachableFrom(*policy, *start)) out += SandboxBlock(*d);
     return Reply{0, out, ""};
   }
   if (args.size() == 2 && args[0] == "query" && ParsePid(args[1], &tid)) {
@@ -99,6 +183,7 @@ Reply SandboxCommand(const DaemonContext& ctx, const std::vector<std::string>& a
     if (d == nullptr) return Fail(1, "sandbox: process " + args[1] + " cannot be identified");
     return Reply{0, SandboxBlock(*d), ""};
   }
+  if (args.size() == 3 && args[0] == "exec" && ParsePid(args[1], &tid)) return ExecMapCommand(ctx, tid, args[2]);
   if ((args.size() != 7 && args.size() != 8) || args[0] != "record" || !ParsePid(args[1], &tid) ||
       (args[3] != "denied" && args[3] != "warning")) {
     return Usage(kUsage);
@@ -142,8 +227,8 @@ Reply CommandRunner::Run(const Peer& peer, const std::vector<std::string>& argv)
   if (cmd == "sandbox") {
     // record: only a caller that may place processes (spt-run), so a confined program
     // can neither forge nor flood records. Queries: anyone, like ps.
-    if (!args.empty() && args[0] == "record") {
-      if (Status s = Authorize(peer, "domain_transition", "sandbox record"); !s.ok()) {
+    if (!args.empty() && (args[0] == "record" || args[0] == "exec")) {
+      if (Status s = Authorize(peer, "domain_transition", "sandbox " + args[0]); !s.ok()) {
         return FromStatus(s);
       }
     }

@@ -160,6 +160,14 @@ TEST(FilterPlan, OnlyClassesSomeDomainRestricts) {
   SandboxRules free = Dom({}, {}, {"killSys"});
   free.unconfined = true;
   EXPECT_EQ(FormatPlan(PlanFilter({free})), "-");
+  // Socket calls are sent only when the world can be in a confined domain.
+  EXPECT_TRUE(PlanFilter({none}).sockets);
+  EXPECT_TRUE(PlanFilter({free, none}).sockets);
+  EXPECT_FALSE(PlanFilter({free}).sockets);
+  EXPECT_FALSE(PlanFilter({}).sockets);
+  // Executable mappings of files likewise (issue 12.6).
+  EXPECT_TRUE(PlanFilter({none}).exec_maps);
+  EXPECT_FALSE(PlanFilter({free}).exec_maps);
   FilterPlan p;
   ASSERT_TRUE(ParsePlan("genericSys,killSys", &p).ok());
   EXPECT_EQ(FormatPlan(p), "genericSys,killSys");

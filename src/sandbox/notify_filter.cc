@@ -17,8 +17,9 @@ namespace sptfs {
 namespace {
 
 // Calls whose arguments the socket rules look at, whatever the plan says.
-constexpr std::string_view kSocketCalls[] = {"socket",  "socketpair", "bind",
-                                             "connect", "sendmsg",    "sendmmsg"};
+// listen() on an unbound inet socket binds it to every address (supervisor.cc).
+constexpr std::string_view kSocketCalls[] = {"socket",  "socketpair", "bind",    "connect",
+                                             "listen",  "sendmsg",    "sendmmsg"};
 
 bool IsSocketCall(std::string_view name) {
   for (std::string_view s : kSocketCalls) {
@@ -45,9 +46,9 @@ int AddClassRules(scmp_filter_ctx ctx, const FilterPlan& plan, bool default_noti
     for (std::string_view call : c.calls) {
       if (rc != 0) return rc;
       int nr = Nr(call);
-      if (IsSocketCall(call)) {
+      if (IsSocketCall(call) && (notify || plan.sockets)) {
         rc = Add(ctx, default_notify, true, nr);
-      } else if (call == "sendto" && !notify) {  // sendto to an address is a connect
+      } else if (call == "sendto" && !notify && plan.sockets) {  // to an address: a connect
         rc = Add(ctx, default_notify, true, nr, 1, SCMP_A4(SCMP_CMP_NE, 0));
         if (rc == 0) rc = Add(ctx, default_notify, false, nr, 1, SCMP_A4(SCMP_CMP_EQ, 0));
       } else if (call == "clone3" && notify) {
@@ -58,6 +59,21 @@ int AddClassRules(scmp_filter_ctx ctx, const FilterPlan& plan, bool default_noti
       } else {
         rc = Add(ctx, default_notify, notify, nr);
       }
+    }
+  }
+  return rc;
+}
+
+// mmap of a file (not MAP_ANONYMOUS) with PROT_EXEC, and mprotect or pkey_mprotect
+// asking for PROT_EXEC: the supervisor decides them as `x` accesses of the file.
+int AddExecMapRules(scmp_filter_ctx ctx) {
+  int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mmap), 2,
+                            SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
+                            SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
+  for (int nr : {SCMP_SYS(mprotect), SCMP_SYS(pkey_mprotect)}) {
+    if (rc == 0) {
+      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
+                            SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
     }
   }
   return rc;
@@ -94,8 +110,13 @@ int LoadWithListener(scmp_filter_ctx ctx) {
 
 FilterPlan PlanFilter(const std::vector<SandboxRules>& domains) {
   FilterPlan plan;
+  plan.sockets = false;
+  plan.exec_maps = false;
   for (const SandboxRules& d : domains) {
-    if (d.unconfined || !d.has_syscall_rules()) continue;
+    if (d.unconfined) continue;
+    plan.sockets = true;
+    plan.exec_maps = true;
+    if (!d.has_syscall_rules()) continue;
     if (!d.syscall_classes.count(kGenericSys)) plan.classes.insert(std::string(kGenericSys));
     for (const SyscallClass& c : SyscallClasses()) {
       if (!d.syscall_classes.count(c.name)) plan.classes.insert(std::string(c.name));
@@ -138,6 +159,7 @@ Status LoadNotifyFilter(const FilterPlan& plan, int* listener) {
   scmp_filter_ctx ctx = seccomp_init(default_notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW);
   if (ctx == nullptr) return Status::Io(ENOMEM, "cannot make the sandbox's seccomp filter");
   int rc = AddClassRules(ctx, plan, default_notify);
+  if (rc == 0 && plan.exec_maps && !default_notify) rc = AddExecMapRules(ctx);
   // The filter is loaded with seccomp(2) directly (LoadWithListener).
   // io_uring performs socket, connect and bind in the kernel without a system call the
   // filter could see: a world has none (programs fall back to ordinary calls).

@@ -3,7 +3,7 @@
 // so the decision is made per call with the caller's domain at that moment (exec
 // transitions included). The filter itself never changes after it is loaded.
 //
-//   FilterPlan plan = PlanFilter(all_domains);   // from `sandbox domains`
+//   FilterPlan plan = PlanFilter(reachable);   // from `sandbox domains DOMAIN`
 //   int listener;
 //   Status s = LoadNotifyFilter(plan, &listener);  // in the world's first process
 #pragma once
@@ -19,18 +19,27 @@
 namespace sptfs {
 
 struct FilterPlan {
-  // Syscall classes whose calls are sent to the supervisor: those some domain of the
-  // policy restricts (has NAMESys rules but not this one). genericSys here means every
-  // call of no other class is sent.
+  // Syscall classes whose calls are sent to the supervisor: those some domain the world
+  // can be in restricts (has NAMESys rules but not this one). genericSys here means
+  // every call of no other class is sent.
   std::set<std::string, std::less<>> classes;
-  // The socket calls whose address or family the -c/-p rules decide are always sent.
+  // The socket calls whose address or family the -c/-p rules decide (socket,
+  // socketpair, bind, connect, listen, sendmsg, sendmmsg, sendto with an address) are
+  // sent when some domain the world can be in is confined; an unconfined world's
+  // filter sends nothing.
+  bool sockets = true;
+  // mmap of a file with PROT_EXEC, and mprotect/pkey_mprotect adding PROT_EXEC, are
+  // sent too (an `x` access of the file, decided by the daemon): set with `sockets`.
+  bool exec_maps = true;
 };
 
-// Which classes need the supervisor, from every domain of the policy (any domain may be
-// entered by an exec transition; unconfined domains never restrict).
+// Which calls need the supervisor, from the domains a world can be in: its own and
+// those reachable from it (`sandbox domains DOMAIN`), never the whole policy: a domain
+// the world cannot enter must not slow it. Unconfined domains never restrict.
 FilterPlan PlanFilter(const std::vector<SandboxRules>& domains);
 
-// "genericSys,killSys" (sorted) and back, to hand the plan to the world's first process.
+// The classes as "genericSys,killSys" (sorted, "-" for none) and back (ParsePlan sets
+// `sockets`); for messages and tests.
 std::string FormatPlan(const FilterPlan& plan);
 Status ParsePlan(std::string_view text, FilterPlan* out);
 
@@ -38,6 +47,8 @@ Status ParsePlan(std::string_view text, FilterPlan* out);
 // notification listener (close-on-exec). clone3 fails with ENOSYS when forkExecSys is
 // decided (its flags are in memory, where a filter cannot look; libc falls back to clone);
 // io_uring_setup/enter/register always fail with EPERM (io_uring bypasses the filter).
+// With `exec_maps`, mmap of a file with PROT_EXEC and mprotect/pkey_mprotect asking for
+// PROT_EXEC are notified too (the supervisor decides them as `x` of the file).
 Status LoadNotifyFilter(const FilterPlan& plan, int* listener);
 
 }  // namespace sptfs

@@ -3,10 +3,14 @@
 #include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "sandbox/syscall_classes.h"
@@ -51,6 +55,64 @@ bool SignalsItself(pid_t tid, int nr, const __u64* args) {
 }
 
 }  // namespace
+
+bool SandboxSupervisor::IsExecMap(const seccomp_notif& n) const {
+  const __u64* a = n.data.args;
+  if (!exec_maps_.enabled || !(a[2] & PROT_EXEC)) return false;
+  if (n.data.nr == Nr("mmap")) return !(a[3] & MAP_ANONYMOUS);
+  return n.data.nr == Nr("mprotect") || n.data.nr == Nr("pkey_mprotect");
+}
+
+// One file the caller would map executable, by a /proc magic link to it: not on the
+// mount: not ours (allowed); on the mount: the daemon decides `x` on its tree path.
+bool SandboxSupervisor::MayMapFile(pid_t tid, const std::string& link) {
+  struct stat st;
+  if (stat(link.c_str(), &st) != 0) return false;
+  if (st.st_dev != exec_maps_.mount_dev) return true;
+  char buf[4096];
+  ssize_t len = readlink(link.c_str(), buf, sizeof(buf) - 1);
+  if (len <= 0) return false;
+  std::string path(buf, static_cast<size_t>(len));
+  const std::string& prefix = exec_maps_.prefix;
+  if (!prefix.empty()) {
+    if (path.compare(0, prefix.size(), prefix) != 0) return false;
+    path = path.size() == prefix.size() ? "/" : path.substr(prefix.size());
+  }
+  if (path.empty() || path[0] != '/' || path.find(" (deleted)") != std::string::npos) {
+    return false;  // not a tree path we can name: closed
+  }
+  bool allowed = false;
+  return daemon_->MayMapExec(tid, path, &allowed).ok() && allowed;
+}
+
+// mmap(PROT_EXEC) of a descriptor: its file. mprotect(PROT_EXEC): every file mapping
+// the range overlaps (/proc/TID/maps); anonymous memory (JITs) is not a file: allowed.
+bool SandboxSupervisor::ExecMapAllowed(const seccomp_notif& n) {
+  pid_t tid = static_cast<pid_t>(n.pid);
+  const __u64* a = n.data.args;
+  std::string proc = "/proc/" + std::to_string(tid);
+  if (n.data.nr == Nr("mmap")) {
+    std::string link = proc + "/fd/" + std::to_string(static_cast<int>(a[4]));
+    struct stat st;
+    if (lstat(link.c_str(), &st) != 0) return true;  // no such descriptor: the kernel says EBADF
+    return MayMapFile(tid, link);
+  }
+  uint64_t start = a[0], end = a[0] + a[1];
+  FILE* maps = std::fopen((proc + "/maps").c_str(), "re");
+  if (maps == nullptr) return false;
+  char line[4096];
+  bool ok = true;
+  while (ok && std::fgets(line, sizeof(line), maps) != nullptr) {
+    unsigned long lo = 0, hi = 0, inode = 0;
+    if (std::sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &inode) != 3) continue;
+    if (hi <= start || lo >= end || inode == 0) continue;
+    char link[128];
+    std::snprintf(link, sizeof(link), "%s/map_files/%lx-%lx", proc.c_str(), lo, hi);
+    ok = MayMapFile(tid, link);
+  }
+  std::fclose(maps);
+  return ok;
+}
 
 bool SandboxSupervisor::IsLaunch(pid_t tid) const {
   TargetIds ids;
@@ -119,6 +181,16 @@ bool SandboxSupervisor::Handle(const seccomp_notif& n, bool* answer_needed) {
     launched_ = true;
     return true;
   }
+  if (IsExecMap(n)) {
+    bool ok = ExecMapAllowed(n);
+    if (seccomp_notify_id_valid(listener_, n.id) != 0) {  // what we read may be another's
+      *answer_needed = false;
+      return false;
+    }
+    if (!ok) return false;
+    // Unless generic calls are decided too, nothing else is to be decided about it.
+    if (!exec_maps_.generic_decided) return true;
+  }
   SandboxRules domain;
   if (!daemon_->Lookup(tid, &domain).ok()) return false;  // unknown caller: closed
   std::vector<SandboxRequest> requests = {request};
@@ -183,15 +255,28 @@ void SandboxSupervisor::RecordLimited(pid_t tid, const SandboxRules& domain,
   daemon_->Record(tid, domain, request, verdict);
 }
 
+SandboxSupervisor::~SandboxSupervisor() {
+  if (req_ != nullptr) seccomp_notify_free(req_, resp_);
+}
+
+Status SandboxSupervisor::Start() {
+  if (req_ != nullptr) return Status::Ok();
+  if (seccomp_notify_alloc(&req_, &resp_) != 0) {
+    req_ = nullptr;
+    return Status::Io(ENOMEM, "cannot allocate the seccomp notification buffers");
+  }
+  return Status::Ok();
+}
+
 Status SandboxSupervisor::Run() {
-  seccomp_notif* req = nullptr;
-  seccomp_notif_resp* resp = nullptr;
-  if (seccomp_notify_alloc(&req, &resp) != 0) return Status::Io(ENOMEM, "seccomp_notify_alloc");
+  if (Status s = Start(); !s.ok()) return s;
+  seccomp_notif* req = req_;
+  seccomp_notif_resp* resp = resp_;
   for (;;) {
     pollfd p{listener_, POLLIN, 0};
     if (poll(&p, 1, -1) < 0) {
       if (errno == EINTR) continue;
-      break;
+      return Status::Io(errno, "cannot wait for seccomp notifications");
     }
     if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) break;  // nobody uses the filter
     std::memset(req, 0, sizeof(*req));
@@ -206,7 +291,6 @@ Status SandboxSupervisor::Run() {
     resp->flags = allow ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
     seccomp_notify_respond(listener_, resp);  // fails only if the caller is gone
   }
-  seccomp_notify_free(req, resp);
   return Status::Ok();
 }
 

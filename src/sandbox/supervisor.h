@@ -4,7 +4,8 @@
 // denials and warnings, and lets the call go on or fails it with EPERM.
 //
 //   SandboxSupervisor sup(listener, &daemon, world_init_pid);
-//   sup.Run();  // until every process of the world has exited
+//   if (sup.Start().ok()) sup.Run();  // until every process of the world has exited
+//   close(listener);  // always: with no listener the kernel fails notified calls
 //
 // If the supervisor is gone, the kernel fails intercepted calls with ENOSYS: closed.
 // A daemon that cannot be asked, or a caller it cannot identify, means EPERM.
@@ -13,6 +14,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sandbox/decision.h"
@@ -20,6 +22,7 @@
 #include "util/status.h"
 
 struct seccomp_notif;
+struct seccomp_notif_resp;
 
 namespace sptfs {
 
@@ -32,6 +35,21 @@ class SandboxDaemon {
   virtual Status Lookup(pid_t tid, SandboxRules* out) = 0;
   virtual void Record(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
                       const SandboxVerdict& verdict) = 0;
+  // May thread `tid` map the file at tree path `path` executable (`x`)? The daemon
+  // records a denial itself. Not ok: cannot be asked (the caller then treats it as no).
+  virtual Status MayMapExec(pid_t tid, const std::string& path, bool* allowed) {
+    (void)tid, (void)path, (void)allowed;
+    return Status::Invalid("this daemon does not decide executable mappings");
+  }
+};
+
+// Where the sptfs mount is, for the executable-mapping check (docs/syscall-classes.md):
+// files on other devices are not sptfs's to decide (Landlock and the host decide).
+struct ExecMapScope {
+  bool enabled = false;
+  dev_t mount_dev = 0;
+  std::string prefix;       // the mount's path as spt-run sees it ("" with --root)
+  bool generic_decided = false;  // genericSys calls are notified anyway: decide them too
 };
 
 struct SupervisorStats {
@@ -51,10 +69,18 @@ class SandboxSupervisor {
   // are allowed; the program's launch exec, made by its child, is allowed once too).
   SandboxSupervisor(int listener, SandboxDaemon* daemon, pid_t world_init)
       : listener_(listener), daemon_(daemon), init_(world_init) {}
+  ~SandboxSupervisor();
+  SandboxSupervisor(const SandboxSupervisor&) = delete;
+  SandboxSupervisor& operator=(const SandboxSupervisor&) = delete;
 
-  // Serves until the listener reports that no process uses the filter any more.
+  // What Run needs that can fail (the notification buffers), so a supervisor that
+  // cannot serve is known before the program starts.
+  Status Start();
+  // Serves until the listener reports that no process uses the filter any more, or
+  // fails (poll error); after Start. The caller then closes the listener.
   Status Run();
   const SupervisorStats& stats() const { return stats_; }
+  void set_exec_maps(ExecMapScope scope) { exec_maps_ = std::move(scope); }
 
  private:
   // True if the call may go on; fills `request` for the record.
@@ -69,6 +95,12 @@ class SandboxSupervisor {
   void RecordLimited(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
                      SandboxVerdict verdict);
 
+  seccomp_notif* req_ = nullptr;
+  struct seccomp_notif_resp* resp_ = nullptr;
+  bool IsExecMap(const seccomp_notif& n) const;
+  bool ExecMapAllowed(const seccomp_notif& n);
+  bool MayMapFile(pid_t tid, const std::string& link);
+  ExecMapScope exec_maps_;
   bool launched_ = false;
   SupervisorStats stats_;
   int64_t window_ = -1;  // the second being counted (steady clock)

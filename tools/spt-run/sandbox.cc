@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <set>
 
 namespace sptfs {
 namespace {
@@ -96,50 +98,47 @@ Status EnterTree(const std::string& tree, bool mount_proc) {
   return MountDev();
 }
 
-std::vector<int> DroppedCapabilities() {
-  return {
-      CAP_SYS_ADMIN,        // mount, pivot_root, setns, most namespace tricks
-      CAP_SYS_CHROOT,       // chroot-in-chroot escapes
-      CAP_SYS_PTRACE,       // reading or steering other processes
-      CAP_MKNOD,            // device nodes for the raw disks under the backing store
-      CAP_SYS_MODULE,       // kernel modules: everything
-      CAP_SYS_RAWIO,        // /dev/mem, ioperm
-      CAP_DAC_READ_SEARCH,  // open_by_handle_at: opens files with no path
-      CAP_SYS_BOOT,         // kexec
-      CAP_SYS_TIME,         // the audit log's clock
-      CAP_SYSLOG,           // kernel addresses
-      CAP_MAC_ADMIN,
-      CAP_MAC_OVERRIDE,
-      CAP_SETFCAP,
-      CAP_LINUX_IMMUTABLE,
-      CAP_AUDIT_CONTROL,
-      CAP_NET_ADMIN,
-      CAP_SYS_PACCT,
-#ifdef CAP_BPF
-      CAP_BPF,
-      CAP_PERFMON,
-      CAP_CHECKPOINT_RESTORE,
-#endif
-  };
+std::vector<int> KeptCapabilities(const std::vector<SandboxRules>& reachable) {
+  std::set<int> kept = {CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID,
+                        CAP_SETUID, CAP_SETGID,       CAP_KILL};
+  for (const SandboxRules& d : reachable) {
+    bool binds = d.unconfined;
+    for (const auto& [op, scope] : d.network) binds = binds || op == "inet_socket_bind";
+    if (binds) kept.insert(CAP_NET_BIND_SERVICE);
+    if (d.unconfined) kept.insert(CAP_NET_RAW);
+  }
+  return {kept.begin(), kept.end()};
 }
 
-Status DropPrivileges() {
-  std::vector<int> caps = DroppedCapabilities();
-  for (int cap : caps) {
-    if (!CAP_IS_SUPPORTED(cap)) continue;
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) return Fail("cannot drop capability");
+Status DropPrivileges(const std::vector<int>& kept) {
+  std::set<int> keep(kept.begin(), kept.end());
+  // Every capability this kernel knows, not only those this program was built with.
+  int last = CAP_LAST_CAP;
+  if (FILE* f = std::fopen("/proc/sys/kernel/cap_last_cap", "r")) {
+    if (std::fscanf(f, "%d", &last) != 1) last = CAP_LAST_CAP;
+    std::fclose(f);
   }
-  cap_t state = cap_get_proc();
-  if (state == nullptr) return Fail("cannot read capabilities");
-  std::vector<cap_value_t> values(caps.begin(), caps.end());
-  int n = static_cast<int>(values.size());
-  bool ok = cap_set_flag(state, CAP_EFFECTIVE, n, values.data(), CAP_CLEAR) == 0 &&
-            cap_set_flag(state, CAP_PERMITTED, n, values.data(), CAP_CLEAR) == 0 &&
-            cap_set_flag(state, CAP_INHERITABLE, n, values.data(), CAP_CLEAR) == 0 &&
-            cap_set_proc(state) == 0;
-  cap_free(state);
+  for (int cap = 0; cap <= last; ++cap) {
+    if (keep.count(cap) || prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) return Fail("cannot drop a capability");
+  }
+  cap_t now = cap_get_proc();
+  cap_t state = cap_init();  // everything clear
+  bool ok = now != nullptr && state != nullptr;
+  for (int cap : kept) {
+    cap_flag_value_t has = CAP_CLEAR;
+    if (!ok || cap_get_flag(now, cap, CAP_PERMITTED, &has) != 0 || has != CAP_SET) continue;
+    cap_value_t v = cap;
+    ok = cap_set_flag(state, CAP_PERMITTED, 1, &v, CAP_SET) == 0 &&
+         cap_set_flag(state, CAP_EFFECTIVE, 1, &v, CAP_SET) == 0;
+  }
+  ok = ok && cap_set_proc(state) == 0;
+  if (now != nullptr) cap_free(now);
+  if (state != nullptr) cap_free(state);
   if (!ok) return Fail("cannot drop capabilities");
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    return Fail("cannot clear the ambient capabilities");
+  }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Fail("cannot set no_new_privs");
   return Status::Ok();
 }

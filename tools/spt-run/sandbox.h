@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "options.h"
+#include "sandbox/sandbox_rules.h"
 #include "util/status.h"
 
 namespace sptfs {
@@ -18,10 +19,12 @@ namespace sptfs {
 // those directories. Without `tree`, only /proc is renewed.
 Status EnterTree(const std::string& tree, bool mount_proc);
 
-// Removes the capabilities in DroppedCapabilities() from the bounding, permitted,
-// effective, inheritable and ambient sets and sets no_new_privs, so neither this process
-// nor anything it executes (setuid binaries and file capabilities included) gets them.
-Status DropPrivileges();
+// Keeps only the capabilities in `kept` (KeptCapabilities): every other one the kernel
+// knows (cap_last_cap, so ones newer than this program too) leaves the bounding set,
+// the permitted and effective sets keep only `kept`, the inheritable and ambient sets
+// are emptied, and no_new_privs is set, so neither this process nor anything it
+// executes (setuid binaries and file capabilities included) gets any other.
+Status DropPrivileges(const std::vector<int>& kept);
 
 // A seccomp filter (needs no_new_privs, so call it after DropPrivileges) that fails with
 // EPERM every call that reads or steers another process's memory or files: ptrace,
@@ -30,8 +33,13 @@ Status DropPrivileges();
 // the terminal ioctls TIOCSTI and TIOCLINUX (typing into the caller's terminal).
 Status DenyTracing();
 
-// Capability numbers DropPrivileges() removes (docs/spt-run.md says why each).
-std::vector<int> DroppedCapabilities();
+// The capabilities a world keeps (docs/spt-run.md says why each), from the domains it
+// can be in (`reachable`: its own and those it can enter, as PlanFromDaemon gives them):
+// what a root program needs to act as root on files and identities (chown,
+// dac_override, fowner, fsetid, setuid, setgid, kill), plus net_bind_service when one
+// of them may bind inet sockets (-p inet_socket_bind) or is unconfined, and net_raw when
+// one is unconfined (confined domains get no raw sockets anyway). Sorted. Pure.
+std::vector<int> KeptCapabilities(const std::vector<SandboxRules>& reachable);
 
 // setgroups, setresgid, setresuid; after it a non-root user has no capabilities at all.
 Status SwitchUser(const RunIdentity& id);

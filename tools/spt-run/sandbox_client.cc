@@ -1,6 +1,8 @@
 #include "sandbox_client.h"
 
 #include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -65,9 +67,42 @@ void ControlSandboxDaemon::Record(pid_t tid, const SandboxRules& domain,
              &reply);  // a record that cannot be sent changes nothing about the verdict
 }
 
-Status PlanFromDaemon(const std::string& socket, FilterPlan* plan) {
+Status ControlSandboxDaemon::MayMapExec(pid_t tid, const std::string& path, bool* allowed) {
+  std::string text;
+  if (Status s = Ask(socket_, {"sandbox", "exec", std::to_string(tid), path}, &text); !s.ok()) {
+    return s;
+  }
+  *allowed = text.rfind("allow ", 0) == 0;
+  return Status::Ok();
+}
+
+Status ExecMapScopeOf(const std::string& socket, const std::string& mount, bool root,
+                      bool generic_decided, ExecMapScope* out) {
+  std::string where = mount;
+  if (where.empty()) {
+    std::string info;
+    if (Status s = Ask(socket, {"info"}, &info); !s.ok()) return s;
+    size_t at = info.find("mountpoint=");
+    if (at == std::string::npos) return Status::Invalid("the daemon's info has no mountpoint=");
+    where = info.substr(at + 11, info.find('\n', at) - at - 11);
+  }
+  char real[PATH_MAX];
+  struct stat st;
+  if (realpath(where.c_str(), real) == nullptr || stat(real, &st) != 0) {
+    return Status::Io(errno, "cannot find the mount " + where);
+  }
+  out->enabled = true;
+  out->mount_dev = st.st_dev;
+  out->prefix = root ? "" : std::string(real);
+  if (out->prefix == "/") out->prefix.clear();
+  out->generic_decided = generic_decided;
+  return Status::Ok();
+}
+
+Status PlanFromDaemon(const std::string& socket, const std::string& domain, FilterPlan* plan,
+                      std::vector<SandboxRules>* reachable) {
   Reply reply;
-  if (Status s = CallDaemon(socket, {"sandbox", "domains"}, &reply); !s.ok()) {
+  if (Status s = CallDaemon(socket, {"sandbox", "domains", domain}, &reply); !s.ok()) {
     return Status::Invalid("cannot reach the sptfs daemon at " + socket + ": " + s.message());
   }
   if (reply.exit_code != 0) {
@@ -77,6 +112,7 @@ Status PlanFromDaemon(const std::string& socket, FilterPlan* plan) {
   std::vector<SandboxRules> domains;
   if (Status s = ParseSandboxRules(text, &domains); !s.ok()) return s;
   *plan = PlanFilter(domains);
+  if (reachable != nullptr) *reachable = std::move(domains);
   return Status::Ok();
 }
 

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "sandbox/notify_filter.h"
 #include "sandbox/supervisor.h"
@@ -19,13 +20,22 @@ class ControlSandboxDaemon : public SandboxDaemon {
   Status Lookup(pid_t tid, SandboxRules* out) override;  // `sandbox query TID`
   void Record(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
               const SandboxVerdict& verdict) override;  // `sandbox record ...`
+  Status MayMapExec(pid_t tid, const std::string& path, bool* allowed) override;  // `sandbox exec`
 
  private:
   std::string socket_;
 };
 
-// The plan from every domain of the daemon's policy (`sandbox domains`).
-Status PlanFromDaemon(const std::string& socket, FilterPlan* plan);
+// The plan from `domain` and the domains a world in it can enter (`sandbox domains
+// DOMAIN`), not from the whole policy.
+// `reachable`, if given, gets those domains' rules.
+Status PlanFromDaemon(const std::string& socket, const std::string& domain, FilterPlan* plan,
+                      std::vector<SandboxRules>* reachable = nullptr);
+
+// Where the daemon's mount is, for deciding executable mappings of its files: `mount`
+// (spt-run's --mount; else the daemon's `info`), and whether the world sees it as "/".
+Status ExecMapScopeOf(const std::string& socket, const std::string& mount, bool root,
+                      bool generic_decided, ExecMapScope* out);
 
 // Waits (up to `timeout_ms`) until process `pid` holds a seccomp notification listener
 // and returns our own copy of it (pidfd_getfd).

@@ -1,6 +1,6 @@
 // spt-run: starts a program confined to a domain by the sptfs daemon (docs/spt-run.md).
 //
-// Order matters: the world's first process is created in new PID and mount namespaces,
+// Order matters: the world's first process is created in new PID, mount and IPC namespaces,
 // the daemon places it (authorising us by our own domain), and only then is it told to
 // go on and run the program, so nothing runs unconfined even for a moment.
 #include <fcntl.h>
@@ -12,13 +12,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <future>
+#include <memory>
+#include <system_error>
 #include <thread>
 
 #include "control/client.h"
 #include "host_layer.h"
 #include "options.h"
+#include "sandbox.h"
 #include "sandbox_client.h"
 #include "world_init.h"
 
@@ -69,6 +75,78 @@ int Supervise(pid_t world, const sigset_t& wait_set) {
   }
 }
 
+// The socket and syscall supervisor of one world, served by a thread of its own.
+struct Supervisor {
+  explicit Supervisor(const std::string& socket, int listener, pid_t world)
+      : daemon(socket), sup(listener, &daemon, world) {}
+  sptfs::ControlSandboxDaemon daemon;
+  sptfs::SandboxSupervisor sup;
+  std::promise<void> done;  // set when the thread has stopped serving
+  std::future<void> finished = done.get_future();
+};
+
+// Test hook (docs/spt-run.md): SPT_RUN_TEST_SUPERVISOR=fail-start|fail-serve makes the
+// supervisor fail before the program starts, or as soon as it would serve.
+bool SupervisorHook(const char* what) {
+  const char* v = std::getenv("SPT_RUN_TEST_SUPERVISOR");
+  return v != nullptr && std::strcmp(v, what) == 0;
+}
+
+// Takes the world's listener and starts serving it; "" on success, else why not (the
+// program must then not start). Whenever the thread stops serving, it closes the
+// listener: the kernel then fails every notified call with ENOSYS instead of leaving
+// it waiting for an answer that never comes (fail closed).
+std::string StartSupervisor(const std::string& socket, pid_t world,
+                            const sptfs::ExecMapScope& exec_maps,
+                            std::shared_ptr<Supervisor>* out) {
+  int listener = -1;
+  if (Status s = sptfs::TakeListener(world, 10000, &listener); !s.ok()) return s.message();
+  auto sup = std::make_shared<Supervisor>(socket, listener, world);
+  sup->sup.set_exec_maps(exec_maps);
+  Status started = SupervisorHook("fail-start")
+                       ? Status::Io(EIO, "SPT_RUN_TEST_SUPERVISOR=fail-start")
+                       : sup->sup.Start();
+  if (!started.ok()) {
+    close(listener);
+    return "cannot start the socket and syscall supervisor: " + started.message();
+  }
+  try {
+    std::thread([sup, listener] {
+      Status s = SupervisorHook("fail-serve")
+                     ? Status::Io(EIO, "SPT_RUN_TEST_SUPERVISOR=fail-serve")
+                     : sup->sup.Run();
+      close(listener);
+      if (!s.ok()) {
+        std::fprintf(stderr,
+                     "spt-run: the socket and syscall supervisor stopped (%s): the calls it "
+                     "decides now fail with ENOSYS\n",
+                     s.message().c_str());
+      }
+      sup->done.set_value();
+    }).detach();
+  } catch (const std::system_error& e) {
+    close(listener);
+    return std::string("cannot start the socket and syscall supervisor: ") + e.what();
+  }
+  *out = std::move(sup);
+  return "";
+}
+
+// SPT_RUN_STATS=1: how many calls the supervisor answered (docs/spt-run.md), once it
+// has stopped (the world's last process gone), waiting at most 5 s for that.
+void PrintStats(const Supervisor& sup) {
+  if (sup.finished.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    std::fprintf(stderr, "spt-run: stats: the supervisor is still serving\n");
+    return;
+  }
+  const sptfs::SupervisorStats& st = sup.sup.stats();
+  std::fprintf(stderr, "spt-run: stats: notified=%llu allowed=%llu denied=%llu warned=%llu\n",
+               static_cast<unsigned long long>(st.allowed + st.denied),
+               static_cast<unsigned long long>(st.allowed),
+               static_cast<unsigned long long>(st.denied),
+               static_cast<unsigned long long>(st.warned));
+}
+
 int Run(const sptfs::RunOptions& opts) {
   sptfs::WorldPlan plan;
   plan.options = opts;
@@ -84,7 +162,23 @@ int Run(const sptfs::RunOptions& opts) {
   if (opts.root && (stat(opts.mount.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
     return Fail("the tree " + opts.mount + " is not a directory (expected the sptfs mount)");
   }
-  if (Status s = sptfs::PlanFromDaemon(socket, &plan.filter); !s.ok()) return Fail(s.message());
+  std::vector<sptfs::SandboxRules> reachable;
+  if (Status s = sptfs::PlanFromDaemon(socket, opts.domain, &plan.filter, &reachable); !s.ok()) {
+    return Fail(s.message());
+  }
+  plan.kept_capabilities = sptfs::KeptCapabilities(reachable);
+  // Benchmark hook (bench/world/exec_bench.py): the cost of deciding executable maps.
+  if (const char* v = std::getenv("SPT_RUN_TEST_NO_EXEC_MAPS"); v != nullptr && *v) {
+    plan.filter.exec_maps = false;
+  }
+  sptfs::ExecMapScope exec_maps;
+  if (plan.filter.exec_maps) {
+    bool generic = plan.filter.classes.count("genericSys") > 0;
+    if (Status s = sptfs::ExecMapScopeOf(socket, opts.mount, opts.root, generic, &exec_maps);
+        !s.ok()) {
+      return Fail(s.message());
+    }
+  }
   std::string notice;
   if (Status s = sptfs::PrepareHostLayer(socket, opts, &plan.host_layer, &notice); !s.ok()) {
     return Fail(s.message());
@@ -99,7 +193,7 @@ int Run(const sptfs::RunOptions& opts) {
   sigprocmask(SIG_BLOCK, &wait_set, nullptr);  // before the clone: no signal is lost
 
   long world =
-      syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+      syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (world < 0) {
     return Fail(std::string("cannot create the namespaces of a confined world: ") +
                 strerror(errno) + " (spt-run must run as root)");
@@ -119,23 +213,19 @@ int Run(const sptfs::RunOptions& opts) {
     Discard(pid);
     return Fail("the confined world died before it started");
   }
-  // The socket and syscall supervisor runs beside us until the world is gone; if we
-  // die, the kernel fails the calls it would have decided (ENOSYS): closed.
-  int listener = -1;
-  if (Status s = sptfs::TakeListener(pid, 10000, &listener); !s.ok()) {
+  std::shared_ptr<Supervisor> sup;
+  if (std::string why = StartSupervisor(socket, pid, exec_maps, &sup); !why.empty()) {
     Discard(pid);
-    return Fail(s.message());
+    return Fail(why);
   }
-  std::thread([listener, socket, pid] {
-    sptfs::ControlSandboxDaemon daemon(socket);
-    sptfs::SandboxSupervisor(listener, &daemon, pid).Run();
-  }).detach();
   if (write(go[1], "s", 1) != 1) {
     Discard(pid);
     return Fail("the confined world died before it started");
   }
   close(go[1]);
-  return Supervise(pid, wait_set);
+  int code = Supervise(pid, wait_set);
+  if (const char* v = std::getenv("SPT_RUN_STATS"); v != nullptr && *v) PrintStats(*sup);
+  return code;
 }
 
 }  // namespace

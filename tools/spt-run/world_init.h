@@ -17,6 +17,7 @@ struct WorldPlan {
   int go_fd = -1;     // spt-run writes 'g' once the daemon has placed this process, then
                       // 's' once it supervises the sandbox filter's listener
   FilterPlan filter;  // which calls the supervisor decides (sandbox/notify_filter.h)
+  std::vector<int> kept_capabilities;  // KeptCapabilities (sandbox.h)
   // The Landlock ruleset over host paths (host_layer.h).
   HostLayer host_layer;
 };

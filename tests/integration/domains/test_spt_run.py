@@ -19,7 +19,17 @@ DOMAINS = {
     "jailDom": dict(id=10, rules=BASE_RULES + PYTHON_RULES +
                     ["-r /secret ", "-c unix_socket_create grant"]),
     "otherDom": dict(id=11, rules=BASE_RULES + ["-r /data "]),
+    "bindDom": dict(id=12, rules=BASE_RULES + ["-p inet_socket_bind loopback grant"]),
 }
+CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_IPC_OWNER, CAP_SYS_ADMIN = 10, 13, 15, 21
+# What every world keeps (docs/spt-run.md): chown, dac_override, fowner, fsetid, kill,
+# setgid, setuid.
+BASE_CAPS = (1 << 0) | (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7)
+
+
+def cap_sets(r):
+    fields = dict(l.split(":", 1) for l in r.stdout.splitlines() if l.startswith("Cap"))
+    return {k: int(v.strip(), 16) for k, v in fields.items()}
 
 
 def call_daemon(sock_path, argv):
@@ -84,6 +94,62 @@ class SptRunTest(SandboxTestCase):
         self.assertEqual(set(r.stdout.split()) & {"sda", "vda", "mem", "kmsg"}, set())
         self.assertIn("urandom", r.stdout.split())
         self.assertEqual(fields["NSpid"].split(), ["1"])  # a fresh /proc: pid 1 is ours
+
+    # ---- issue 12, "Also harden" -----------------------------------------------------
+    def test_world_keeps_only_the_capabilities_its_domains_need(self):
+        show = "grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' /proc/self/status"
+        caps = cap_sets(self.sb.run("jailDom", show))
+        for name in ("CapPrm", "CapEff", "CapBnd"):
+            self.assertEqual(caps[name], BASE_CAPS, f"{name} {caps[name]:x}")
+        self.assertEqual(caps["CapInh"], 0)
+        self.assertEqual(caps["CapAmb"], 0)
+        # -p inet_socket_bind: a root program may bind ports below 1024.
+        caps = cap_sets(self.sb.run("bindDom", show))
+        self.assertEqual(caps["CapBnd"], BASE_CAPS | (1 << CAP_NET_BIND_SERVICE))
+        # An unconfined domain: still none of what undoes the world.
+        caps = cap_sets(self.sb.run("superDom", show))
+        self.assertEqual(caps["CapBnd"],
+                         BASE_CAPS | (1 << CAP_NET_BIND_SERVICE) | (1 << CAP_NET_RAW))
+        # With --user nothing is left.
+        caps = cap_sets(self.sb.run("jailDom", show, user="65534"))
+        self.assertEqual(caps["CapEff"], 0)
+        self.assertEqual(caps["CapPrm"], 0)
+
+    def test_world_has_its_own_ipc_namespace(self):
+        made = h.run(["ipcmk", "-M", "4096"], check=True)
+        shmid = re.search(r"(\d+)\s*$", made.stdout.strip()).group(1)
+        try:
+            r = self.sb.run("jailDom", "readlink /proc/self/ns/ipc; ipcs -m")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotEqual(r.stdout.split()[0], os.readlink("/proc/self/ns/ipc"))
+            self.assertNotIn(shmid, r.stdout.split()[1:], r.stdout)
+            host = h.run(["ipcs", "-m"]).stdout.split()
+            self.assertIn(shmid, host)  # the segment is there, only not in the world
+        finally:
+            h.run(["ipcrm", "-m", shmid])
+
+    def test_supervisor_that_cannot_start_runs_nothing(self):
+        marker = self.sb.backing("/tmp/ran-despite-supervisor")
+        r = self.sb.run("jailDom", "touch /tmp/ran-despite-supervisor",
+                        env=dict(os.environ, SPT_RUN_TEST_SUPERVISOR="fail-start"))
+        self.assertEqual(r.returncode, 125, r.stderr)
+        self.assertIn("spt-run: cannot start the socket and syscall supervisor", r.stderr)
+        self.assertFalse(os.path.exists(marker))
+
+    def test_supervisor_that_stops_fails_calls_closed(self):
+        # The program's socket() is a notified call; with no supervisor serving, it must
+        # fail (ENOSYS) at once, not wait for an answer forever. So are the loader's
+        # executable mappings of the program's libraries (issue 12.6): those fail first.
+        code = ("import errno, socket\n"
+                "try:\n    socket.socket(socket.AF_UNIX)\n    print('created')\n"
+                "except OSError as e:\n    print(errno.errorcode[e.errno])\n")
+        r = h.run(self.sb.spt_run_args("jailDom", [sys.executable, "-I", "-c", code], root=False),
+                  env=dict(os.environ, SPT_RUN_TEST_SUPERVISOR="fail-serve"), timeout=30)
+        self.assertIn("supervisor stopped", r.stderr)
+        if "failed to map segment" in r.stderr:  # the loader's mmap(PROT_EXEC): ENOSYS
+            self.assertEqual(r.returncode, 127, r.stderr)
+        else:
+            self.assertEqual(r.stdout.strip(), "ENOSYS", r.stdout + r.stderr)
 
     def test_exit_status(self):
         self.assertEqual(self.sb.run("jailDom", "exit 7").returncode, 7)

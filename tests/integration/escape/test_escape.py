@@ -767,6 +767,72 @@ class EscapeSuite(SandboxTestCase):
         self.assertIn("chmod u+s ok", r.stdout, r.stderr)
         self.assertTrue(self.setid_planted("suidgrant"), r.stdout + r.stderr)
 
+    def test_issue12_6_loader_maps_a_file_without_x(self):
+        # /tmp is rw without x: exec of a copy of echo is refused, and so must be its
+        # mapping as code by the dynamic loader (mmap PROT_EXEC of a read-only open).
+        loader = "/lib64/ld-linux-x86-64.so.2"
+        for no_proc, user in ((False, None), (True, None), (False, "65534")):
+            r = self.jail(f"cp /bin/echo /tmp/e{user or ''} && "
+                          f"{loader} /tmp/e{user or ''} ESCAPED-LOADER; "
+                          f"{loader} /bin/echo control-ok", no_proc=no_proc, user=user)
+            self.attack("issue 12.6: run a file without x through the dynamic loader"
+                        + (" (--no-proc)" if no_proc else "") + (" (--user)" if user else ""),
+                        "ESCAPED-LOADER" in r.stdout, r.stdout + r.stderr)
+            self.assertIn("control-ok", r.stdout, r.stderr)  # x on /bin: the loader works
+        # The same with mmap(PROT_READ) and then mprotect(PROT_EXEC).
+        r = self.py("import ctypes, mmap, os\n"
+                    "libc = ctypes.CDLL(None, use_errno=True)\n"
+                    "libc.mmap.restype = ctypes.c_void_p\n"
+                    "libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,"
+                    " ctypes.c_int, ctypes.c_int, ctypes.c_long]\n"
+                    "libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]\n"
+                    "fd = os.open('/tmp/e', os.O_RDONLY)\n"
+                    "a = libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_PRIVATE, fd, 0)\n"
+                    "rc = libc.mprotect(a, 4096, mmap.PROT_READ | mmap.PROT_EXEC)\n"
+                    "print('mprotect', 'ESCAPED-MPROTECT' if rc == 0 else ctypes.get_errno())\n"
+                    "b = libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_EXEC,"
+                    " mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)\n"
+                    "print('anonymous exec', 'ok' if b not in (None, 2**64 - 1) else 'failed')\n")
+        self.attack("issue 12.6: mprotect(PROT_EXEC) of a file without x",
+                    "ESCAPED-MPROTECT" in r.stdout, r.stdout + r.stderr)
+        self.assertIn("mprotect 1", r.stdout, r.stderr)  # EPERM
+        self.assertIn("anonymous exec ok", r.stdout, r.stderr)  # JITs keep working
+
+    def test_issue12_harden_host_sysv_shm_of_another_user(self):
+        # A host process of uid 1000 keeps the secret in a System V shared memory segment
+        # (mode 0600). A confined root with CAP_IPC_OWNER in the host's IPC namespace
+        # would attach it; a world has its own IPC namespace and keeps no CAP_IPC_OWNER.
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.shmat.restype = ctypes.c_void_p
+        key, size = 0x5e7f5, 4096
+        shmid = libc.shmget(key, size, 0o1000 | 0o2000 | 0o600)  # IPC_CREAT | IPC_EXCL
+        self.assertGreaterEqual(shmid, 0, os.strerror(ctypes.get_errno()))
+        try:
+            addr = libc.shmat(shmid, None, 0)
+            ctypes.memmove(addr, SECRET.encode(), len(SECRET))
+            libc.shmdt(ctypes.c_void_p(addr))
+            # struct shmid64_ds on x86_64: ipc64_perm first (key, uid, gid, cuid, cgid, mode)
+            buf = ctypes.create_string_buffer(256)
+            self.assertEqual(libc.shmctl(shmid, 2, buf), 0)  # IPC_STAT
+            ctypes.c_uint32.from_buffer(buf, 4).value = 1000  # uid
+            ctypes.c_uint32.from_buffer(buf, 8).value = 1000  # gid
+            self.assertEqual(libc.shmctl(shmid, 1, buf), 0)  # IPC_SET
+            r = self.py("import ctypes, os\n"
+                        "libc = ctypes.CDLL(None, use_errno=True)\n"
+                        "libc.shmat.restype = ctypes.c_void_p\n"
+                        f"for shmid in (libc.shmget({key}, 0, 0), {shmid}):\n"
+                        "    a = libc.shmat(shmid, None, 0o10000)\n"  # SHM_RDONLY
+                        "    if a in (None, ctypes.c_void_p(-1).value):\n"
+                        "        print('shmat', shmid, os.strerror(ctypes.get_errno()))\n"
+                        "    else:\n"
+                        "        print(ctypes.string_at(a, 32).split(b'\\0')[0].decode())\n")
+            self.attack("attach a host user's SysV shared memory (CAP_IPC_OWNER)",
+                        escaped_text(r), r.stdout + r.stderr)
+            self.assertIn("shmat", r.stdout, r.stderr)
+        finally:
+            libc.shmctl(shmid, 0, None)  # IPC_RMID
+
     def test_issue12_5_open_trunc_of_a_file_renamed_behind_the_mount(self):
         # The node of /box/a is looked up again without an fd (caches dropped) while its
         # label is still cached; the host renames b (lockedObj: read only) over a; the

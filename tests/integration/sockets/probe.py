@@ -57,6 +57,22 @@ def listen_connect():
             conn.close()
 
 
+def chatter(rounds):
+    """One loopback connection, then `rounds` of setsockopt, getsockopt, send and recv
+    on it: calls of socketSys that are no socket creation, bind or connect."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        with socket.create_connection(srv.getsockname()) as c:
+            conn, _ = srv.accept()
+            for _ in range(int(rounds)):
+                c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                c.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE)
+                c.send(b"p")
+                conn.recv(1)
+            conn.close()
+
+
 def listen_unbound():
     """listen() without bind: the kernel binds the socket to every address."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -122,7 +138,7 @@ def run(op):
     parts = op.split(":")
     kind, args = parts[0], parts[1:]
     table = {"create": create, "bind": bind_inet, "bindunix": bind_unix, "connect": connect,
-             "sendto": sendto, "sendmsg": sendmsg, "listenconnect": listen_connect, "listenunbound": listen_unbound,
+             "sendto": sendto, "sendmsg": sendmsg, "listenconnect": listen_connect, "listenunbound": listen_unbound, "chatter": chatter,
              "vsock": vsock, "kill": kill_init, "fork": fork, "wait": wait, "flood": flood, "forge": forge,
              "pair": lambda t: socket.socketpair(socket.AF_UNIX, TYPES[t])}
     try:
