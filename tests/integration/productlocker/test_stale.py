@@ -74,8 +74,10 @@ class StaleBase(unittest.TestCase):
         self.assertEqual(rec["rule"], RULE, rec["_line"])
         self.assertEqual(rec["compiled"], compiled, rec["_line"])
         self.assertEqual(rec["now"], now, rec["_line"])
-        self.assertEqual(rec["domains"], "globalVMDom(4)", rec["_line"])
-        self.assertRegex(rec["where"], r"domains/globalVMDom\.toml:\d+$")
+        # The sample set has the rule in regularVMDom and globalVMDom: one record, both.
+        self.assertEqual(rec["domains"], "regularVMDom(1),globalVMDom(4)", rec["_line"])
+        self.assertRegex(rec["where"],
+                         r"domains/regularVMDom\.toml:\d+,.*domains/globalVMDom\.toml:\d+$")
         self.assertEqual(rec["fix"], "spt -p")
 
     def assertOneRecordPerChange(self, s, move):
@@ -134,7 +136,8 @@ class StaleWatchTest(StaleBase):
             self.assertIn(f"now resolves to: {DATASTORE}", out)
             j = json.loads(s.spt("--stale", "--json", check=True).stdout)
             self.assertEqual([(x["domain"], x["rule"], x["compiled"], x["now_resolves_to"])
-                              for x in j["stale"]], [("globalVMDom", RULE, LOCKER, DATASTORE)])
+                              for x in j["stale"]], [("regularVMDom", RULE, LOCKER, DATASTORE),
+                                                     ("globalVMDom", RULE, LOCKER, DATASTORE)])
             self.assertIn("4   globalVMDom   (1 stale rule: spt --stale)",
                           s.spt("-l", check=True).stdout)
             d4 = s.spt("-d4", check=True).stdout
