@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""What the stale-rule watch costs a request (issue 18): open+read+close through sptfs
+with 1,000 watched rule links, against the same policy without links.
+
+Two trees, mounted side by side for the whole run, each with 1,000 directories
+/d/dN holding a 100-byte file f, and a confined default domain benchDom (enforcing) of
+1,000 -r rules:
+  before: "-r /d/dN r"  (no symlink on the way: nothing to watch)
+  after:  "-r /links/lN r", /links/lN -> /d/dN  (1,000 recorded links, watched)
+Both compile to the same canonical paths, so the decision structures are the same; the
+only difference is the watch. The process itself runs in benchDom (the mounts' default
+domain), so every open is decided. Runs alternate before/after, --repeat rounds; the
+median per-operation time of each side is reported, and their ratio.
+
+Usage: bench/stale/stale_watch_bench.py [--build DIR] [--ops N] [--repeat N] [--churn]
+  --churn: during the "after" runs, also create and remove unrelated names in /links
+           (events the watch reads and drops), to show that cost stays off requests.
+Needs root (FUSE allow_other). Report: docs/PERFORMANCE.md.
+"""
+import argparse
+import contextlib
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SOURCE, "tests", "lib"))
+import sptfs_harness as h  # noqa: E402
+
+N_RULES = 1000
+
+
+def make_policy(dirpath, linked):
+    shutil.copytree(h.sample_policy(), dirpath)
+    rules = ",\n".join(f'  "-r {"/links/l" if linked else "/d/d"}{i} r"' for i in range(N_RULES))
+    with open(os.path.join(dirpath, "domains", "benchDom.toml"), "w") as f:
+        f.write(f'name = "benchDom"\nid = 900\nlevel = "enforcing"\nrules = [\n{rules}\n]\n')
+
+
+def make_tree(root, linked):
+    for i in range(N_RULES):
+        os.makedirs(f"{root}/d/d{i}")
+        with open(f"{root}/d/d{i}/f", "wb") as f:
+            f.write(b"x" * 100)
+    if linked:
+        os.makedirs(f"{root}/links")
+        for i in range(N_RULES):
+            os.symlink(f"/d/d{i}", f"{root}/links/l{i}")
+
+
+def workload(mnt, ops):
+    paths = [f"{mnt}/d/d{i}/f" for i in range(N_RULES)]
+    start = time.perf_counter()
+    for k in range(ops):
+        fd = os.open(paths[k % N_RULES], os.O_RDONLY)
+        os.read(fd, 1)
+        os.close(fd)
+    return (time.perf_counter() - start) / ops * 1e6
+
+
+def churn(backing, stop):
+    """Unrelated entries made and removed in the watched directory, until `stop`."""
+    k = 0
+    while not stop.is_set():
+        p = f"{backing}/links/churn{k % 16}"
+        with contextlib.suppress(FileNotFoundError, FileExistsError):
+            os.symlink("/d/d0", p)
+            os.unlink(p)
+        k += 1
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=h.build_dir())
+    ap.add_argument("--ops", type=int, default=20000)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--churn", action="store_true")
+    a = ap.parse_args()
+    os.environ["SPTFS_BUILD"] = os.path.abspath(a.build)
+    work = tempfile.mkdtemp(prefix="sptfs-stalebench-")
+    try:
+        with contextlib.ExitStack() as stack:
+            mounts = {}
+            for side, linked in (("before", False), ("after", True)):
+                base = os.path.join(work, side)
+                make_policy(base + "-policy", linked)
+                make_tree(base + "-tree", linked)
+                os.makedirs(base + "-mnt")
+                m = stack.enter_context(h.mount(base + "-tree", base + "-mnt",
+                                                policy=base + "-policy",
+                                                default_domain="benchDom"))
+                mounts[side] = (m, base + "-tree")
+            for side, (m, _) in mounts.items():
+                workload(m.mountpoint, 2000)  # warm the dentry and inode caches
+            times = {"before": [], "after": []}
+            for _ in range(a.repeat):
+                for side in ("before", "after"):
+                    stop = threading.Event()
+                    t = None
+                    if a.churn and side == "after":
+                        t = threading.Thread(target=churn, args=(mounts[side][1], stop))
+                        t.start()
+                    try:
+                        times[side].append(workload(mounts[side][0].mountpoint, a.ops))
+                    finally:
+                        stop.set()
+                        if t:
+                            t.join()
+            after_audit = [r for r in h.read_audit(mounts["after"][0].audit_log)
+                           if r.get("type") == "SPT_STALE_RULE"]
+        b, f = statistics.median(times["before"]), statistics.median(times["after"])
+        print(f"open+read(1)+close, {N_RULES} -r rules, {a.ops} ops x {a.repeat} alternated runs"
+              f"{' (churn in the watched directory during after)' if a.churn else ''}")
+        print(f"  before (no links):           median {b:7.2f} us/op  runs "
+              + " ".join(f"{x:.2f}" for x in times["before"]))
+        print(f"  after ({N_RULES} watched links): median {f:7.2f} us/op  runs "
+              + " ".join(f"{x:.2f}" for x in times["after"]))
+        print(f"  ratio after/before: {f / b:.3f}; SPT_STALE_RULE records: {len(after_audit)}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
