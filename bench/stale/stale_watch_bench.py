@@ -9,8 +9,10 @@ Two trees, mounted side by side for the whole run, each with 1,000 directories
   after:  "-r /links/lN r", /links/lN -> /d/dN  (1,000 recorded links, watched)
 Both compile to the same canonical paths, so the decision structures are the same; the
 only difference is the watch. The process itself runs in benchDom (the mounts' default
-domain), so every open is decided. Runs alternate before/after, --repeat rounds; the
-median per-operation time of each side is reported, and their ratio.
+domain), so every open is decided. Runs alternate before/after (ABBA), --repeat rounds;
+reported: the median per-operation time of each side, their ratio, and the median of
+the per-round ratios (the two runs of a round are neighbours in time, which cancels
+most of the load of other processes on a shared machine).
 
 Usage: bench/stale/stale_watch_bench.py [--build DIR] [--ops N] [--repeat N] [--churn]
   --churn: during the "after" runs, also create and remove unrelated names in /links
@@ -98,8 +100,9 @@ def main():
             for side, (m, _) in mounts.items():
                 workload(m.mountpoint, 2000)  # warm the dentry and inode caches
             times = {"before": [], "after": []}
-            for _ in range(a.repeat):
-                for side in ("before", "after"):
+            for round_ in range(a.repeat):
+                # ABBA order, so a load that drifts during the run favours neither side.
+                for side in (("before", "after") if round_ % 2 == 0 else ("after", "before")):
                     stop = threading.Event()
                     t = None
                     if a.churn and side == "after":
@@ -114,13 +117,17 @@ def main():
             after_audit = [r for r in h.read_audit(mounts["after"][0].audit_log)
                            if r.get("type") == "SPT_STALE_RULE"]
         b, f = statistics.median(times["before"]), statistics.median(times["after"])
+        # Each round's two runs are neighbours in time: their ratio cancels most of the
+        # load other processes put on the machine.
+        paired = statistics.median(x / y for x, y in zip(times["after"], times["before"]))
         print(f"open+read(1)+close, {N_RULES} -r rules, {a.ops} ops x {a.repeat} alternated runs"
               f"{' (churn in the watched directory during after)' if a.churn else ''}")
         print(f"  before (no links):           median {b:7.2f} us/op  runs "
               + " ".join(f"{x:.2f}" for x in times["before"]))
         print(f"  after ({N_RULES} watched links): median {f:7.2f} us/op  runs "
               + " ".join(f"{x:.2f}" for x in times["after"]))
-        print(f"  ratio after/before: {f / b:.3f}; SPT_STALE_RULE records: {len(after_audit)}")
+        print(f"  ratio of medians after/before: {f / b:.3f}; median of per-round ratios: "
+              f"{paired:.3f}; SPT_STALE_RULE records: {len(after_audit)}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
