@@ -15,8 +15,9 @@ the per-round ratios (the two runs of a round are neighbours in time, which canc
 most of the load of other processes on a shared machine).
 
 Usage: bench/stale/stale_watch_bench.py [--build DIR] [--ops N] [--repeat N] [--churn]
-  --churn: during the "after" runs, also create and remove unrelated names in /links
-           (events the watch reads and drops), to show that cost stays off requests.
+  --churn: during every run, another process creates and removes unrelated names in
+           the tree's /links on the backing store: the after side's watch reads and
+           drops those events, the before side has no watch there.
 Needs root (FUSE allow_other). Report: docs/PERFORMANCE.md.
 """
 import argparse
@@ -26,7 +27,7 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
+import subprocess
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,8 +50,8 @@ def make_tree(root, linked):
         os.makedirs(f"{root}/d/d{i}")
         with open(f"{root}/d/d{i}/f", "wb") as f:
             f.write(b"x" * 100)
+    os.makedirs(f"{root}/links")  # both sides have it (--churn writes there)
     if linked:
-        os.makedirs(f"{root}/links")
         for i in range(N_RULES):
             os.symlink(f"/d/d{i}", f"{root}/links/l{i}")
 
@@ -65,15 +66,31 @@ def workload(mnt, ops):
     return (time.perf_counter() - start) / ops * 1e6
 
 
-def churn(backing, stop):
-    """Unrelated entries made and removed in the watched directory, until `stop`."""
-    k = 0
-    while not stop.is_set():
-        p = f"{backing}/links/churn{k % 16}"
-        with contextlib.suppress(FileNotFoundError, FileExistsError):
-            os.symlink("/d/d0", p)
-            os.unlink(p)
-        k += 1
+CHURN = """
+import os, sys
+d = sys.argv[1]
+k = 0
+while True:
+    p = f"{d}/churn{k % 16}"
+    try:
+        os.symlink("/d/d0", p)
+        os.unlink(p)
+    except OSError:
+        pass
+    k += 1
+"""
+
+
+@contextlib.contextmanager
+def churn(backing):
+    """Another process making and removing unrelated names in backing/links (watched on
+    the after side, not on the before side) for as long as the block runs."""
+    p = subprocess.Popen([sys.executable, "-c", CHURN, backing + "/links"])
+    try:
+        yield
+    finally:
+        p.kill()
+        p.wait()
 
 
 def main():
@@ -103,17 +120,8 @@ def main():
             for round_ in range(a.repeat):
                 # ABBA order, so a load that drifts during the run favours neither side.
                 for side in (("before", "after") if round_ % 2 == 0 else ("after", "before")):
-                    stop = threading.Event()
-                    t = None
-                    if a.churn and side == "after":
-                        t = threading.Thread(target=churn, args=(mounts[side][1], stop))
-                        t.start()
-                    try:
+                    with churn(mounts[side][1]) if a.churn else contextlib.nullcontext():
                         times[side].append(workload(mounts[side][0].mountpoint, a.ops))
-                    finally:
-                        stop.set()
-                        if t:
-                            t.join()
             after_audit = [r for r in h.read_audit(mounts["after"][0].audit_log)
                            if r.get("type") == "SPT_STALE_RULE"]
         b, f = statistics.median(times["before"]), statistics.median(times["after"])
@@ -121,7 +129,7 @@ def main():
         # load other processes put on the machine.
         paired = statistics.median(x / y for x, y in zip(times["after"], times["before"]))
         print(f"open+read(1)+close, {N_RULES} -r rules, {a.ops} ops x {a.repeat} alternated runs"
-              f"{' (churn in the watched directory during after)' if a.churn else ''}")
+              f"{' (churn in /links during both sides)' if a.churn else ''}")
         print(f"  before (no links):           median {b:7.2f} us/op  runs "
               + " ".join(f"{x:.2f}" for x in times["before"]))
         print(f"  after ({N_RULES} watched links): median {f:7.2f} us/op  runs "
