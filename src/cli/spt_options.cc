@@ -12,7 +12,7 @@ namespace {
 enum class Arg { kNone, kRequired, kOptional };  // kOptional: attached, or a next non-option word
 
 // What an option sets: a command, or a modifier field.
-enum class Field { kCommand, kLabel, kJson, kDryRun, kPolicy, kRoot, kMount, kSocket, kGraphDomain, kSvg };
+enum class Field { kCommand, kLabel, kJson, kDryRun, kLog, kPolicy, kRoot, kMount, kSocket, kGraphDomain, kSvg };
 
 struct OptionDef {
   char short_name;  // 0: long only
@@ -48,6 +48,7 @@ constexpr OptionDef kOptions[] = {
     {0, "version", Arg::kNone, Field::kCommand, SptCommand::kVersion},
     {0, "stale", Arg::kNone, Field::kCommand, SptCommand::kStale},
     {0, "dry-run", Arg::kNone, Field::kDryRun, SptCommand::kNone},
+    {0, "log", Arg::kRequired, Field::kLog, SptCommand::kNone},
     {0, "json", Arg::kNone, Field::kJson, SptCommand::kNone},
     {0, "policy", Arg::kRequired, Field::kPolicy, SptCommand::kNone},
     {0, "root", Arg::kRequired, Field::kRoot, SptCommand::kNone},
@@ -155,6 +156,9 @@ class Parser {
       case Field::kDryRun:
         opts_.dry_run = true;
         return Status::Ok();
+      case Field::kLog:
+        opts_.log = v;
+        return Status::Ok();
       case Field::kPolicy:
         opts_.policy_dir = v;
         return Status::Ok();
@@ -196,6 +200,9 @@ class Parser {
     }
     if (opts_.dry_run && opts_.command != SptCommand::kLoadPolicy) {
       return Status::Invalid("--dry-run is only used with -p");
+    }
+    if (!opts_.log.empty() && !opts_.dry_run) {
+      return Status::Invalid("--log is only used with -p --dry-run");
     }
     if (!opts_.operands.empty() && !TakesOperands(opts_.command)) {
       return Status::Invalid("unexpected argument '" + opts_.operands[0] + "'");
@@ -304,7 +311,7 @@ sptfs options:
    --graph [--domain <d>] [--svg <file>]     Print domain transitions as a Graphviz graph.
    --version                                 Print the program's name and version.
    --stale                                   List rules whose path now resolves elsewhere.
-   -p [<dir>] --dry-run                      Show what loading the policy would change.
+   -p [<dir>] --dry-run [--log <audit log>]  Show what loading the policy would change.
 )";
 }
 

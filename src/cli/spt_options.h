@@ -45,6 +45,7 @@ struct SptOptions {
   std::vector<std::string> operands;  // words after --why, --suggest, --import
   bool json = false;                  // --json
   bool dry_run = false;               // --dry-run, with -p: show what a load would change
+  std::string log;                    // --log AUDITLOG, with -p --dry-run: replay it
   std::string policy_dir;             // --policy DIR: offline, on this policy set
   std::string root;                   // --root DIR: tree for path resolution ("" = none)
   std::string mount;                  // --mount DIR: which mounted sptfs to talk to

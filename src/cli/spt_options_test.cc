@@ -108,6 +108,8 @@ TEST(SptArgs, StaleAndDryRun) {
   EXPECT_EQ(Parse({"--dry-run", "-p", "/etc/pol"}).argument, "/etc/pol");
   EXPECT_FALSE(Parse({"-p"}).dry_run);
   EXPECT_EQ(Error({"-l", "--dry-run"}), "--dry-run is only used with -p");
+  EXPECT_EQ(Parse({"-p", "--dry-run", "--log", "/var/log/a.log"}).log, "/var/log/a.log");
+  EXPECT_EQ(Error({"-p", "--log", "/a.log"}), "--log is only used with -p --dry-run");
   EXPECT_EQ(Error({"-p", "--dry-run", "/a", "/b"}), "unexpected argument '/a'");
 }
 

@@ -2,6 +2,8 @@
 // policy core's RunSptQuery, so online and offline output are the same bytes) and the
 // policy mutations -p, -r, -N, -C, -T.
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 #include "audit/audit_log.h"
 #include "policy/compiler.h"
@@ -13,6 +15,7 @@
 #include "cli/spt_query.h"
 #include "control/commands.h"
 #include "control/stale_watcher.h"
+#include "explain/replay.h"
 #include "explain/why_daemon.h"
 
 namespace sptfs {
@@ -55,7 +58,7 @@ Reply CommandRunner::Spt(const Peer& peer, const std::vector<std::string>& args)
   }
   switch (opt.command) {
     case SptCommand::kLoadPolicy:
-      return opt.dry_run ? DryRun(peer, opt.argument) : Reload(peer, opt.argument, false);
+      return opt.dry_run ? DryRun(peer, opt.argument, opt.log) : Reload(peer, opt.argument, false);
     case SptCommand::kReset:
       return Reload(peer, "", true);
     case SptCommand::kNewDomain:
@@ -112,12 +115,15 @@ Reply CommandRunner::Reload(const Peer& peer, const std::string& dir, bool reset
 
 // `spt -p --dry-run [DIR]`: compile DIR beside the running policy and print the change;
 // exit 0 (no change) or 1 (changes), as diff does; 2 when it would not load.
-Reply CommandRunner::DryRun(const Peer& peer, const std::string& dir) {
+Reply CommandRunner::DryRun(const Peer& peer, const std::string& dir, const std::string& log) {
   if (Status s = Authorize(peer, "policy_admin", "spt -p --dry-run"); !s.ok()) {
     return FromStatus(s);
   }
   if (!dir.empty() && dir[0] != '/') {
     return Fail(2, "-p " + dir + ": relative policy directory (expected an absolute path)");
+  }
+  if (!log.empty() && log[0] != '/') {
+    return Fail(2, "--log " + log + ": relative path (expected an absolute path: the daemon reads it)");
   }
   if (!ctx_->tree) return Fail(2, "this daemon has no tree to compile the policy against");
   auto running = ctx_->policy->Current();
@@ -130,6 +136,12 @@ Reply CommandRunner::DryRun(const Peer& peer, const std::string& dir) {
   if (!s.ok()) return Fail(2, "policy would not load, the old one stays in force: " + s.message());
   bool changed = false;
   Reply reply{0, FormatPolicyDiff(*running, *next, &changed), FormatLoadWarnings(warnings, "spt")};
+  if (!log.empty()) {
+    std::ifstream in(log, std::ios::binary);
+    if (!in) return Fail(2, "--log " + log + ": cannot read it (expected an audit log file)");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (ReplayAuditLog(log, text, *running, *next, &reply.out) > 0) changed = true;
+  }
   reply.exit_code = changed ? 1 : 0;
   return reply;
 }
