@@ -164,6 +164,23 @@ class DryRunTest(StaleBase):
             r = s.spt("-p", "--dry-run")
             self.assertEqual((r.returncode, r.stdout), (0, "no changes\n"), r.stderr)
 
+    def test_dry_run_replays_the_audit_log(self):
+        with Scenario() as s:
+            self.up(s)
+            repoint(s.tree_path("/productLocker"), DATASTORE)
+            self.assertNotEqual(s.vmx().returncode, 0)  # the denial the log will hold
+            iso = f"{DATASTORE}/vmtools/windows.iso"
+            recs, _ = wait_records(s, 1, kind="SPT_AVC", timeout=5,
+                                   match=lambda r: r.get("path") == iso)
+            self.assertTrue(recs, "no denial recorded")
+            r = s.spt("-p", "--dry-run", "--log", s.mount.audit_log)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn(f"would become allowed: globalVMDom(4) read {iso} (", r.stdout)
+            s.spt("-p", check=True)
+            r = s.spt("-p", "--dry-run", "--log", s.mount.audit_log)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertNotIn("would become", r.stdout)
+
     def test_dry_run_of_another_directory_and_of_a_broken_one(self):
         policy = tempfile.mkdtemp(prefix="sptfs-pol-")
         shutil.rmtree(policy)
