@@ -7,8 +7,10 @@
 # Steps: build; make the sample tree (scripts/make-sample-tree.py) in a temp dir; mount
 # it; run the vmx stand-in in globalVMDom under `spt-run --root` and open
 # /vmimages/tools-isoimages/windows.iso (works); re-point /productLocker to the
-# datastore; open again (EPERM, FileIOResult=2); show the audit record, `spt -d4` (the
-# rule still on the old compiled path) and `spt --why`; `spt -p`; open again (works).
+# datastore, and show the daemon's SPT_STALE_RULE warning written that moment and
+# `spt --stale`; open again (EPERM, FileIOResult=2); show the audit record, `spt -d4`
+# (the rule still on the old compiled path), `spt --why` and `spt -p --dry-run`;
+# `spt -p`; open again (works).
 # Exit status 0 only if every step behaved as expected. Everything is unmounted and
 # removed afterwards, also on failure or Ctrl-C. BUILD=dir picks the build directory
 # (default build); KEEP=1 keeps the temp dir for a look afterwards.
@@ -112,6 +114,15 @@ say "2. The administrator moves the product locker to a shared datastore"
 run ln -sfn "$DATASTORE" "$MNT/productLocker"
 run readlink "$MNT/productLocker"
 check "/productLocker now points at the datastore" '[ "$OUT" = "$DATASTORE" ]'
+# The daemon's watch warns the moment the link moves: wait (up to 2 s) for its record,
+# polling rather than a fixed sleep (ln may unlink first, so wait for the final target).
+for _ in $(seq 20); do grep -qF "now=\"$DATASTORE\"" "$WORK/audit.log" 2>/dev/null && break; sleep 0.1; done
+run grep -F "type=SPT_STALE_RULE" "$WORK/audit.log"
+check "the daemon warned at once: -r /productLocker r is stale, fix spt -p" \
+  '[ $RC = 0 ] && [[ $OUT == *"rule=\"-r /productLocker r\""* ]] && [[ $OUT == *"now=\"$DATASTORE\""* ]] && [[ $OUT == *"globalVMDom(4)"* ]] && [[ $OUT == *"fix=\"spt -p\""* ]]'
+run spt --mount "$MNT" --stale
+check "spt --stale lists the rule and where it resolves now" \
+  '[ $RC = 0 ] && [[ $OUT == *"globalVMDom(4) -r /productLocker r"* ]] && [[ $OUT == *"now resolves to: $DATASTORE"* ]]'
 
 say "3. The VM opens the ISO again: the policy still has the rule on the old path"
 vmx
@@ -137,17 +148,25 @@ run spt --mount "$MNT" --why --domain globalVMDom "$ISO" r
 check "deny, with the stale rule and the hint that spt -p would change the answer" \
   '[ $RC = 0 ] && [[ $OUT == deny:* ]] && [[ $OUT == *"/productLocker now resolves to $DATASTORE"* ]] && [[ $OUT == *"$HINT_RELOAD"* ]]'
 
-say "7. The fix from the seed: reload the policy (secpolicytools -p)"
+say "7. Before the fix: what would a reload change? (spt -p --dry-run, nothing is loaded)"
+# Kept in a variable: check() evals its condition (see step 6).
+MOVED="-r /productLocker r: /locker/packages/vmtoolsRepo → $DATASTORE"
+run spt --mount "$MNT" -p --dry-run
+check "the dry run shows the moved rule and exits 1, as diff does" '[ $RC = 1 ] && [[ $OUT == *"$MOVED"* ]]'
+
+say "8. The fix from the seed: reload the policy (secpolicytools -p)"
 run spt --mount "$MNT" -p
 check "the policy reloads" '[ $RC = 0 ]'
 run spt --mount "$MNT" -d4
 check "-d4 now shows the datastore path" '[[ $OUT == *"-r $DATASTORE r"* ]]'
+run spt --mount "$MNT" -p --dry-run
+check "a dry run now finds nothing to change (exit 0)" '[ $RC = 0 ] && [[ $OUT == *"no changes"* ]]'
 
-say "8. The VM opens the ISO again"
+say "9. The VM opens the ISO again"
 vmx
 check "the ISO opens from the datastore" '[ $RC = 0 ] && [[ $OUT == *"Opened Tools ISO $DATASTORE/vmtools/windows.iso"* ]]'
 
-say "9. What rules would have avoided the denial (spt --suggest over the audit log)"
+say "10. What rules would have avoided the denial (spt --suggest over the audit log)"
 run spt --suggest "$WORK/audit.log"
 check "a -r rule for exactly the denied file" '[ $RC = 0 ] && [[ $OUT == *"-r $DATASTORE/vmtools/windows.iso r"* ]]'
 

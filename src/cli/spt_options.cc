@@ -12,7 +12,7 @@ namespace {
 enum class Arg { kNone, kRequired, kOptional };  // kOptional: attached, or a next non-option word
 
 // What an option sets: a command, or a modifier field.
-enum class Field { kCommand, kLabel, kJson, kPolicy, kRoot, kMount, kSocket, kGraphDomain, kSvg };
+enum class Field { kCommand, kLabel, kJson, kDryRun, kLog, kPolicy, kRoot, kMount, kSocket, kGraphDomain, kSvg };
 
 struct OptionDef {
   char short_name;  // 0: long only
@@ -46,6 +46,9 @@ constexpr OptionDef kOptions[] = {
     {0, "domain", Arg::kRequired, Field::kGraphDomain, SptCommand::kNone},
     {0, "svg", Arg::kRequired, Field::kSvg, SptCommand::kNone},
     {0, "version", Arg::kNone, Field::kCommand, SptCommand::kVersion},
+    {0, "stale", Arg::kNone, Field::kCommand, SptCommand::kStale},
+    {0, "dry-run", Arg::kNone, Field::kDryRun, SptCommand::kNone},
+    {0, "log", Arg::kRequired, Field::kLog, SptCommand::kNone},
     {0, "json", Arg::kNone, Field::kJson, SptCommand::kNone},
     {0, "policy", Arg::kRequired, Field::kPolicy, SptCommand::kNone},
     {0, "root", Arg::kRequired, Field::kRoot, SptCommand::kNone},
@@ -76,6 +79,12 @@ class Parser {
         s = Short(word);
       }
       if (!s.ok()) return s;
+    }
+    // `-p --dry-run DIR`: -p saw an option next, so DIR came as an operand.
+    if (opts_.command == SptCommand::kLoadPolicy && opts_.dry_run && opts_.argument.empty() &&
+        opts_.operands.size() == 1) {
+      opts_.argument = opts_.operands[0];
+      opts_.operands.clear();
     }
     if (Status s = Check(); !s.ok()) return s;
     *out = std::move(opts_);
@@ -144,6 +153,12 @@ class Parser {
       case Field::kJson:
         opts_.json = true;
         return Status::Ok();
+      case Field::kDryRun:
+        opts_.dry_run = true;
+        return Status::Ok();
+      case Field::kLog:
+        opts_.log = v;
+        return Status::Ok();
       case Field::kPolicy:
         opts_.policy_dir = v;
         return Status::Ok();
@@ -182,6 +197,12 @@ class Parser {
     }
     if (graph && opts_.json && !opts_.svg.empty()) {
       return Status::Invalid("--svg and --json given together (expected one output form)");
+    }
+    if (opts_.dry_run && opts_.command != SptCommand::kLoadPolicy) {
+      return Status::Invalid("--dry-run is only used with -p");
+    }
+    if (!opts_.log.empty() && !opts_.dry_run) {
+      return Status::Invalid("--log is only used with -p --dry-run");
     }
     if (!opts_.operands.empty() && !TakesOperands(opts_.command)) {
       return Status::Invalid("unexpected argument '" + opts_.operands[0] + "'");
@@ -244,6 +265,8 @@ std::string_view SptCommandName(SptCommand command) {
       return "--graph";
     case SptCommand::kVersion:
       return "--version";
+    case SptCommand::kStale:
+      return "--stale";
   }
   return "?";
 }
@@ -251,7 +274,8 @@ std::string_view SptCommandName(SptCommand command) {
 bool IsSptQuery(SptCommand c) {
   return c == SptCommand::kHelp || c == SptCommand::kListLabels ||
          c == SptCommand::kDisplayPolicy || c == SptCommand::kLookupDomain ||
-         c == SptCommand::kLookupObject || c == SptCommand::kKeywords || c == SptCommand::kGraph;
+         c == SptCommand::kLookupObject || c == SptCommand::kKeywords || c == SptCommand::kGraph ||
+         c == SptCommand::kStale;
 }
 
 std::string SptHelpText() {
@@ -286,6 +310,8 @@ sptfs options:
    --ps                                      List confined processes and their domains.
    --graph [--domain <d>] [--svg <file>]     Print domain transitions as a Graphviz graph.
    --version                                 Print the program's name and version.
+   --stale                                   List rules whose path now resolves elsewhere.
+   -p [<dir>] --dry-run [--log <audit log>]  Show what loading the policy would change.
 )";
 }
 

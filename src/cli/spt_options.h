@@ -33,6 +33,7 @@ enum class SptCommand {
   kPs,             // --ps
   kGraph,          // --graph [--domain D] [--svg FILE]
   kVersion,        // --version
+  kStale,          // --stale: rules whose source path now resolves elsewhere
 };
 
 struct SptOptions {
@@ -43,6 +44,8 @@ struct SptOptions {
   std::string label;                  // -L, with -s and -T
   std::vector<std::string> operands;  // words after --why, --suggest, --import
   bool json = false;                  // --json
+  bool dry_run = false;               // --dry-run, with -p: show what a load would change
+  std::string log;                    // --log AUDITLOG, with -p --dry-run: replay it
   std::string policy_dir;             // --policy DIR: offline, on this policy set
   std::string root;                   // --root DIR: tree for path resolution ("" = none)
   std::string mount;                  // --mount DIR: which mounted sptfs to talk to
@@ -61,7 +64,7 @@ std::string SptHelpText();
 // "-l", "--check", ...: how the command is spelled, for messages.
 std::string_view SptCommandName(SptCommand command);
 
-// True for the read-only commands RunSptQuery answers (-h -l -d -D -O -k --graph).
+// True for the read-only commands RunSptQuery answers (-h -l -d -D -O -k --graph --stale).
 bool IsSptQuery(SptCommand command);
 
 }  // namespace sptfs

@@ -96,6 +96,23 @@ TEST(SptArgs, OurLongOptions) {
   EXPECT_EQ(Parse({"--why", "--", "-weird"}).operands[0], "-weird");
 }
 
+TEST(SptArgs, StaleAndDryRun) {
+  EXPECT_EQ(Parse({"--stale"}).command, SptCommand::kStale);
+  EXPECT_TRUE(IsSptQuery(SptCommand::kStale));
+  SptOptions o = Parse({"-p", "--dry-run"});
+  EXPECT_EQ(o.command, SptCommand::kLoadPolicy);
+  EXPECT_TRUE(o.dry_run);
+  EXPECT_EQ(o.argument, "");
+  EXPECT_EQ(Parse({"-p", "--dry-run", "/etc/pol"}).argument, "/etc/pol");
+  EXPECT_EQ(Parse({"-p/etc/pol", "--dry-run"}).argument, "/etc/pol");
+  EXPECT_EQ(Parse({"--dry-run", "-p", "/etc/pol"}).argument, "/etc/pol");
+  EXPECT_FALSE(Parse({"-p"}).dry_run);
+  EXPECT_EQ(Error({"-l", "--dry-run"}), "--dry-run is only used with -p");
+  EXPECT_EQ(Parse({"-p", "--dry-run", "--log", "/var/log/a.log"}).log, "/var/log/a.log");
+  EXPECT_EQ(Error({"-p", "--log", "/a.log"}), "--log is only used with -p --dry-run");
+  EXPECT_EQ(Error({"-p", "--dry-run", "/a", "/b"}), "unexpected argument '/a'");
+}
+
 TEST(SptArgs, GraphAndVersion) {
   SptOptions g = Parse({"--graph", "--domain", "globalVMDom", "--svg=/tmp/g.svg"});
   EXPECT_EQ(g.command, SptCommand::kGraph);

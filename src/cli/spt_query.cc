@@ -69,7 +69,10 @@ int RunSptQuery(const SptOptions& o, const CompiledPolicy& policy, const LiveSta
       *out += SptHelpText();
       return 0;
     case SptCommand::kListLabels:
-      *out += o.json ? LabelListJson(policy) : FormatLabelList(policy);
+      *out += o.json ? LabelListJson(policy, live) : FormatLabelList(policy, live);
+      return 0;
+    case SptCommand::kStale:
+      *out += o.json ? StaleRulesJson(policy, live) : FormatStaleRules(policy, live);
       return 0;
     case SptCommand::kKeywords:
       *out += o.json ? KeywordsJson() : FormatKeywords();

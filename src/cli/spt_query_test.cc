@@ -79,10 +79,48 @@ TEST_F(EsxiTest, HelpStartsWithTheSeedsText) {
 }
 
 TEST_F(EsxiTest, LiveStateAppearsInTheHeader) {
-  live_[4] = {3, 2, 7};
+  live_[4] = {3, 2, 7, {}};
   std::string out;
   ASSERT_EQ(Run({"-d", "4"}, &out), 0);
   EXPECT_NE(out.find("State: 3 RefCount: 2 WorldRefCount: 7\n"), std::string::npos);
+}
+
+TEST_F(EsxiTest, StaleRulesAreMarkedAndListed) {
+  std::string out;
+  ASSERT_EQ(Run({"--stale"}, &out), 0);
+  EXPECT_EQ(out, "no stale rules\n");
+  const CompiledDomain* d = policy_->FindDomain(4);
+  size_t index = d->path_rules.size() - 1;  // -r /productLocker r, the last -r rule
+  ASSERT_EQ(d->path_rules[index].source.path, "/productLocker");
+  live_[4].stale[index] = "/vmfs/volumes/ds/productLocker";
+  out.clear();
+  ASSERT_EQ(Run({"-d4"}, &out), 0);
+  EXPECT_EQ(out, Fixture("seed_display_4.txt") +
+                     "-r /productLocker r\n"
+                     "  # stale: /productLocker now resolves to /vmfs/volumes/ds/productLocker "
+                     "(spt -p)\n");
+  out.clear();
+  ASSERT_EQ(Run({"-l"}, &out), 0);
+  EXPECT_NE(out.find("\n4   globalVMDom   (1 stale rule: spt --stale)\n"), std::string::npos);
+  out.clear();
+  ASSERT_EQ(Run({"--stale"}, &out), 0);
+  std::string where = d->path_rules[index].source.where.ToString();
+  EXPECT_EQ(out, "globalVMDom(4) -r /productLocker r  [" + where +
+                     "]\n"
+                     "  compiled to:     /productLocker\n"
+                     "  now resolves to: /vmfs/volumes/ds/productLocker\n"
+                     "  fix:             spt -p (spt -p --dry-run shows what it changes)\n");
+  out.clear();
+  ASSERT_EQ(Run({"--stale", "--json"}, &out), 0);
+  EXPECT_NE(out.find("\"rule\":\"-r /productLocker r\",\"path\":\"/productLocker\","
+                     "\"compiled\":\"/productLocker\",\"now_resolves_to\":"
+                     "\"/vmfs/volumes/ds/productLocker\""),
+            std::string::npos)
+      << out;
+  out.clear();
+  ASSERT_EQ(Run({"-d4", "--json"}, &out), 0);
+  EXPECT_NE(out.find("\"stale\":true,\"now_resolves_to\":\"/vmfs/volumes/ds/productLocker\""),
+            std::string::npos);
 }
 
 TEST_F(EsxiTest, DisplayAllListsEveryDomainInIdOrder) {

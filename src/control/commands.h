@@ -59,6 +59,7 @@ class CommandRunner {
   Reply Label(const std::vector<std::string>& args);
 
   Reply Reload(const Peer& peer, const std::string& dir, bool reset);
+  Reply DryRun(const Peer& peer, const std::string& dir, const std::string& log);
   Reply NewDomain(const Peer& peer, const std::string& name);
   Reply DeleteDomain(const Peer& peer, const std::string& name);
   Reply SetTag(const Peer& peer, const std::string& tag, const std::string& domain);

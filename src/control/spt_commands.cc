@@ -2,12 +2,20 @@
 // policy core's RunSptQuery, so online and offline output are the same bytes) and the
 // policy mutations -p, -r, -N, -C, -T.
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 #include "audit/audit_log.h"
+#include "policy/compiler.h"
 #include "policy/load_warnings.h"
+#include "policy/loader.h"
+#include "policy/policy_diff.h"
+#include "policy/stale.h"
 #include "cli/spt_options.h"
 #include "cli/spt_query.h"
 #include "control/commands.h"
+#include "control/stale_watcher.h"
+#include "explain/replay.h"
 #include "explain/why_daemon.h"
 
 namespace sptfs {
@@ -38,13 +46,19 @@ Reply CommandRunner::Spt(const Peer& peer, const std::vector<std::string>& args)
         live[id].world_ref_count = count;
       }
     }
+    if (ctx_->tree) {
+      // Stale marks of -l, -d and --stale: re-resolved now (on this control thread).
+      for (const StaleFinding& f : ResolveStale(*policy, *ctx_->tree, nullptr)) {
+        live[f.domain].stale[f.index] = f.now;
+      }
+    }
     Reply reply;
     reply.exit_code = RunSptQuery(opt, *policy, live, &reply.out, &reply.err);
     return reply;
   }
   switch (opt.command) {
     case SptCommand::kLoadPolicy:
-      return Reload(peer, opt.argument, false);
+      return opt.dry_run ? DryRun(peer, opt.argument, opt.log) : Reload(peer, opt.argument, false);
     case SptCommand::kReset:
       return Reload(peer, "", true);
     case SptCommand::kNewDomain:
@@ -77,20 +91,9 @@ Reply CommandRunner::Reload(const Peer& peer, const std::string& dir, bool reset
   }
   if (!ctx_->tree) return Fail(1, "this daemon has no tree to compile the policy against");
   auto old = ctx_->policy->Current();
-  // Runtime domains do not survive a load: refuse while processes still run in one.
-  std::map<DomainId, int> counts =
-      ctx_->tracker ? ctx_->tracker->WorldCounts() : std::map<DomainId, int>{};
-  for (const CompiledDomain& d : old->domains()) {
-    if (d.runtime && counts[d.id] > 0) {
-      return Fail(1, "runtime domain " + d.name + " has " + std::to_string(counts[d.id]) +
-                         " live process(es); a load would drop it (expected it empty: stop "
-                         "them, then spt -C " +
-                         d.name + ")");
-    }
-  }
   std::string from = dir.empty() ? old->source_dir() : dir;
   std::vector<std::string> warnings;
-  Status s = ctx_->policy->Reload(from, *ctx_->tree, &warnings);
+  Status s = ReloadPolicyNow(ctx_, from, &warnings);  // refuses while runtime domains are busy
   if (!s.ok()) {
     Audit(type, peer,
           "dir=" + AuditValue(from) + " result=failed error=" + AuditText(s.message()) +
@@ -107,6 +110,39 @@ Reply CommandRunner::Reload(const Peer& peer, const std::string& dir, bool reset
             " generation=" + std::to_string(now->generation()));
   Reply reply;
   reply.err = FormatLoadWarnings(warnings, "spt");  // diagnostics: stderr, as sptfs shows them
+  return reply;
+}
+
+// `spt -p --dry-run [DIR]`: compile DIR beside the running policy and print the change;
+// exit 0 (no change) or 1 (changes), as diff does; 2 when it would not load.
+Reply CommandRunner::DryRun(const Peer& peer, const std::string& dir, const std::string& log) {
+  if (Status s = Authorize(peer, "policy_admin", "spt -p --dry-run"); !s.ok()) {
+    return FromStatus(s);
+  }
+  if (!dir.empty() && dir[0] != '/') {
+    return Fail(2, "-p " + dir + ": relative policy directory (expected an absolute path)");
+  }
+  if (!log.empty() && log[0] != '/') {
+    return Fail(2, "--log " + log + ": relative path (expected an absolute path: the daemon reads it)");
+  }
+  if (!ctx_->tree) return Fail(2, "this daemon has no tree to compile the policy against");
+  auto running = ctx_->policy->Current();
+  std::string from = dir.empty() ? running->source_dir() : dir;
+  PolicySet set;
+  std::shared_ptr<const CompiledPolicy> next;
+  std::vector<std::string> warnings;
+  Status s = LoadPolicySet(from, &set);
+  if (s.ok()) s = Compile(set, *ctx_->tree, running->generation() + 1, &next, &warnings);
+  if (!s.ok()) return Fail(2, "policy would not load, the old one stays in force: " + s.message());
+  bool changed = false;
+  Reply reply{0, FormatPolicyDiff(*running, *next, &changed), FormatLoadWarnings(warnings, "spt")};
+  if (!log.empty()) {
+    std::ifstream in(log, std::ios::binary);
+    if (!in) return Fail(2, "--log " + log + ": cannot read it (expected an audit log file)");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (ReplayAuditLog(log, text, *running, *next, &reply.out) > 0) changed = true;
+  }
+  reply.exit_code = changed ? 1 : 0;
   return reply;
 }
 

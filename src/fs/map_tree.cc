@@ -17,6 +17,17 @@ bool Covers(const std::string& prefix, const std::string& path) {
 
 }  // namespace
 
+std::string MapTree::WatchPath(const std::string& path) const {
+  const Map* best = nullptr;
+  for (const Map& m : maps_) {
+    if (Covers(m.at, path) && (!best || m.at.size() > best->at.size())) best = &m;
+  }
+  if (!best) return "";
+  std::string rel = path.size() > best->at.size() ? path.substr(best->at.size()) : "";
+  while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
+  return "/proc/self/fd/" + std::to_string(best->fd) + (rel.empty() ? "" : "/" + rel);
+}
+
 TreeView::Entry MapTree::Lookup(const std::string& path) const {
   const Map* best = nullptr;
   bool leads_to_map = false;  // a strict ancestor of some map point: a directory anyway

@@ -18,6 +18,9 @@ class MapTree : public TreeView {
   };
   explicit MapTree(std::vector<Map> maps) : maps_(std::move(maps)) {}
   Entry Lookup(const std::string& path) const override;
+  // "/proc/self/fd/FD/rel" of the covering map: the backing directory itself, also when
+  // the mount hides its source path (mounted over itself).
+  std::string WatchPath(const std::string& path) const override;
 
  private:
   std::vector<Map> maps_;

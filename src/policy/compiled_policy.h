@@ -22,6 +22,9 @@ struct CompiledPathRule {
   Rule source;                 // as written (source.path is the source path)
   std::string canonical;       // the path the rule was compiled to
   bool fully_resolved = true;  // false: "Partially resolved path" at load
+  // The symlinks source.path went through when compiled (Resolution::links): a change to
+  // any of them can make the rule stale. The daemon watches them (docs/productlocker.md).
+  std::vector<std::string> links;
 };
 
 class PathTrie;  // component-keyed prefix tree, private to the policy library
@@ -54,6 +57,7 @@ class CompiledPolicy {
   const CompiledDomain* FindDomain(DomainId id) const;
   const CompiledDomain* FindDomain(std::string_view name) const;
   DomainId default_domain() const { return default_domain_; }
+  OnStale on_stale() const { return on_stale_; }
 
   const std::vector<ObjectLabel>& labels() const { return labels_; }  // name order
   std::optional<LabelId> FindLabel(std::string_view name) const;
@@ -78,6 +82,7 @@ class CompiledPolicy {
   std::vector<ObjectLabel> labels_;
   std::vector<DefaultLabel> default_labels_;  // paths canonical
   DomainId default_domain_ = 0;
+  OnStale on_stale_ = OnStale::kWarn;
 };
 
 }  // namespace sptfs

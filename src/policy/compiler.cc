@@ -17,6 +17,7 @@ class PolicyCompiler {
     auto policy = std::make_shared<CompiledPolicy>();
     policy->generation_ = generation;
     policy->source_dir_ = set_.dir;
+    policy->on_stale_ = set_.on_stale;
     policy->labels_ = set_.labels;
     std::sort(policy->labels_.begin(), policy->labels_.end(),
               [](const ObjectLabel& a, const ObjectLabel& b) { return a.name < b.name; });
@@ -88,7 +89,7 @@ class PolicyCompiler {
       case RuleKind::kPath: {
         Resolution r;
         if (Status s = Resolve(rule.path, rule.where, &r); !s.ok()) return s;
-        d->path_rules.push_back({rule, r.canonical, r.complete});
+        d->path_rules.push_back({rule, r.canonical, r.complete, std::move(r.links)});
         return Status::Ok();
       }
       case RuleKind::kObject:

@@ -38,13 +38,17 @@ std::string Pad(std::string_view text, size_t width) {
 
 // The rule's text; a -r rule shows its compiled path when asked (ESXi shows compiled ones).
 std::string RuleText(const CompiledDomain& d, const Rule& rule, size_t* path_index,
-                     bool compiled_paths) {
+                     bool compiled_paths, const DomainLiveState& live) {
   if (rule.kind != RuleKind::kPath) return rule.ToString();
-  const CompiledPathRule& compiled = d.path_rules[(*path_index)++];
-  if (!compiled_paths) return rule.ToString();
+  size_t index = (*path_index)++;
+  const CompiledPathRule& compiled = d.path_rules[index];
   Rule shown = rule;
-  shown.path = compiled.canonical;
-  return shown.ToString();
+  if (compiled_paths) shown.path = compiled.canonical;
+  auto stale = live.stale.find(index);
+  if (stale == live.stale.end()) return shown.ToString();
+  // On a line of its own, so the rule's line stays the seed's layout.
+  return shown.ToString() + "\n  # stale: " + rule.path + " now resolves to " + stale->second +
+         " (spt -p)";
 }
 
 void FormatDomain(const CompiledDomain& d, const DomainLiveState& live, bool compiled_paths,
@@ -56,7 +60,7 @@ void FormatDomain(const CompiledDomain& d, const DomainLiveState& live, bool com
   std::vector<std::string> groups[kGroups];
   size_t path_index = 0;
   for (const Rule& rule : d.rules) {
-    groups[GroupOf(rule.kind)].push_back(RuleText(d, rule, &path_index, compiled_paths));
+    groups[GroupOf(rule.kind)].push_back(RuleText(d, rule, &path_index, compiled_paths, live));
   }
   bool first = true;
   for (const auto& group : groups) {
@@ -67,21 +71,44 @@ void FormatDomain(const CompiledDomain& d, const DomainLiveState& live, bool com
   }
 }
 
-DomainLiveState LiveOf(const LiveStates& live, DomainId id) {
+const DomainLiveState& LiveOf(const LiveStates& live, DomainId id) {
+  static const DomainLiveState kNone;
   auto it = live.find(id);
-  return it == live.end() ? DomainLiveState{} : it->second;
+  return it == live.end() ? kNone : it->second;
 }
 
 }  // namespace
 
-std::string FormatLabelList(const CompiledPolicy& policy) {
+std::string FormatLabelList(const CompiledPolicy& policy, const LiveStates& live) {
   std::string out = "Valid Object Labels\n";
   for (const ObjectLabel& l : policy.labels()) out += l.name + "    " + std::to_string(l.id) + "\n";
   out += "Valid domains\n";
   for (const CompiledDomain& d : policy.domains()) {
-    out += std::to_string(d.id) + "   " + d.name + "\n";
+    size_t stale = LiveOf(live, d.id).stale.size();
+    out += std::to_string(d.id) + "   " + d.name;
+    if (stale > 0) {
+      out += "   (" + std::to_string(stale) + (stale == 1 ? " stale rule" : " stale rules") +
+             ": spt --stale)";
+    }
+    out += "\n";
   }
   return out;
+}
+
+std::string FormatStaleRules(const CompiledPolicy& policy, const LiveStates& live) {
+  std::string out;
+  for (const CompiledDomain& d : policy.domains()) {
+    for (const auto& [index, now] : LiveOf(live, d.id).stale) {
+      if (index >= d.path_rules.size()) continue;
+      const CompiledPathRule& r = d.path_rules[index];
+      out += d.name + "(" + std::to_string(d.id) + ") " + r.source.ToString() + "  [" +
+             r.source.where.ToString() + "]\n";
+      out += "  compiled to:     " + r.canonical + "\n";
+      out += "  now resolves to: " + now + "\n";
+      out += "  fix:             spt -p (spt -p --dry-run shows what it changes)\n";
+    }
+  }
+  return out.empty() ? "no stale rules\n" : out;
 }
 
 std::string FormatPolicy(const CompiledPolicy& policy, std::optional<DomainId> only,

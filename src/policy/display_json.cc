@@ -47,13 +47,15 @@ std::string_view KindName(RuleKind kind) {
   return "";
 }
 
-std::string RuleJson(const Rule& rule, const CompiledPathRule* compiled) {
+std::string RuleJson(const Rule& rule, const CompiledPathRule* compiled, const std::string* stale) {
   std::string out =
       "{\"kind\":" + Quote(KindName(rule.kind)) + ",\"text\":" + Quote(rule.ToString());
   if (compiled) {
     out += ",\"path\":" + Quote(rule.path) + ",\"canonical\":" + Quote(compiled->canonical) +
            ",\"fully_resolved\":" + (compiled->fully_resolved ? "true" : "false") +
            ",\"perms\":" + Quote(FormatPerms(rule.perms));
+    // Only on a stale rule, so the layout without stale rules stays as it was.
+    if (stale) out += ",\"stale\":true,\"now_resolves_to\":" + Quote(*stale);
   }
   return out + ",\"file\":" + Quote(rule.where.file) +
          ",\"line\":" + std::to_string(rule.where.line) + "}";
@@ -70,16 +72,46 @@ std::string DomainJson(const CompiledDomain& d, const DomainLiveState& live) {
   size_t path_index = 0;
   for (size_t i = 0; i < d.rules.size(); ++i) {
     const Rule& rule = d.rules[i];
-    const CompiledPathRule* compiled =
-        rule.kind == RuleKind::kPath ? &d.path_rules[path_index++] : nullptr;
-    out += (i ? "," : "") + RuleJson(rule, compiled);
+    const CompiledPathRule* compiled = nullptr;
+    const std::string* stale = nullptr;
+    if (rule.kind == RuleKind::kPath) {
+      auto it = live.stale.find(path_index);
+      if (it != live.stale.end()) stale = &it->second;
+      compiled = &d.path_rules[path_index++];
+    }
+    out += (i ? "," : "") + RuleJson(rule, compiled, stale);
   }
   return out + "]}";
 }
 
+size_t StaleCount(const LiveStates& live, DomainId id) {
+  auto it = live.find(id);
+  return it == live.end() ? 0 : it->second.stale.size();
+}
+
 }  // namespace
 
-std::string LabelListJson(const CompiledPolicy& policy) {
+std::string StaleRulesJson(const CompiledPolicy& policy, const LiveStates& live) {
+  std::string out = "{\"generation\":" + std::to_string(policy.generation()) + ",\"stale\":[";
+  bool first = true;
+  for (const CompiledDomain& d : policy.domains()) {
+    auto it = live.find(d.id);
+    if (it == live.end()) continue;
+    for (const auto& [index, now] : it->second.stale) {
+      if (index >= d.path_rules.size()) continue;
+      const CompiledPathRule& r = d.path_rules[index];
+      out += std::string(first ? "" : ",") + "{\"domain\":" + Quote(d.name) +
+             ",\"id\":" + std::to_string(d.id) + ",\"rule\":" + Quote(r.source.ToString()) +
+             ",\"path\":" + Quote(r.source.path) + ",\"compiled\":" + Quote(r.canonical) +
+             ",\"now_resolves_to\":" + Quote(now) + ",\"file\":" + Quote(r.source.where.file) +
+             ",\"line\":" + std::to_string(r.source.where.line) + ",\"fix\":\"spt -p\"}";
+      first = false;
+    }
+  }
+  return out + "]}\n";
+}
+
+std::string LabelListJson(const CompiledPolicy& policy, const LiveStates& live) {
   std::string out = "{\"labels\":[";
   for (size_t i = 0; i < policy.labels().size(); ++i) {
     const ObjectLabel& l = policy.labels()[i];
@@ -90,7 +122,9 @@ std::string LabelListJson(const CompiledPolicy& policy) {
   for (size_t i = 0; i < policy.domains().size(); ++i) {
     const CompiledDomain& d = policy.domains()[i];
     out += std::string(i ? "," : "") + "{\"id\":" + std::to_string(d.id) +
-           ",\"name\":" + Quote(d.name) + ",\"level\":" + Quote(LevelName(d.level)) + "}";
+           ",\"name\":" + Quote(d.name) + ",\"level\":" + Quote(LevelName(d.level));
+    if (size_t n = StaleCount(live, d.id); n > 0) out += ",\"stale_rules\":" + std::to_string(n);
+    out += "}";
   }
   return out + "]}\n";
 }

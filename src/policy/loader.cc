@@ -131,15 +131,34 @@ Status LoadLabels(const toml::table& root, const std::string& file, PolicySet* s
   return Status::Ok();
 }
 
+// on_stale = "warn" | "reload" (optional; docs/policy-language.md).
+Status LoadOnStale(const toml::table& root, const std::string& file, PolicySet* set) {
+  if (!root.get("on_stale")) return Status::Ok();
+  std::string value;
+  SourceLocation where;
+  if (Status s = GetString(root, file, "on_stale", &value, &where); !s.ok()) return s;
+  if (value == "warn") {
+    set->on_stale = OnStale::kWarn;
+  } else if (value == "reload") {
+    set->on_stale = OnStale::kReload;
+  } else {
+    return Bad(where, "on_stale = \"" + value + "\"", "on_stale = \"warn\" or \"reload\"");
+  }
+  return Status::Ok();
+}
+
 Status LoadSettings(const std::string& dir, PolicySet* set, SourceLocation* default_at) {
   const std::string file = dir + "/policy.toml";
   toml::table root;
   if (Status s = ReadToml(file, &root); !s.ok()) return s;
-  if (Status s = CheckKeys(root, file, {"default_domain", "label"}); !s.ok()) return s;
+  if (Status s = CheckKeys(root, file, {"default_domain", "label", "on_stale"}); !s.ok()) {
+    return s;
+  }
   if (Status s = GetString(root, file, "default_domain", &set->default_domain, default_at);
       !s.ok()) {
     return s;
   }
+  if (Status s = LoadOnStale(root, file, set); !s.ok()) return s;
   return LoadLabels(root, file, set);
 }
 

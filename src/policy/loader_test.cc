@@ -73,6 +73,22 @@ TEST_F(LoaderTest, UnlabeledIsAddedWhenMissing) {
   EXPECT_EQ(set.labels[0].name, "unlabeled");
 }
 
+TEST_F(LoaderTest, OnStaleDefaultsToWarnAndTakesReload) {
+  PolicySet set;
+  ASSERT_TRUE(LoadPolicySet(dir_.path(), &set).ok());
+  EXPECT_EQ(set.on_stale, OnStale::kWarn);
+  dir_.Write("policy.toml", "default_domain = \"superDom\"\non_stale = \"reload\"\n");
+  std::filesystem::remove(File("default-labels.toml"));
+  ASSERT_TRUE(LoadPolicySet(dir_.path(), &set).ok());
+  EXPECT_EQ(set.on_stale, OnStale::kReload);
+}
+
+TEST_F(LoaderTest, OnStaleRejectsOtherValues) {
+  dir_.Write("policy.toml", "default_domain = \"superDom\"\non_stale = \"widen\"\n");
+  std::string msg = Fails("policy.toml", 2);
+  EXPECT_NE(msg.find("on_stale = \"warn\" or \"reload\""), std::string::npos) << msg;
+}
+
 TEST_F(LoaderTest, BadToml) {
   dir_.Write("domains/vm.toml", "name = \"vm\"\nid = 4\nrules = [ \"-r /tmp rw\"\n\nlevel = \n");
   EXPECT_NE(Fails("domains/vm.toml", 5).find("bad TOML"), std::string::npos);

@@ -78,12 +78,17 @@ struct DefaultLabel {
   SourceLocation where;
 };
 
+// What the daemon does when a rule goes stale (a symlink on its path moved): warn only
+// (ESXi's behaviour, the default), or reload the policy as `spt -p` does.
+enum class OnStale { kWarn, kReload };
+
 struct PolicySet {
   std::string dir;                  // where it was loaded from
   std::string default_domain;       // domain of processes nobody placed
   std::vector<ObjectLabel> labels;  // always contains "unlabeled" with id 0
   std::vector<DomainSpec> domains;
   std::vector<DefaultLabel> default_labels;
+  OnStale on_stale = OnStale::kWarn;  // policy.toml's on_stale
 };
 
 }  // namespace sptfs

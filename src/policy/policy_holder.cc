@@ -17,6 +17,7 @@ Status PolicyHolder::Reload(const std::string& dir, const TreeView& tree,
   uint64_t generation = old ? old->generation() + 1 : 1;
   if (Status s = Compile(set, tree, generation, &next, warnings); !s.ok()) return s;
   current_.store(std::move(next));
+  if (hook_) hook_();
   return Status::Ok();
 }
 
@@ -27,6 +28,7 @@ Status PolicyHolder::Update(const Change& change) {
   std::shared_ptr<const CompiledPolicy> next = change(*old);
   if (!next) return Status::NotFound("the change was refused (unknown or invalid domain)");
   current_.store(std::move(next));
+  if (hook_) hook_();
   return Status::Ok();
 }
 

@@ -29,7 +29,13 @@ class PolicyHolder {
   using Change = std::function<std::shared_ptr<const CompiledPolicy>(const CompiledPolicy&)>;
   Status Update(const Change& change);
 
+  // Called (under the writer lock, so it must be quick and must not publish) after every
+  // snapshot published from now on: the stale-rule watcher's wake-up. Set it once,
+  // before other threads publish.
+  void SetPublishHook(std::function<void()> hook) { hook_ = std::move(hook); }
+
  private:
+  std::function<void()> hook_;
   std::mutex writer_;
   std::atomic<std::shared_ptr<const CompiledPolicy>> current_;
 };

@@ -29,6 +29,19 @@ class HolderTest : public ::testing::Test {
   PolicyHolder holder_;
 };
 
+TEST_F(HolderTest, PublishHookRunsForEveryPublishedSnapshotOnly) {
+  int published = 0;
+  holder_.SetPublishHook([&] { ++published; });
+  ASSERT_TRUE(holder_.Reload(dir_.path(), tree_, nullptr).ok());
+  EXPECT_EQ(published, 1);
+  ASSERT_TRUE(holder_.Update([](const CompiledPolicy& p) { return p.WithLevel(4, Level::kWarning); })
+                  .ok());
+  EXPECT_EQ(published, 2);
+  EXPECT_FALSE(holder_.Update([](const CompiledPolicy&) { return nullptr; }).ok());
+  EXPECT_FALSE(holder_.Reload(dir_.path() + "/missing", tree_, nullptr).ok());
+  EXPECT_EQ(published, 2);  // refused changes publish nothing
+}
+
 TEST_F(HolderTest, ReloadPublishesAndCountsGenerations) {
   EXPECT_EQ(holder_.Current(), nullptr);
   ASSERT_TRUE(holder_.Reload(dir_.path(), tree_, nullptr).ok());

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <deque>
 #include <vector>
@@ -87,6 +88,7 @@ Status ResolvePath(const TreeView& tree, std::string_view path, Resolution* out)
   std::string current = "/";
   bool complete = true;
   int links = 0;
+  std::vector<std::string> seen;  // the links met, for Resolution::links
   while (!todo.empty()) {
     std::string name = std::move(todo.front());
     todo.pop_front();
@@ -102,6 +104,7 @@ Status ResolvePath(const TreeView& tree, std::string_view path, Resolution* out)
     }
     TreeView::Entry entry = tree.Lookup(next);
     if (entry.kind == TreeView::Kind::kSymlink) {
+      if (std::find(seen.begin(), seen.end(), next) == seen.end()) seen.push_back(next);
       if (++links > kMaxLinks) {
         return Status::Invalid("symlink loop resolving " + std::string(path) +
                                " (expected at most 40 symlinks on the way)");
@@ -120,6 +123,7 @@ Status ResolvePath(const TreeView& tree, std::string_view path, Resolution* out)
   }
   out->canonical = current;
   out->complete = complete;
+  out->links = std::move(seen);
   return Status::Ok();
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/status.h"
 
@@ -23,6 +24,9 @@ class TreeView {
   // `path` is absolute and already canonical up to its last component, which is not
   // followed. Anything that cannot be looked at is kMissing.
   virtual Entry Lookup(const std::string& path) const = 0;
+  // A host path naming the directory at canonical tree path `path`, for inotify (the
+  // stale-rule watch, docs/productlocker.md); "" when it has none (in memory, virtual).
+  virtual std::string WatchPath(const std::string& /*path*/) const { return ""; }
 };
 
 // Paths are read relative to `root` (so an absolute link target stays inside it).
@@ -30,6 +34,9 @@ class DiskTree : public TreeView {
  public:
   explicit DiskTree(std::string root) : root_(std::move(root)) {}
   Entry Lookup(const std::string& path) const override;
+  std::string WatchPath(const std::string& path) const override {
+    return (root_ == "/" ? std::string() : root_) + path;
+  }
 
  private:
   std::string root_;
@@ -59,6 +66,12 @@ class LiteralTree : public TreeView {
 struct Resolution {
   std::string canonical;  // absolute, no symlinks, no "." or ".." (as far as it exists)
   bool complete = true;   // false: some component did not exist ("Partially resolved path")
+  // Every symlink the walk went through, in the order met, each as its own canonical
+  // path in the tree (its directory resolved, its name as written): "/productLocker",
+  // then the links inside its target ("/vmfs/volumes/datastore1"), and so on. A link
+  // met twice is listed once. Re-pointing, removing or replacing any of them can change
+  // `canonical`; that is what the daemon watches (docs/productlocker.md).
+  std::vector<std::string> links;
 };
 
 // Resolves `path` (absolute) through the tree's symlinks: absolute targets are read

@@ -35,6 +35,7 @@
 #include "fs/event_watch.h"
 #include "fs/fd_reclaim.h"
 #include "fs/inode_table.h"
+#include "control/stale_watcher.h"
 #include "fs/map_tree.h"
 #include "fs/mount_config.h"
 #include "fs/sptfs_ops.h"
@@ -282,6 +283,7 @@ struct Daemon {
   std::unique_ptr<SptFs> fs;
   DaemonContext ctx;
   std::unique_ptr<ControlServer> control;
+  std::unique_ptr<StaleWatcher> stale;  // the stale-rule watch (its own thread)
 };
 
 void MakeParentDir(const std::string& path) {
@@ -384,6 +386,9 @@ Status StartControl(Daemon* d) {
   d->ctx.tree = d->tree.get();
   d->ctx.mountpoint = d->mountpoint;
   d->ctx.label_xattr = d->cfg.label_xattr;
+  if (Status st = StaleWatcher::Start(&d->ctx, &d->stale); !st.ok()) {
+    fprintf(stderr, "sptfs: warning: stale-rule watch off: %s\n", st.message().c_str());
+  }
   return ControlServer::Start(d->cfg.socket, &d->ctx, &d->control);
 }
 
@@ -460,6 +465,7 @@ int Run(const Args& args, int ready_fd) {
   reclaimer.reset();
   events.reset();
   if (d.control) d.control->Stop();
+  d.stale.reset();
   fuse_session_unmount(se);
   fuse_remove_signal_handlers(se);
   fuse_session_destroy(se);
