@@ -8,7 +8,7 @@
 #include "cli/spt_options.h"
 #include "cli/spt_query.h"
 #include "control/commands.h"
-#include "explain/why_daemon.h"
+#include "control/why_daemon.h"
 
 namespace sptfs {
 namespace {
