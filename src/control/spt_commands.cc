@@ -8,6 +8,7 @@
 #include "cli/spt_options.h"
 #include "cli/spt_query.h"
 #include "control/commands.h"
+#include "control/service_notify.h"
 #include "control/why_daemon.h"
 
 namespace sptfs {
@@ -90,7 +91,9 @@ Reply CommandRunner::Reload(const Peer& peer, const std::string& dir, bool reset
   }
   std::string from = dir.empty() ? old->source_dir() : dir;
   std::vector<std::string> warnings;
+  if (ctx_->notifier) ctx_->notifier->Reloading();
   Status s = ctx_->policy->Reload(from, *ctx_->tree, &warnings);
+  if (ctx_->notifier) ctx_->notifier->Ready();  // loaded or not, the daemon serves on
   if (!s.ok()) {
     Audit(type, peer,
           "dir=" + AuditValue(from) + " result=failed error=" + AuditText(s.message()) +

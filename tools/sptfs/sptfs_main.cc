@@ -28,6 +28,7 @@
 #include "control/client.h"
 #include "control/daemon_context.h"
 #include "control/server.h"
+#include "control/service_notify.h"
 #include "run_dir.h"
 #include "domains/tracker.h"
 #include "fs/access_check.h"
@@ -262,6 +263,7 @@ struct Daemon {
   std::unique_ptr<DomainTracker> tracker;
   std::unique_ptr<AccessChecker> checker;
   std::unique_ptr<SptFs> fs;
+  std::unique_ptr<ServiceNotifier> notifier;  // nullptr: no service manager asked
   DaemonContext ctx;
   std::unique_ptr<ControlServer> control;
 };
@@ -363,6 +365,7 @@ Status StartControl(Daemon* d) {
   d->ctx.tree = d->tree.get();
   d->ctx.mountpoint = d->mountpoint;
   d->ctx.label_xattr = d->cfg.label_xattr;
+  d->ctx.notifier = d->notifier.get();
   return ControlServer::Start(d->cfg.socket, &d->ctx, &d->control);
 }
 
@@ -400,6 +403,7 @@ int DefaultThreads() {
 // The daemon proper. `ready_fd` (-1 in the foreground) gets one byte once the mount is live.
 int Run(const Args& args, int ready_fd) {
   Daemon d;
+  d.notifier = ServiceNotifier::FromEnvironment();
   Status st = Prepare(args, &d);
   if (!st.ok()) {
     fprintf(stderr, "sptfs: %s\n", st.message().c_str());
@@ -424,7 +428,9 @@ int Run(const Args& args, int ready_fd) {
     if (write(ready_fd, "", 1) != 1) return 1;
     close(ready_fd);
   }
+  if (d.notifier) d.notifier->Ready();
   int rc = Serve(se, d.cfg.threads > 0 ? d.cfg.threads : DefaultThreads());
+  if (d.notifier) d.notifier->Stopping();
   if (d.control) d.control->Stop();
   fuse_session_unmount(se);
   fuse_remove_signal_handlers(se);
