@@ -19,7 +19,8 @@ std::unique_ptr<ServiceNotifier> ServiceNotifier::FromEnvironment() {
   if (env == nullptr || *env == '\0') return nullptr;
   std::string address = env;
   unsetenv("NOTIFY_SOCKET");
-  if ((address[0] != '/' && address[0] != '@') || address.size() >= sizeof(sockaddr_un{}.sun_path)) {
+  if ((address[0] != '/' && address[0] != '@') ||
+      address.size() >= sizeof(sockaddr_un{}.sun_path)) {
     fprintf(stderr,
             "sptfs: warning: NOTIFY_SOCKET=%s: not a socket path or @name of at most %zu "
             "bytes; the service manager is not told of readiness\n",

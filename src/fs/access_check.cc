@@ -59,7 +59,8 @@ int AccessChecker::Check(const Subject& s, std::string_view path, const Resolved
   }
   if (out) *out = d;
   if (d.record && audit_) {
-    AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(), {}, {}};
+    AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(),
+                     {}, {}};
     // Only denials that are written pay for the hint.
     if (!d.allowed() && tree_ && s.caller.identified) {
       rec.make_hint = [&] { return StaleHintOf(s, path, label.id, requested); };
@@ -82,8 +83,8 @@ std::string AccessChecker::StaleHintOf(const Subject& s, std::string_view path, 
   }
   if (!known || known->policy != s.policy || now - known->found >= kStaleRulesTtl) {
     // Outside the lock: two threads may both look, once; neither waits for the other.
-    known = std::make_shared<const StaleRules>(
-        StaleRules{s.policy, now, FindStaleRules(*d, *tree_)});
+    known =
+        std::make_shared<const StaleRules>(StaleRules{s.policy, now, FindStaleRules(*d, *tree_)});
     std::lock_guard<std::mutex> lock(stale_mu_);
     stale_[d->id] = known;
   }
@@ -98,7 +99,8 @@ int AccessChecker::Refuse(const Subject& s, Decision d, std::string_view path,
   d.warning = warn;
   d.record = true;
   if (audit_) {
-    AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(), hint, {}};
+    AccessRecord rec{&d,   requested, op, &s.caller, path, label.name, s.policy->generation(),
+                     hint, {}};
     audit_->Access(rec);
   }
   return warn ? 0 : EPERM;

@@ -84,8 +84,7 @@ class AccessChecker {
 
  private:
   DomainId DefaultDomain(const CompiledPolicy& policy);
-  std::string StaleHintOf(const Subject& s, std::string_view path, LabelId label,
-                          Perms requested);
+  std::string StaleHintOf(const Subject& s, std::string_view path, LabelId label, Perms requested);
 
   // The stale rules of one domain under one snapshot (kept alive here, so the rule
   // pointers stay valid), found at `found`.
