@@ -280,7 +280,7 @@ sptfs options:
    --json                                    Print -l, -d, -D, -O, -k as JSON.
    --mount <dir>                             Talk to the sptfs mounted at <dir>.
    --socket <path>                           Talk to the sptfs control socket <path>.
-   --why <domain> <path> [rwx]               Explain the decision for an access.
+   --why [--host] <domain> <path> [rwx]      Explain the decision for an access.
    --suggest [<audit log>...]                Suggest rules for denied or warned accesses.
    --import <file> [--out <dir>]             Turn secpolicytools -d output into domain files.
    --ps                                      List confined processes and their domains.

@@ -3,6 +3,7 @@
 #include <sys/xattr.h>
 
 #include "explain/why_command.h"
+#include "sandbox/landlock_apply.h"
 
 namespace sptfs {
 
@@ -34,6 +35,10 @@ int RunWhyInDaemon(const DaemonContext& ctx, const std::vector<std::string>& ope
       return id ? *id : kMaxId + 1;  // garbage: a label no rule grants
     };
   }
+  RealHostView host;  // the daemon sees the host as spt-run does
+  src.host = &host;
+  src.mount = ctx.mountpoint;
+  src.landlock_abi = LandlockAbi();
   return RunWhy(operands, src, out, err);
 }
 

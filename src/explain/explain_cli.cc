@@ -15,6 +15,7 @@
 #include "explain/import.h"
 #include "explain/suggest.h"
 #include "explain/why_command.h"
+#include "sandbox/landlock_apply.h"
 #include "policy/compiler.h"
 #include "policy/loader.h"
 
@@ -169,6 +170,9 @@ int WhyOffline(const SptOptions& o, std::string* out, std::string* err) {
       return LabelOnDisk(*policy, o.root + canonical);
     };
   }
+  RealHostView host;  // offline: no mount, every --host path is a host path
+  src.host = &host;
+  src.landlock_abi = LandlockAbi();
   return RunWhy(o.operands, src, out, err);
 }
 

@@ -123,6 +123,7 @@ std::string FormatExplanation(const Explanation& e) {
   std::string perms = FormatPerms(e.requested);
   if (perms.empty()) perms = "(nothing)";
   std::string t = Verb(e) + ": " + DomainText(e) + " " + perms + " " + e.path + "\n";
+  t += "  decided by:     sptfs (a path in the tree: -r rules and object labels)\n";
   t += "  canonical path: " + e.canonical;
   if (!e.path_complete) t += " (does not fully exist)";
   t += "\n  object label:   " + e.label_name + " (" + std::to_string(e.label) + ")\n";

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "explain/why.h"
+#include "explain/why_host.h"
 
 namespace sptfs {
 namespace {
@@ -19,7 +20,8 @@ const CompiledDomain* FindDomainByNameOrId(const CompiledPolicy& p, const std::s
   return p.FindDomain(std::string_view(text));
 }
 
-constexpr char kUsage[] = " (expected [--domain] DOMAIN PATH [rwx] or --pid PID PATH [rwx])";
+constexpr char kUsage[] =
+    " (expected [--host] [--domain] DOMAIN PATH [rwx] or [--host] --pid PID PATH [rwx])";
 
 }  // namespace
 
@@ -28,6 +30,10 @@ Status ParseWhyOperands(const std::vector<std::string>& operands, WhyRequest* ou
   std::vector<std::string> plain;
   for (size_t i = 0; i < operands.size(); ++i) {
     const std::string& w = operands[i];
+    if (w == "--host") {
+      r.host = true;
+      continue;
+    }
     bool takes = w == "--domain" || w == "--pid" || w == "--label" || w == "-L";
     if (!takes) {
       plain.push_back(w);
@@ -74,33 +80,34 @@ Status ParseWhyOperands(const std::vector<std::string>& operands, WhyRequest* ou
   return Status::Ok();
 }
 
-int RunWhy(const std::vector<std::string>& operands, const WhySources& src, std::string* out,
-           std::string* err) {
-  WhyRequest req;
-  if (Status s = ParseWhyOperands(operands, &req); !s.ok()) {
-    *err += "spt: " + s.message() + "\n";
-    return 2;
-  }
-  const CompiledPolicy& policy = *src.policy;
-  DomainId domain = 0;
+namespace {
+
+// The domain `req` asks about: 0, or the exit code with *err said.
+int WhyDomain(const WhyRequest& req, const WhySources& src, DomainId* domain, std::string* err) {
   if (req.pid != 0) {
     if (!src.domain_of_pid) {
       *err += "spt: --why --pid needs a running sptfs (use --mount DIR or a domain name)\n";
       return 1;
     }
-    if (Status s = src.domain_of_pid(req.pid, &domain); !s.ok()) {
+    if (Status s = src.domain_of_pid(req.pid, domain); !s.ok()) {
       *err += "spt: --why --pid " + std::to_string(req.pid) + ": " + s.message() + "\n";
       return 1;
     }
-  } else {
-    const CompiledDomain* d = FindDomainByNameOrId(policy, req.domain);
-    if (d == nullptr) {
-      *err +=
-          "spt: --why: unknown domain '" + req.domain + "' (expected a name or id from spt -l)\n";
-      return 1;
-    }
-    domain = d->id;
+    return 0;
   }
+  const CompiledDomain* d = FindDomainByNameOrId(*src.policy, req.domain);
+  if (d == nullptr) {
+    *err += "spt: --why: unknown domain '" + req.domain + "' (expected a name or id from spt -l)\n";
+    return 1;
+  }
+  *domain = d->id;
+  return 0;
+}
+
+// The explanation of `req.path` as a tree path: 0, or the exit code with *err said.
+int WhyInTree(const WhyRequest& req, DomainId domain, const WhySources& src, std::string* text,
+              std::string* err) {
+  const CompiledPolicy& policy = *src.policy;
   LabelId label = kUnlabeledId;
   if (!req.label.empty()) {
     auto id = policy.FindLabel(req.label);
@@ -113,11 +120,57 @@ int RunWhy(const std::vector<std::string>& operands, const WhySources& src, std:
     Resolution res;
     if (ResolvePath(*src.tree, req.path, &res).ok()) label = src.label_of(res.canonical);
   }
-  std::string text;
-  if (Status s = ExplainAccess(policy, *src.tree, domain, req.path, label, req.access, &text);
-      !s.ok()) {
+  Explanation e;
+  if (Status s = Explain(policy, *src.tree, domain, req.path, label, req.access, &e); !s.ok()) {
     *err += "spt: " + s.message() + "\n";
     return 1;
+  }
+  *text = FormatExplanation(e);
+  if (!req.host && !e.path_complete && src.host != nullptr) {
+    // Most likely a host path asked as a tree path: say where the host answer is.
+    *text +=
+        "  host path:      not in the tree; a world started without --root reaches the "
+        "host's " +
+        req.path + " as Landlock decides: spt --why --host\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunWhy(const std::vector<std::string>& operands, const WhySources& src, std::string* out,
+           std::string* err) {
+  WhyRequest req;
+  if (Status s = ParseWhyOperands(operands, &req); !s.ok()) {
+    *err += "spt: " + s.message() + "\n";
+    return 2;
+  }
+  DomainId domain = 0;
+  if (int rc = WhyDomain(req, src, &domain, err); rc != 0) return rc;
+  std::string text, prefix;  // prefix: the layer line of a --host path under the mount
+  if (req.host) {
+    std::string tree_path;
+    if (src.host == nullptr) {
+      *err +=
+          "spt: --why --host: this spt cannot see the host (expected a running sptfs or "
+          "--policy DIR)\n";
+      return 1;
+    }
+    if (!TreePathUnderMount(req.path, src.mount, src.host, &tree_path)) {
+      if (Status s = ExplainHostAccess(*src.policy, domain, req.path, req.access, src.landlock_abi,
+                                       src.mount, src.host, &text);
+          !s.ok()) {
+        *err += "spt: " + s.message() + "\n";
+        return 1;
+      }
+    } else {
+      prefix = "  host path:      under the mount " + src.mount + ": tree path " + tree_path + "\n";
+      req.path = tree_path;
+    }
+  }
+  if (text.empty()) {
+    if (int rc = WhyInTree(req, domain, src, &text, err); rc != 0) return rc;
+    if (!prefix.empty()) text.insert(text.find('\n') + 1, prefix);
   }
   if (req.pid != 0) text += "  process:        " + std::to_string(req.pid) + "\n";
   *out += text;

@@ -4,6 +4,9 @@
 //   --domain DOMAIN PATH [ACCESS]         the same, spelled as an option
 //   --pid PID PATH [ACCESS]               the domain the process PID runs in now
 //   [--label LABEL | -L LABEL]            anywhere: the object label to assume
+//   [--host]                              anywhere: PATH as a world started without
+//                                         --root sees it (why_host.h): under the mount,
+//                                         the tree; elsewhere, the Landlock layer
 // The caller supplies what it knows through WhySources (the daemon: its live snapshot,
 // the mounted tree, its domain tracker and label store).
 #pragma once
@@ -16,6 +19,7 @@
 
 #include "policy/compiled_policy.h"
 #include "policy/tree.h"
+#include "sandbox/landlock_rules.h"
 #include "util/status.h"
 
 namespace sptfs {
@@ -26,6 +30,7 @@ struct WhyRequest {
   std::string path;
   Perms access = kPermRead;
   std::string label;  // "" = read the object's label (WhySources::label_of)
+  bool host = false;  // --host
 };
 
 // Usage errors come back as Invalid with a one-line message.
@@ -38,6 +43,11 @@ struct WhySources {
   std::function<Status(pid_t, DomainId*)> domain_of_pid;
   // Label of the object at a canonical tree path; unset: unlabeled.
   std::function<LabelId(const std::string& canonical)> label_of;
+  // For --host: the host as seen by spt-run (unset: --host is refused), the mount point
+  // on it ("" offline: every path is a host path) and the kernel's Landlock ABI.
+  HostView* host = nullptr;
+  std::string mount;
+  int landlock_abi = 0;
 };
 
 // Appends the explanation to *out, or "spt: ...\n" to *err. Returns 0 answered (allow or

@@ -23,6 +23,11 @@ TEST(ParseWhyOperandsTest, Forms) {
   EXPECT_EQ(r.pid, 123);
   EXPECT_EQ(r.access, kPermExec);
   EXPECT_EQ(r.label, "appObj");
+  EXPECT_FALSE(r.host);
+  ASSERT_TRUE(ParseWhyOperands({"--host", "d", "/etc/shadow"}, &r).ok());
+  EXPECT_TRUE(r.host);
+  EXPECT_EQ(r.domain, "d");
+  EXPECT_EQ(r.path, "/etc/shadow");
 }
 
 TEST(ParseWhyOperandsTest, BadInput) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 
 namespace sptfs {
@@ -72,6 +73,25 @@ std::vector<std::pair<std::string, HostKind>> RealHostView::List(const std::stri
   }
   closedir(d);
   return out;
+}
+
+std::string RealHostView::Resolve(const std::string& path) {
+  // Walk up to the longest prefix that exists, resolve it, put the rest back.
+  std::string head = path, tail;
+  while (!head.empty()) {
+    char real[PATH_MAX];
+    if (realpath(head.c_str(), real) != nullptr) {
+      std::string out = real;
+      if (!tail.empty()) out += (out == "/" ? "" : "/") + tail;
+      return out;
+    }
+    size_t slash = head.find_last_of('/');
+    if (slash == std::string::npos) break;
+    std::string name = head.substr(slash + 1);
+    tail = tail.empty() ? name : name + "/" + tail;
+    head = slash == 0 ? (head == "/" ? "" : "/") : head.substr(0, slash);
+  }
+  return path;
 }
 
 Status ApplyLandlock(const LandlockPlan& plan, int abi) {

@@ -18,6 +18,7 @@ class RealHostView : public HostView {
  public:
   HostKind Kind(const std::string& path) override;
   std::vector<std::pair<std::string, HostKind>> List(const std::string& dir) override;
+  std::string Resolve(const std::string& path) override;  // realpath of the existing part
 };
 
 // Builds the ruleset (a grant whose path is gone is skipped: nothing to reach; rights

@@ -296,17 +296,51 @@ LandlockPlan PlanLandlock(const std::vector<const LandlockDomain*>& reachable,
   return plan;
 }
 
+std::vector<HostRuleMatch> HostRulesAt(const std::vector<const LandlockDomain*>& reachable,
+                                       std::string_view path) {
+  std::vector<std::string> c = Components(path);
+  std::vector<HostRuleMatch> out;
+  for (const LandlockDomain* d : reachable) {
+    if (const auto* r = LongestRule(*d, c)) out.push_back({d->name, r->first, r->second});
+  }
+  return out;
+}
+
 Perms HostPermsAt(const std::vector<const LandlockDomain*>& reachable, std::string_view path,
                   std::vector<std::string>* deciding_rules) {
-  std::vector<std::string> c = Components(path);
   Perms out = kPermNone;
-  for (const LandlockDomain* d : reachable) {
-    const auto* r = LongestRule(*d, c);
-    if (r == nullptr) continue;
-    out |= r->second;
+  for (const HostRuleMatch& m : HostRulesAt(reachable, path)) {
+    out |= m.perms;
     if (deciding_rules != nullptr) {
-      deciding_rules->push_back(d->name + ": -r " + r->first + " " + FormatPerms(r->second));
+      deciding_rules->push_back(m.domain + ": -r " + m.path + " " + FormatPerms(m.perms));
     }
+  }
+  return out;
+}
+
+uint64_t PlannedAccessAt(const LandlockPlan& plan, const std::string& path, HostView* view) {
+  std::vector<std::string> at = Components(view->Resolve(path));
+  uint64_t out = 0;
+  for (const LandlockGrant& g : plan.grants) {
+    if (Covers(Components(view->Resolve(g.path)), at)) out |= g.access;
+  }
+  return out & plan.handled_fs;
+}
+
+std::vector<LandlockDomain> LandlockDomainsOf(const CompiledPolicy& policy) {
+  std::vector<LandlockDomain> out;
+  for (const CompiledDomain& d : policy.domains()) {
+    LandlockDomain l;
+    l.name = d.name;
+    l.id = d.id;
+    l.level = d.level;
+    l.unconfined = d.unconfined;
+    for (const Rule& r : d.rules) {
+      if (r.kind == RuleKind::kPath) l.paths.emplace_back(r.path, r.perms);
+      if (r.kind == RuleKind::kTransition) l.transitions.push_back(r.target_domain);
+      if (r.kind == RuleKind::kNetwork) l.network_ops.push_back(r.name);
+    }
+    out.push_back(std::move(l));
   }
   return out;
 }

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/compiled_policy.h"
 #include "policy/model.h"
 #include "util/status.h"
 
@@ -72,6 +73,10 @@ struct LandlockDomain {
   std::vector<std::string> network_ops;              // OP of -p OP SCOPE grant
 };
 
+// Every domain of `policy` as the daemon's `landlock domains` reply gives it (rule paths
+// as written: Landlock reads them as host paths). For `spt --why --host`.
+std::vector<LandlockDomain> LandlockDomainsOf(const CompiledPolicy& policy);
+
 // Parses the reply: blocks of "domain NAME ID LEVEL confined|unconfined" followed by
 // -r, -d and -p rule lines. Errors say "landlock reply:LINE: what (expected ...)".
 Status ParseLandlockDomains(std::string_view text, std::vector<LandlockDomain>* out);
@@ -99,6 +104,9 @@ class HostView {
   // Entry names of directory `dir` with their kind, not following symlinks (a
   // symlink entry is kSymlink). Empty if `dir` cannot be read.
   virtual std::vector<std::pair<std::string, HostKind>> List(const std::string& dir) = 0;
+  // `path` with symlinks resolved as far as it exists, the rest appended lexically (what
+  // the kernel reaches when Landlock's rule is added by opening the path). Default: as is.
+  virtual std::string Resolve(const std::string& path) { return path; }
 };
 
 struct LandlockGrant {
@@ -126,5 +134,19 @@ LandlockPlan PlanLandlock(const std::vector<const LandlockDomain*>& reachable,
 // whose rule covers it). For `spt --why` and tests.
 Perms HostPermsAt(const std::vector<const LandlockDomain*>& reachable, std::string_view path,
                   std::vector<std::string>* deciding_rules);
+
+// The same as data: per reachable domain whose -r rule covers `path`, that rule.
+struct HostRuleMatch {
+  std::string domain;
+  std::string path;  // the rule path, as written
+  Perms perms = kPermNone;
+};
+std::vector<HostRuleMatch> HostRulesAt(const std::vector<const LandlockDomain*>& reachable,
+                                       std::string_view path);
+
+// The rights `plan` gives at `path`: the union of its grants at `path` and at every
+// directory above it (a right on a directory reaches everything beneath it), paths
+// compared as `view` resolves them. What the kernel would allow there, for `spt --why`.
+uint64_t PlannedAccessAt(const LandlockPlan& plan, const std::string& path, HostView* view);
 
 }  // namespace sptfs

@@ -120,6 +120,66 @@ class LandlockTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("--root alone", r.stderr)
 
+    # ---- item 4: spt --why --host says which layer decides ------------------------
+    def why_host(self, domain, path, access="r"):
+        r = self.sb.spt("--why", "--host", domain, path, access)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def test_why_host_names_landlock_and_the_rule_and_agrees_with_the_world(self):
+        rule_at = r"\[[^\]]*hostDom\.toml:\d+\]"
+        granted = self.path("granted.txt")
+        out = self.why_host("hostDom", granted)
+        self.assertTrue(out.startswith(f"allow: hostDom (20, enforcing) r {granted}\n"), out)
+        self.assertRegex(out, r"decided by: +Landlock, from rule -r " + granted + " r  " +
+                         rule_at + " of hostDom")
+        for path in (self.path("denied.txt"), "/etc/shadow", self.sb.backing("/data/d.txt")):
+            out = self.why_host("hostDom", path)
+            self.assertTrue(out.startswith("deny: "), out)
+            self.assertIn(f"decided by:     Landlock: no -r rule covers {path}", out)
+            self.assertIn("fails with EACCES", out)
+        # The carved-out file names the narrower rule; its directory can still be listed.
+        out = self.why_host("carveDom", self.path("denied.txt"))
+        self.assertTrue(out.startswith("deny: "), out)
+        self.assertRegex(out, "from rule -r " + self.path("denied.txt") + r" \(no access\)")
+        self.assertTrue(self.why_host("carveDom", self.host).startswith("allow: "))
+        # What --why says is what a world gets (without --root).
+        for domain, name in (("hostDom", "granted.txt"), ("hostDom", "denied.txt"),
+                             ("carveDom", "sub/deep.txt"), ("carveDom", "denied.txt"),
+                             ("startDom", "tool-only.txt"), ("plainDom", "tool-only.txt")):
+            said = self.why_host(domain, self.path(name)).split(":")[0]
+            r = self.run_host(domain, f"cat {self.path(name)}")
+            got = "allow" if SECRET in r.stdout else "deny"
+            self.assertEqual(said, got, f"{domain} {name}: --why said {said}, the world got "
+                             f"{got}: {r.stderr}")
+
+    def test_why_host_transition_union_and_tree_paths(self):
+        # startDom reaches toolDom by -d: the world holds toolDom's host file, from its rule.
+        out = self.why_host("startDom", self.path("tool-only.txt"))
+        self.assertTrue(out.startswith("allow: "), out)
+        self.assertRegex(out, r"from rule -r \S+tool-only.txt r +\[[^\]]*toolDom\.toml:\d+\]"
+                         " of toolDom")
+        self.assertIn("ruleset of:     startDom, toolDom", out)
+        # Under the mount, sptfs decides on the tree path, with labels.
+        out = self.why_host("hostDom", self.sb.path("/data/d.txt"))
+        self.assertTrue(out.startswith("allow: hostDom (20, enforcing) r /data/d.txt"), out)
+        self.assertIn(f"host path:      under the mount {self.sb.mnt}: tree path /data/d.txt",
+                      out)
+        self.assertIn("decided by:     sptfs (a path in the tree", out)
+        out = self.why_host("hostDom", self.sb.path("/secret/s.txt"))
+        self.assertTrue(out.startswith("deny: "), out)
+        self.assertIn("the request fails with EPERM", out)
+        # Without --host the path is a tree path, as before, and says so.
+        r = self.sb.spt("--why", "hostDom", "/data/d.txt")
+        self.assertTrue(r.stdout.startswith("allow: "), r.stdout + r.stderr)
+        self.assertIn("decided by:     sptfs (a path in the tree", r.stdout)
+        self.assertNotIn("--why --host", r.stdout)
+        # A path the tree does not have is most likely a host path: the answer says so.
+        r = self.sb.spt("--why", "hostDom", self.path("denied.txt"))
+        self.assertTrue(r.stdout.startswith("deny: "), r.stdout + r.stderr)
+        self.assertIn("not in the tree; a world started without --root reaches the host's",
+                      r.stdout)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -12,6 +12,7 @@ import time
 import unittest
 import warnings
 
+from confine import wait_for
 from sptfs_harness import (is_mounted, mount, mount_fstype, run, sptfs_bin, unmount,
                            write_policy)
 
@@ -214,6 +215,14 @@ source = "vol"
                 self.assertEqual(cm.exception.errno, errno.ENOSPC)
                 self.assertEqual(open(keep).read(), "precious")
                 os.unlink(os.path.join(self.mnt, "huge"))
+                # The kernel sends RELEASE and FORGET for the unlinked file
+                # asynchronously; its blocks come back once the daemon drops its
+                # handles, as they would on ext4 after the last close.
+                def space_back():
+                    st = os.statvfs(small)
+                    return st.f_bavail * st.f_frsize >= (1 << 20)
+                self.assertTrue(wait_for(space_back, timeout=10),
+                                "the daemon kept the unlinked file's blocks")
                 with open(os.path.join(self.mnt, "after"), "w") as f:  # still serving
                     f.write("ok")
                 self.assertEqual(open(os.path.join(small, "after")).read(), "ok")
