@@ -43,7 +43,14 @@ class FdAuditLog : public AuditLog {
   void Access(const AccessRecord& record) override {
     int64_t now = NowMs();
     if (!Admit(now)) return;  // counted; formatting skipped on purpose under a flood
-    Enqueue(FormatAccessRecord(record, AuditTime(now)), now);
+    if (!record.make_hint) {
+      Enqueue(FormatAccessRecord(record, AuditTime(now)), now);
+      return;
+    }
+    std::string hint = record.make_hint();
+    AccessRecord with_hint = record;
+    with_hint.hint = hint;
+    Enqueue(FormatAccessRecord(with_hint, AuditTime(now)), now);
   }
 
   void Event(std::string_view type, std::string_view fields) override {

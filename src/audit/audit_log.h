@@ -6,11 +6,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include "domains/tracker.h"
+#include "domains/caller_info.h"
 #include "policy/decision.h"
 #include "util/status.h"
 
@@ -25,6 +26,9 @@ struct AccessRecord {
   std::string_view label;  // object label name
   uint64_t generation = 0;
   std::string_view hint;  // e.g. stale rule note; empty if none
+  // Computes the hint instead (replacing `hint`), called only if the record is written:
+  // a hint may cost dozens of lookups, which a flood over the rate limit must not pay.
+  std::function<std::string()> make_hint;
 };
 
 struct AuditStats {

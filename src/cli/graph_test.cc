@@ -122,7 +122,8 @@ TEST(GraphJson, SampleTransitionAsOneLine) {
 
 TEST(RenderSvg, WithoutGraphvizSaysSoAndWritesNothing) {
   testing::TempDir dir;
-  std::string old = std::getenv("PATH") ? std::getenv("PATH") : "";
+  const char* path = std::getenv("PATH");
+  std::string old = path ? path : "";
   setenv("PATH", dir.path().c_str(), 1);  // an empty directory: no dot
   std::string file = dir.path() + "/g.svg";
   Status s = RenderSvg("digraph x {}\n", file);

@@ -11,6 +11,8 @@
 
 namespace sptfs {
 
+class ServiceNotifier;
+
 struct DaemonContext {
   PolicyHolder* policy = nullptr;
   DomainTracker* tracker = nullptr;
@@ -18,6 +20,8 @@ struct DaemonContext {
   const TreeView* tree = nullptr;  // the mounted tree, through its backing maps
   std::string mountpoint;
   std::string label_xattr;  // e.g. "trusted.spt.label"
+  // The service manager (systemd Type=notify), told around policy loads; may be nullptr.
+  const ServiceNotifier* notifier = nullptr;
 };
 
 }  // namespace sptfs

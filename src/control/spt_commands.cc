@@ -14,9 +14,10 @@
 #include "cli/spt_options.h"
 #include "cli/spt_query.h"
 #include "control/commands.h"
+#include "control/service_notify.h"
 #include "control/stale_watcher.h"
+#include "control/why_daemon.h"
 #include "explain/replay.h"
-#include "explain/why_daemon.h"
 
 namespace sptfs {
 namespace {
@@ -93,7 +94,9 @@ Reply CommandRunner::Reload(const Peer& peer, const std::string& dir, bool reset
   auto old = ctx_->policy->Current();
   std::string from = dir.empty() ? old->source_dir() : dir;
   std::vector<std::string> warnings;
+  if (ctx_->notifier) ctx_->notifier->Reloading();
   Status s = ReloadPolicyNow(ctx_, from, &warnings);  // refuses while runtime domains are busy
+  if (ctx_->notifier) ctx_->notifier->Ready();  // loaded or not, the daemon serves on
   if (!s.ok()) {
     Audit(type, peer,
           "dir=" + AuditValue(from) + " result=failed error=" + AuditText(s.message()) +

@@ -6,38 +6,33 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 
 namespace sptfs {
 namespace {
 
-constexpr size_t kCnHeader = 20;  // struct cn_msg without its data
 constexpr int kQueueBytes = 8 << 20;
-
-template <typename T>
-T At(const char* base, size_t offset) {
-  T v;
-  memcpy(&v, base + offset, sizeof v);
-  return v;
-}
+// The smallest event we read: the header of struct proc_event and a fork's four pids.
+constexpr size_t kMinEvent =
+    offsetof(proc_event, event_data.fork.child_tgid) + sizeof(__kernel_pid_t);
 
 // Tells the kernel to start (or stop) sending process events to `fd`.
 bool Subscribe(int fd, bool on) {
-  char buf[NLMSG_SPACE(kCnHeader + sizeof(uint32_t))] = {};
+  alignas(nlmsghdr) char buf[NLMSG_SPACE(sizeof(cn_msg) + sizeof(proc_cn_mcast_op))] = {};
   auto* nl = reinterpret_cast<nlmsghdr*>(buf);
-  nl->nlmsg_len = NLMSG_LENGTH(kCnHeader + sizeof(uint32_t));
+  nl->nlmsg_len = NLMSG_LENGTH(sizeof(cn_msg) + sizeof(proc_cn_mcast_op));
   nl->nlmsg_type = NLMSG_DONE;
   nl->nlmsg_pid = 0;
-  char* cn = buf + NLMSG_HDRLEN;
-  uint32_t idx = CN_IDX_PROC, val = CN_VAL_PROC,
-           op = on ? PROC_CN_MCAST_LISTEN : PROC_CN_MCAST_IGNORE;
-  uint16_t len = sizeof op;
-  memcpy(cn, &idx, 4);
-  memcpy(cn + 4, &val, 4);
-  memcpy(cn + 16, &len, 2);
-  memcpy(cn + kCnHeader, &op, sizeof op);
+  auto* cn = static_cast<cn_msg*>(NLMSG_DATA(nl));
+  cn->id.idx = CN_IDX_PROC;
+  cn->id.val = CN_VAL_PROC;
+  proc_cn_mcast_op op = on ? PROC_CN_MCAST_LISTEN : PROC_CN_MCAST_IGNORE;
+  cn->len = sizeof op;
+  memcpy(cn->data, &op, sizeof op);
   return send(fd, buf, nl->nlmsg_len, 0) == static_cast<ssize_t>(nl->nlmsg_len);
 }
 
@@ -85,19 +80,23 @@ void ProcEvents::Drain(const std::function<void(const ProcEvent&)>& sink) {
     int left = static_cast<int>(n);
     for (auto* nl = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nl, left);
          nl = NLMSG_NEXT(nl, left)) {
-      const char* ev = static_cast<const char*>(NLMSG_DATA(nl)) + kCnHeader;
-      if (nl->nlmsg_len < NLMSG_LENGTH(kCnHeader + 32)) continue;
-      // struct proc_event: what, cpu, timestamp_ns, then the event's pids.
-      uint32_t what = At<uint32_t>(ev, 0);
+      if (nl->nlmsg_len < NLMSG_LENGTH(sizeof(cn_msg) + kMinEvent)) continue;
+      const auto* cn = static_cast<const cn_msg*>(NLMSG_DATA(nl));
+      // Copied out: the payload has no alignment guarantee, and an older kernel's event
+      // may be shorter than this header's struct (the rest stays zero).
+      size_t have = std::min<size_t>(nl->nlmsg_len - NLMSG_LENGTH(sizeof(cn_msg)), cn->len);
+      proc_event ev;
+      memset(&ev, 0, sizeof ev);
+      memcpy(&ev, cn->data, std::min(have, sizeof ev));
       ProcEvent e;
-      // Every other event starts with the thread's pid and tgid.
-      pid_t tid = At<pid_t>(ev, 16), tgid = At<pid_t>(ev, 20);
-      switch (what) {
+      // Every event but fork starts with the thread's pid and tgid (exec's layout).
+      pid_t tid = ev.event_data.exec.process_pid, tgid = ev.event_data.exec.process_tgid;
+      switch (ev.what) {
         case proc_event::PROC_EVENT_FORK: {
-          pid_t child_pid = At<pid_t>(ev, 24), child_tgid = At<pid_t>(ev, 28);
-          e = child_pid != child_tgid
-                  ? ProcEvent{ProcEvent::Kind::kThread, child_tgid, 0, child_pid}
-                  : ProcEvent{ProcEvent::Kind::kFork, child_pid, At<pid_t>(ev, 20), child_pid};
+          const auto& f = ev.event_data.fork;
+          e = f.child_pid != f.child_tgid
+                  ? ProcEvent{ProcEvent::Kind::kThread, f.child_tgid, 0, f.child_pid}
+                  : ProcEvent{ProcEvent::Kind::kFork, f.child_pid, f.parent_tgid, f.child_pid};
           break;
         }
         case proc_event::PROC_EVENT_EXEC:

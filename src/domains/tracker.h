@@ -13,22 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "domains/caller_info.h"
 #include "policy/model.h"
 #include "util/status.h"
 
 namespace sptfs {
-
-struct CallerInfo {
-  bool identified = false;  // false: pid 0 or gone from /proc; such a caller is denied
-  pid_t pid = 0;            // thread group id, in the daemon's PID namespace
-  pid_t tid = 0;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  bool placed = false;  // false: nobody placed it; domain is the default domain
-  DomainId domain = 0;
-  std::string comm;
-  std::string exe;
-};
 
 // What an exec transition must end up running.
 struct ExecTarget {

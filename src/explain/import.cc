@@ -22,7 +22,7 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 // Lines of the listing that carry no policy: the title, kernel state, a shell prompt.
 bool IsNoise(std::string_view line) {
   return line.empty() || line == "Policy set in the kernel" || StartsWith(line, "State:") ||
-         (StartsWith(line, "[") && line.find("]") != std::string_view::npos &&
+         (StartsWith(line, "[") && line.find(']') != std::string_view::npos &&
           line.find("secpolicytools") != std::string_view::npos);
 }
 

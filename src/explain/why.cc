@@ -163,18 +163,27 @@ Status ExplainAccess(const CompiledPolicy& policy, const TreeView& tree, DomainI
 
 std::string StaleHint(const CompiledPolicy& policy, const TreeView& tree, DomainId domain,
                       std::string_view canonical, LabelId label, Perms requested) {
-  Explanation e;
-  if (!Explain(policy, tree, domain, canonical, label, requested, &e).ok()) return "";
-  if (e.stale.empty()) return "";
+  const CompiledDomain* d = policy.FindDomain(domain);
+  if (d == nullptr || d->unconfined) return "";
+  return StaleHintFrom(*d, FindStaleRules(*d, tree), canonical, label, requested);
+}
+
+std::string StaleHintFrom(const CompiledDomain& d, const std::vector<StaleRule>& stale,
+                          std::string_view canonical, LabelId label, Perms requested) {
+  if (d.unconfined) return "";
+  std::map<const CompiledPathRule*, std::string> moved;
   std::string hint;
-  for (const StaleNote& n : e.stale) {
+  for (const StaleRule& st : stale) {
+    moved[st.rule] = st.now_resolves_to;
+    if (!Covers(st.now_resolves_to, canonical) && !Covers(st.rule->canonical, canonical)) continue;
     if (!hint.empty()) hint += "; ";
-    std::string rule = n.rule->source.ToString();
+    std::string rule = st.rule->source.ToString();
     while (!rule.empty() && rule.back() == ' ') rule.pop_back();
-    hint += "stale rule " + rule + ": compiled to " + n.rule->canonical + ", " +
-            n.rule->source.path + " now resolves to " + n.now_resolves_to;
+    hint += "stale rule " + rule + ": compiled to " + st.rule->canonical + ", " +
+            st.rule->source.path + " now resolves to " + st.now_resolves_to;
   }
-  bool later = e.allowed_after_reload.value_or(false);
+  if (hint.empty()) return "";
+  bool later = AllowedAfterReload(d, moved, canonical, label, requested);
   hint += later ? "; spt -p would allow this" : "; spt -p would still deny this";
   return hint;
 }

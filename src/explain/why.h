@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "policy/compiled_policy.h"
+#include "policy/compiler.h"
 #include "policy/decision.h"
 #include "policy/tree.h"
 #include "util/status.h"
@@ -62,5 +63,10 @@ Status ExplainAccess(const CompiledPolicy& policy, const TreeView& tree, DomainI
 // domain (tens of lookups in the tree): meant for denials only, not for every request.
 std::string StaleHint(const CompiledPolicy& policy, const TreeView& tree, DomainId domain,
                       std::string_view canonical, LabelId label, Perms requested);
+
+// The same from stale rules found earlier (FindStaleRules(domain, tree), compiler.h), so a
+// caller can keep them for a while: reads only its arguments.
+std::string StaleHintFrom(const CompiledDomain& domain, const std::vector<StaleRule>& stale,
+                          std::string_view canonical, LabelId label, Perms requested);
 
 }  // namespace sptfs

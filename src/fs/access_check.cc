@@ -59,15 +59,36 @@ int AccessChecker::Check(const Subject& s, std::string_view path, const Resolved
   }
   if (out) *out = d;
   if (d.record && audit_) {
-    // Only denials pay for the hint: it resolves every -r rule of the domain.
-    std::string hint;
+    AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(),
+                     {}, {}};
+    // Only denials that are written pay for the hint.
     if (!d.allowed() && tree_ && s.caller.identified) {
-      hint = StaleHint(*s.policy, *tree_, s.caller.domain, path, label.id, requested);
+      rec.make_hint = [&] { return StaleHintOf(s, path, label.id, requested); };
     }
-    AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(), hint};
     audit_->Access(rec);
   }
   return d.allowed() ? 0 : EPERM;
+}
+
+std::string AccessChecker::StaleHintOf(const Subject& s, std::string_view path, LabelId label,
+                                       Perms requested) {
+  const CompiledDomain* d = s.policy->FindDomain(s.caller.domain);
+  if (d == nullptr || d->unconfined) return "";
+  auto now = std::chrono::steady_clock::now();
+  std::shared_ptr<const StaleRules> known;
+  {
+    std::lock_guard<std::mutex> lock(stale_mu_);
+    auto it = stale_.find(d->id);
+    if (it != stale_.end()) known = it->second;
+  }
+  if (!known || known->policy != s.policy || now - known->found >= kStaleRulesTtl) {
+    // Outside the lock: two threads may both look, once; neither waits for the other.
+    known =
+        std::make_shared<const StaleRules>(StaleRules{s.policy, now, FindStaleRules(*d, *tree_)});
+    std::lock_guard<std::mutex> lock(stale_mu_);
+    stale_[d->id] = known;
+  }
+  return StaleHintFrom(*d, known->rules, path, label, requested);
 }
 
 int AccessChecker::Refuse(const Subject& s, Decision d, std::string_view path,
@@ -78,7 +99,8 @@ int AccessChecker::Refuse(const Subject& s, Decision d, std::string_view path,
   d.warning = warn;
   d.record = true;
   if (audit_) {
-    AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(), hint};
+    AccessRecord rec{&d,   requested, op, &s.caller, path, label.name, s.policy->generation(),
+                     hint, {}};
     audit_->Access(rec);
   }
   return warn ? 0 : EPERM;

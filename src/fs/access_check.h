@@ -9,14 +9,19 @@
 #include <fuse_lowlevel.h>
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "domains/tracker.h"
 #include "labels/label_cache.h"
 #include "labels/label_resolver.h"
+#include "policy/compiler.h"
 #include "policy/policy_holder.h"
 #include "policy/tree.h"
 
@@ -39,6 +44,10 @@ class AccessChecker {
   // set's default domain ("" = the policy's own).
   // `tree` (may be nullptr): the mounted tree, to say in a denial's record when a stale
   // rule (compiled before a symlink moved) decided it and `spt -p` would change that.
+  // That hint is computed only for records the audit log writes (after its rate limit),
+  // from the domain's stale rules kept per policy snapshot for kStaleRulesTtl: a flood
+  // of denials costs no lookups in the tree, and a link moved behind the daemon's back
+  // shows in the hints within that time.
   AccessChecker(PolicyHolder* holder, DomainTracker* tracker, AuditLog* audit,
                 std::string default_domain, std::string label_xattr,
                 const TreeView* tree = nullptr);
@@ -75,8 +84,19 @@ class AccessChecker {
   const std::string& label_xattr() const { return label_xattr_; }
   AuditLog* audit() const { return audit_; }
 
+  static constexpr std::chrono::milliseconds kStaleRulesTtl{1000};
+
  private:
   DomainId DefaultDomain(const CompiledPolicy& policy);
+  std::string StaleHintOf(const Subject& s, std::string_view path, LabelId label, Perms requested);
+
+  // The stale rules of one domain under one snapshot (kept alive here, so the rule
+  // pointers stay valid), found at `found`.
+  struct StaleRules {
+    std::shared_ptr<const CompiledPolicy> policy;
+    std::chrono::steady_clock::time_point found;
+    std::vector<StaleRule> rules;
+  };
 
   PolicyHolder* holder_;
   DomainTracker* tracker_;
@@ -88,6 +108,8 @@ class AccessChecker {
   // (generation << 32 | id) of the resolved default domain name; 0 = not yet.
   std::atomic<uint64_t> default_cache_{0};
   std::atomic<uint64_t> mount_dev_{0};
+  std::mutex stale_mu_;
+  std::map<DomainId, std::shared_ptr<const StaleRules>> stale_;  // under stale_mu_
 };
 
 }  // namespace sptfs

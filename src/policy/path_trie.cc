@@ -79,7 +79,7 @@ void PathTrie::Insert(std::string_view path, size_t rule_index) {
     root_rule_ = static_cast<uint32_t>(rule_index);
     return;
   }
-  if ((used_ + 1) * 2 > slots_.size()) Grow();
+  if ((static_cast<size_t>(used_) + 1) * 2 > slots_.size()) Grow();
   uint64_t hash = 0;
   ForEachPrefix(key, [&hash](size_t, uint64_t h) {
     hash = h;

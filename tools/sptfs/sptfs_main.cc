@@ -29,6 +29,7 @@
 #include "control/client.h"
 #include "control/daemon_context.h"
 #include "control/server.h"
+#include "control/service_notify.h"
 #include "run_dir.h"
 #include "domains/tracker.h"
 #include "fs/access_check.h"
@@ -281,6 +282,7 @@ struct Daemon {
   std::unique_ptr<DomainTracker> tracker;
   std::unique_ptr<AccessChecker> checker;
   std::unique_ptr<SptFs> fs;
+  std::unique_ptr<ServiceNotifier> notifier;  // nullptr: no service manager asked
   DaemonContext ctx;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<StaleWatcher> stale;  // the stale-rule watch (its own thread)
@@ -389,6 +391,7 @@ Status StartControl(Daemon* d) {
   if (Status st = StaleWatcher::Start(&d->ctx, &d->stale); !st.ok()) {
     fprintf(stderr, "sptfs: warning: stale-rule watch off: %s\n", st.message().c_str());
   }
+  d->ctx.notifier = d->notifier.get();
   return ControlServer::Start(d->cfg.socket, &d->ctx, &d->control);
 }
 
@@ -426,6 +429,7 @@ int DefaultThreads() {
 // The daemon proper. `ready_fd` (-1 in the foreground) gets one byte once the mount is live.
 int Run(const Args& args, int ready_fd) {
   Daemon d;
+  d.notifier = ServiceNotifier::FromEnvironment();
   Status st = Prepare(args, &d);
   if (!st.ok()) {
     fprintf(stderr, "sptfs: %s\n", st.message().c_str());
@@ -460,7 +464,9 @@ int Run(const Args& args, int ready_fd) {
   if (d.tracker) events = std::make_unique<EventWatch>(d.tracker.get(), d.audit.get());
   auto reclaimer = std::make_unique<FdReclaimer>(se, &d.table);
   d.fs->set_reclaimer(reclaimer.get());
+  if (d.notifier) d.notifier->Ready();
   int rc = Serve(se, d.cfg.threads > 0 ? d.cfg.threads : DefaultThreads());
+  if (d.notifier) d.notifier->Stopping();
   d.fs->set_reclaimer(nullptr);
   reclaimer.reset();
   events.reset();

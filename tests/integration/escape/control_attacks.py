@@ -139,8 +139,14 @@ def pid_reuse_handoff(sock_path, domain, request):
 # failed: see opened()). With NAMESPACES > 0 it starts that many copies of itself, each in a
 # new user + PID namespace (a new "world" key for the daemon), and holds nothing itself.
 # Prints "ready" once its connections are open, "busy" for each "busy" reply.
+# Each line is one write(2) of its own: the copies share one pipe, and print() (its
+# text and its newline written apart when Python runs unbuffered, as under the test
+# runner) let lines of two copies interleave ("busyready"): a lost "ready" made the
+# slot-holding test fail about one run in three.
 HOLDER = r"""
 import os, select, socket, struct, sys, time
+def say(word):
+    os.write(1, word.encode() + b"\n")
 sock, n = sys.argv[1], int(sys.argv[2])
 ns = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 if ns:
@@ -164,7 +170,7 @@ def opened():
         pass
     return s
 conns = [c for c in (opened() for _ in range(n)) if c]
-print("ready", flush=True)
+say("ready")
 while True:
     readable, _, _ = select.select(conns, [], [], 1.0)
     for s in readable:
@@ -172,8 +178,7 @@ while True:
             data = s.recv(65536)
         except OSError:
             data = b""
-        print("busy" if len(data) >= 12 and struct.unpack(">i", data[8:12])[0] == 75
-              else "cut", flush=True)
+        say("busy" if len(data) >= 12 and struct.unpack(">i", data[8:12])[0] == 75 else "cut")
         conns.remove(s)
         s.close()
     if len(conns) < n:

@@ -9,7 +9,10 @@ import json
 import os
 import re
 import shlex
+import select
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -358,10 +361,10 @@ echo done
         with open(self.unit_path()) as f:
             for line in f:
                 key, _, value = line.strip().partition("=")
-                if key in ("ExecStartPre", "ExecStart", "ExecStop", "Type"):
+                if key in ("ExecStartPre", "ExecStart", "ExecReload", "ExecStop", "Type"):
                     commands[key] = value
         installed_bin = option("prefix") + "/" + option("bindir") + "/"
-        for key in ("ExecStartPre", "ExecStart", "ExecStop"):
+        for key in ("ExecStartPre", "ExecStart", "ExecReload", "ExecStop"):
             value = commands[key].replace("%i", instance).replace("%f", mountpoint)
             value = value.replace("$$", "$").replace("/etc/sptfs/", etc + "/")
             ignore = value.startswith("-")
@@ -385,27 +388,74 @@ echo done
             f.write('\n[[map]]\nat = "/data"\nsource = "%s/src/etc"\nread_only = true\n' % base)
         shutil.rmtree(mnt)  # ExecStartPre makes it
         cmds = self.unit_commands(instance, mnt, etc)
-        self.assertEqual(cmds["Type"], "forking")
+        self.assertEqual(cmds["Type"], "notify")
+        # systemd's side of Type=notify (issue 15 item 8): a datagram socket named by
+        # NOTIFY_SOCKET, here a path one.
+        notify_path = os.path.join(base, "notify.sock")
+        notify = NotifySocket(notify_path)
+        self.addCleanup(notify.close)
+        daemon = None
         try:
             argv, ignore = cmds["ExecStartPre"]
             r = run(argv, env=self.env)
             self.assertTrue(ignore or r.returncode == 0, r.stderr)
             argv, _ = cmds["ExecStart"]
             self.assertEqual(argv[0], self.prog("sptfs"))
-            r = run(argv, env=self.env, timeout=30)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            # Type=forking readiness: the mount is live when ExecStart returns.
+            daemon = subprocess.Popen(argv, env=dict(self.env, NOTIFY_SOCKET=notify_path),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                      text=True)
+            ready = notify.wait_for("READY=1", daemon)
+            self.assertIsNotNone(ready, "no READY=1 from sptfs: " + notify.seen_text())
+            # READY=1 means the mount is live: read through it at once.
             with open(os.path.join(mnt, "data", "motd")) as f:
                 self.assertEqual(f.read(), "hello from unit\n")
+            self.assertEqual(ready[1], daemon.pid, "READY=1 must come from the main process")
             daemons = [p for p in os.listdir("/proc") if p.isdigit() and self.cmdline_has(p, mnt)]
-            self.assertEqual(len(daemons), 1, daemons)
+            self.assertEqual(daemons, [str(daemon.pid)])
+            # systemctl reload: RELOADING=1, then READY=1 again once the load is done.
+            argv, _ = cmds["ExecReload"]
+            self.assertEqual(argv[0], self.prog("spt"))
+            r = run(argv, env=self.env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIsNotNone(notify.wait_for("RELOADING=1", daemon), notify.seen_text())
+            self.assertIsNotNone(notify.wait_for("READY=1", daemon), notify.seen_text())
             argv, _ = cmds["ExecStop"]
             r = run(argv, env=self.env)
             self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIsNotNone(notify.wait_for("STOPPING=1", daemon), notify.seen_text())
+            self.assertEqual(daemon.wait(timeout=30), 0, daemon.stderr.read())
             self.assertFalse(is_mounted(mnt))
             self.assertTrue(self.wait_daemon_gone(mnt), "sptfs still running after ExecStop")
         finally:
             unmount(mnt)
+            if daemon is not None and daemon.poll() is None:
+                daemon.kill()
+            if daemon is not None:
+                daemon.wait()
+                daemon.stderr.close()
+
+    def test_notify_socket_abstract_address(self):
+        # NOTIFY_SOCKET may name an abstract socket ("@name"); the foreground daemon
+        # says READY=1 there, and STOPPING=1 when it is unmounted.
+        base, config, mnt = self.make_tree("abstract")
+        name = "@sptfs-test-notify-%d" % os.getpid()
+        notify = NotifySocket(name)
+        self.addCleanup(notify.close)
+        daemon = subprocess.Popen([self.prog("sptfs"), "-f", "--config", config, mnt],
+                                  env=dict(self.env, NOTIFY_SOCKET=name),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertIsNotNone(notify.wait_for("READY=1", daemon), notify.seen_text())
+            self.assertTrue(is_mounted(mnt))
+            unmount(mnt)
+            self.assertIsNotNone(notify.wait_for("STOPPING=1", daemon), notify.seen_text())
+            self.assertEqual(daemon.wait(timeout=30), 0, daemon.stderr.read())
+        finally:
+            unmount(mnt)
+            if daemon.poll() is None:
+                daemon.kill()
+            daemon.wait()
+            daemon.stderr.close()
 
     def wait_daemon_gone(self, mnt, seconds=10):
         deadline = time.time() + seconds
@@ -426,6 +476,44 @@ echo done
         except OSError:
             return False
         return not zombie and os.path.basename(args[0]) == b"sptfs" and word.encode() in args
+
+class NotifySocket:
+    """A fake service manager: the datagram socket of sd_notify(3) at `address` (a path,
+    or "@name" for an abstract one), with the sender's pid of each message."""
+
+    def __init__(self, address):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind("\0" + address[1:] if address.startswith("@") else address)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        self.seen = []  # (message, pid)
+
+    def wait_for(self, line, proc, seconds=30):
+        """The next message holding `line` (as one of its lines) and its sender's pid;
+        None if `proc` exits or the deadline passes first."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([self.sock], [], [], 0.2)
+            if not r:
+                if proc.poll() is not None:
+                    return None
+                continue
+            data, anc, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(12))
+            pid = None
+            for level, kind, cred in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                    pid = struct.unpack("iII", cred[:12])[0]
+            msg = data.decode()
+            self.seen.append((msg, pid))
+            if line in msg.split("\n"):
+                return msg, pid
+        return None
+
+    def seen_text(self):
+        return "seen: %r" % self.seen
+
+    def close(self):
+        self.sock.close()
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1,4 +1,4 @@
-#include "explain/why_daemon.h"
+#include "control/why_daemon.h"
 
 #include <sys/xattr.h>
 

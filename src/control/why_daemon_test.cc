@@ -1,4 +1,4 @@
-#include "explain/why_daemon.h"
+#include "control/why_daemon.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -1,0 +1,26 @@
+// Who made one request, as the domain tracker (tracker.h) identified it: a plain value
+// that the audit log, the FUSE edge and the control socket pass around without needing
+// the tracker itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "policy/model.h"
+
+namespace sptfs {
+
+struct CallerInfo {
+  bool identified = false;  // false: pid 0 or gone from /proc; such a caller is denied
+  pid_t pid = 0;            // thread group id, in the daemon's PID namespace
+  pid_t tid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool placed = false;  // false: nobody placed it; domain is the default domain
+  DomainId domain = 0;
+  std::string comm;
+  std::string exe;
+};
+
+}  // namespace sptfs
