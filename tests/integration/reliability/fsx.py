@@ -9,10 +9,11 @@ file, each checked against an in-memory model of what the file must contain.
 read and write goes through a page-aligned buffer (an anonymous mmap) at offsets and
 sizes that are multiples of the block size (default: the file system's f_bsize), with
 truncates to block multiples; besides, requests whose offset or size is not a multiple
-of 512 are made and their outcomes (errno or bytes) recorded: `unaligned=` in the last
-line is a digest of them, to compare with a run of the same seed on the backing file
-system. Nothing but direct I/O touches the file, the final check included, so no page
-of it should be cached afterwards.
+of 512 are made and their outcomes (errno or byte count) recorded: `unaligned=` in the
+last line is a digest of them, to compare with a run of the same seed on the backing
+file system. A refused write may leave sectors of its own data behind (ext4 does): each
+512-byte sector must then hold its old content or the request's. Nothing but direct I/O
+touches the file, the final check included, so no page of it should be cached after.
 --denied PATH: a file the caller's domain denies: opening it must fail with EPERM at
 the start, every 500 operations and at the end (the run is confined and enforcing).
 
@@ -236,36 +237,44 @@ class DirectFsx(Fsx):
         else:
             n = max(1, n - skew)
         kind = "write" if self.rng.random() < 0.5 else "read"
+        data = self.rng.randbytes(n) if kind == "write" else None
         try:
-            if kind == "write":
-                got = self.direct_write(off, self.rng.randbytes(n))
-            else:
-                got = self.direct_read(off, n, "unaligned read")
+            got = self.direct_write(off, data) if data else self.direct_read(
+                off, n, "unaligned read")
             result = str(got)
         except OSError as e:
             result = errno.errorcode.get(e.errno, str(e.errno))
-            if kind == "write":
-                result += " " + self.adopt(off, n)
+            if data:
+                self.adopt(off, data)
         self.outcomes.append(f"{kind} {off:#x}+{n:#x} {result}")
         return f"unaligned {self.outcomes[-1]}"
 
-    def adopt(self, off, n):
-        """After a failed write the range's content is the file system's to choose (ext4
-        may have written the aligned part of a request it refused): the model takes what
-        the file now holds there, read back directly; a digest of it goes into the
-        outcome, so a run on the backing file system must have ended the same way."""
+    def adopt(self, off, data):
+        """After a refused write, ext4 may have written the aligned sectors of it
+        (which ones varies with the extents the file got): the model takes what the file
+        now holds there, read back directly, after checking that each 512-byte sector
+        holds either what it held or what the request had for it; nothing else."""
         size = os.fstat(self.fd).st_size
         if size > len(self.model):
             self.model.extend(bytes(size - len(self.model)))
         first = off - off % self.block
-        end = min(size, -(-(off + n) // self.block) * self.block)
+        end = min(size, -(-(off + len(data)) // self.block) * self.block)
         step = self.MAX_BLOCKS * self.block
         now = bytearray()
         for pos in range(first, end, step):
             got = os.preadv(self.fd, [self.view[:min(step, end - pos)]], pos)
             now += self.buf[:got]
+        for pos in range(first, first + len(now), 512):
+            seg = bytes(now[pos - first:pos - first + 512])
+            old = bytes(self.model[pos:pos + len(seg)])
+            new = bytearray(old)
+            lo, hi = max(pos, off), min(pos + len(seg), off + len(data))
+            if lo < hi:
+                new[lo - pos:hi - pos] = data[lo - off:hi - off]
+            if seg != old and seg != new:
+                raise Mismatch(f"refused write {off:#x}+{len(data):#x} left sector {pos:#x} "
+                               "holding neither its old content nor the request's")
         self.model[first:first + len(now)] = now
-        return f"size {size:#x} " + hashlib.sha256(now).hexdigest()[:12]
 
     def final_content(self):
         out = bytearray()
