@@ -1,6 +1,8 @@
 #!/bin/bash
 # Long reliability runs on demand (docs/RELIABILITY.md). CI runs the short versions.
-#   scripts/soak.sh fsx [OPS=1000000] [SEEDS=4]    fsx through a mount, one run per seed
+#   scripts/soak.sh fsx [OPS=1000000] [SEEDS=4] [DIRECT_OPS=OPS/10]
+#                                                   fsx through a mount, one run per seed;
+#                                                   then fsx --direct, confined, SEEDS runs
 #   scripts/soak.sh load [SECONDS=600] [CLIENTS=8] the load test, longer and wider
 #   scripts/soak.sh asan                            unit + integration tests, ASan+UBSan
 #   scripts/soak.sh tsan [SECONDS=60]               the load test against a TSan daemon
@@ -29,8 +31,10 @@ run_load() {  # run_load BUILD SECONDS CLIENTS
 case "$mode" in
   fsx)
     ops=${1:-1000000} seeds=${2:-4}
+    direct=${3:-$((ops / 10))}
     setup build-soak
     SPTFS_FSX_OPS=$ops SPTFS_FSX_SEEDS=$seeds SPTFS_BUILD=build-soak SPTFS_SOURCE=$PWD \
+      SPTFS_FSX_DIRECT_OPS=$direct SPTFS_FSX_DIRECT_SEEDS=$seeds \
       PYTHONPATH=tests/lib:tests/integration/reliability \
       python3 tests/integration/reliability/test_fsx.py -v
     ;;

@@ -9,16 +9,20 @@ example Debian's libfuse3-dev ships (into --build/bench-mount/, not committed).
 
 Usage: bench/mount/mount_bench.py [--build DIR] [--dir DIR] [--quick] [--only a,b]
                                   [--workloads tar,random] [--repeat N] [--cpu N]
-Prints a Markdown table (per-operation microseconds, ratios to native and to the best
-of passthrough_ll/bindfs) and the daemons' peak RSS. Needs root (drop_caches, mounts).
+                                  [--stat best|median]
+Prints every run, then a Markdown table (per-operation microseconds: the fastest run,
+or the median with --stat median; ratios to native and to the best of
+passthrough_ll/bindfs) and the daemons' peak RSS. Needs root (drop_caches, mounts).
 """
 import argparse
 import contextlib
+import itertools
 import os
 import random
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -252,9 +256,60 @@ def w_lookup_many(root, backing, n):
     return n, time.perf_counter() - t
 
 
+RENAME_RUNS = itertools.count()
+
+
+def w_rename_file(root, backing, n):
+    """Renames one file to a sibling name and back, `n` times each way: the same
+    mediation as a directory's rename (the link subset rule at both ends) without the
+    subtree check."""
+    drop_caches()
+    run = f"rn{next(RENAME_RUNS)}"
+    os.makedirs(os.path.join(backing, run))
+    os.close(os.open(os.path.join(backing, run, "a"), os.O_CREAT | os.O_WRONLY, 0o644))
+    a, b = os.path.join(root, run, "a"), os.path.join(root, run, "b")
+    os.stat(a)
+    t = time.perf_counter()
+    for _ in range(n):
+        os.rename(a, b)
+        os.rename(b, a)
+    elapsed = time.perf_counter() - t
+    os.stat(a)
+    return 2 * n, elapsed
+
+
+def w_rename_dir(root, backing, nfiles, n):
+    """Renames a directory with `nfiles` files below it (100 per subdirectory, made
+    natively on the backing store, then each stat'ed through the mount so the daemon
+    knows them all) to a sibling name and back, `n` times each way. sptfs judges a
+    directory's rename for its whole subtree (docs/THREAT-MODEL.md, issue 21.1)."""
+    # The kernel forgets the last run's inodes (passthrough_ll holds an fd for each one
+    # it knows), and a new name each run: it may still hold a dentry for a removed one.
+    drop_caches()
+    run = f"rn{next(RENAME_RUNS)}"
+    top = os.path.join(backing, run, "a")
+    os.makedirs(top)
+    for i in range(nfiles):
+        sub = os.path.join(top, f"s{i // 100:03d}")
+        if i % 100 == 0:
+            os.mkdir(sub)
+        os.close(os.open(os.path.join(sub, f"f{i}"), os.O_CREAT | os.O_WRONLY, 0o644))
+    a, b = os.path.join(root, run, "a"), os.path.join(root, run, "b")
+    for i in range(nfiles):
+        os.stat(os.path.join(a, f"s{i // 100:03d}", f"f{i}"))
+    t = time.perf_counter()
+    for _ in range(n):
+        os.rename(a, b)
+        os.rename(b, a)
+    elapsed = time.perf_counter() - t
+    os.stat(os.path.join(a, "s000", "f0") if nfiles else a)  # back under its old name
+    return 2 * n, elapsed
+
+
 def reset(root, backing):
     """Removes what a previous run of a workload left (on the backing store: fast)."""
-    for name in ("csu", "untar", "many"):
+    for name in ("csu", "untar", "many") + tuple(n for n in os.listdir(backing)
+                                                 if n.startswith("rn")):
         shutil.rmtree(os.path.join(backing, name), ignore_errors=True)
 
 
@@ -283,6 +338,8 @@ def main():
                     help="comma-separated substrings: run only workloads whose name has one")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs per workload; the fastest counts (VM wake-up noise is large)")
+    ap.add_argument("--stat", choices=("best", "median"), default="best",
+                    help="which run of each workload the table shows")
     ap.add_argument("--backing", choices=("image", "dir"), default="image",
                     help="image: each file system on its own fresh ext4 loop image (default); "
                          "dir: plain directories under --dir")
@@ -292,7 +349,7 @@ def main():
     q = args.quick
     sizes = dict(csu=1000 if q else 10000, orc=5000 if q else 100000, mib=64 if q else 1024,
                  rnd=2000 if q else 20000, tar=500 if q else 3000, exe=200 if q else 2000,
-                 many=5000 if q else 100000)
+                 many=5000 if q else 100000, rnf=1000 if q else 10000, rn=200 if q else 2000)
     # passthrough_ll holds an fd per looked-up inode: give every daemon the highest
     # limit this process may set (raising the hard limit needs CAP_SYS_RESOURCE).
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -338,6 +395,10 @@ def main():
         (f"tar x {sizes['tar']} files", "file", lambda r, b: w_tar_x(r, tarball, sizes["tar"])),
         ("exec /bin/true copy", "exec", lambda r, b: w_exec(r, sizes["exe"])),
         (f"stat {sizes['many']} distinct files", "file", lambda r, b: w_lookup_many(r, b, sizes["many"])),
+        (f"rename dir, {sizes['rnf']} files below", "rename",
+         lambda r, b: w_rename_dir(r, b, sizes["rnf"], sizes["rn"])),
+        ("rename dir, empty", "rename", lambda r, b: w_rename_dir(r, b, 0, sizes["rn"])),
+        ("rename file", "rename", lambda r, b: w_rename_file(r, b, sizes["rn"])),
     ]
     if args.workloads:
         wanted = args.workloads.split(",")
@@ -351,15 +412,16 @@ def main():
         for fs in names:
             targets.append(Target(fs, work, cmds[fs], image=args.backing == "image"))
             stack.enter_context(targets[-1])
-        run_workloads(targets, workloads, args.repeat, results)
+        run_workloads(targets, workloads, args.repeat, results, args.stat)
         for t in targets:
             rss[t.name] = t.peak_rss_kib()
     shutil.rmtree(work, ignore_errors=True)
     print_table(names, workloads, results, rss)
 
 
-def run_workloads(targets, workloads, repeat, results):
-    """Fills results[(fs, workload)] with the best microseconds per operation."""
+def run_workloads(targets, workloads, repeat, results, stat="best"):
+    """Fills results[(fs, workload)] with the best (or median) microseconds per
+    operation; prints every run."""
     # The runs of one workload are interleaved (fs1, fs2, ..., then again in another
     # order): load from other work on a shared machine, and the backing disk still
     # busy with what the previous run wrote, then hit all of them alike instead of
@@ -381,6 +443,8 @@ def run_workloads(targets, workloads, repeat, results):
                 runs[t.name].append(per_op)
                 results[(t.name, label)] = min(results.get((t.name, label), per_op), per_op)
         for t in targets:
+            if stat == "median" and runs[t.name] and isinstance(results[(t.name, label)], float):
+                results[(t.name, label)] = statistics.median(runs[t.name])
             v = results[(t.name, label)]
             shown = f"{v:10.2f}" if isinstance(v, float) else v
             spread = " ".join(f"{r:.1f}" for r in runs[t.name])
