@@ -407,6 +407,35 @@ void Finish(const SuggestOptions& o, DomainWork* w) {
 
 }  // namespace
 
+std::vector<std::string> NarrowingWarnings(const CompiledPolicy& policy) {
+  std::vector<std::string> out;
+  for (const CompiledDomain& d : policy.domains()) {
+    for (const CompiledPathRule& b : d.path_rules) {
+      if (d.unconfined || b.source.perms == kPermNone ||
+          std::find(d.narrows.begin(), d.narrows.end(), b.source.path) != d.narrows.end()) {
+        continue;
+      }
+      const CompiledPathRule* shadowed = nullptr;  // longest strictly shorter cover
+      for (const CompiledPathRule& a : d.path_rules) {
+        if (a.canonical != b.canonical && Covers(a.canonical, b.canonical) &&
+            (!shadowed || a.canonical.size() > shadowed->canonical.size())) {
+          shadowed = &a;
+        }
+      }
+      if (!shadowed) continue;
+      Perms lost = shadowed->source.perms & ~b.source.perms;
+      if (lost == kPermNone) continue;
+      out.push_back(b.source.where.ToString() + ": '" + b.source.ToString() +
+                    "' grants less than '" + shadowed->source.ToString() + "' (" +
+                    shadowed->source.where.ToString() + ") that it shadows: it removes " +
+                    FormatPerms(lost) + " below " + b.source.path + " (expected at least " +
+                    FormatPerms(shadowed->source.perms) + ", or \"" + b.source.path +
+                    "\" in the domain's narrows = [...] if intended)");
+    }
+  }
+  return out;
+}
+
 bool LooksGenerated(std::string_view path) {
   std::string_view name = path.substr(path.rfind('/') + 1);
   std::string_view stem = name.substr(0, name.find('.'));

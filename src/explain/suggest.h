@@ -65,6 +65,11 @@ Status SuggestRules(std::string_view audit_text, const SuggestOptions& options,
 std::string FormatSuggestions(const std::vector<DomainSuggestion>& suggestions,
                               bool annotate = true);
 
+// `spt --check`: one "FILE:LINE: ..." warning per -r rule that grants less than the
+// rule it shadows (the one deciding there without it), unless its perms are empty (a
+// carve-out, as in the seed) or its path is listed in the domain's `narrows`.
+std::vector<std::string> NarrowingWarnings(const CompiledPolicy& policy);
+
 // True if the last component of `path` looks generated (mkstemp-style random letters
 // and digits at the end of its stem, e.g. "ccJUXiWL.s", "tmpa1B2c3"). A heuristic.
 bool LooksGenerated(std::string_view path);

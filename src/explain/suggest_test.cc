@@ -299,5 +299,23 @@ TEST(SuggestRecordedTest, GeneratedNames) {
   }
 }
 
+// Issue 19.3: --check warns about a longer rule that grants less than the one it shadows.
+TEST(NarrowingTest, WarnsUnlessCarveOutOrMarked) {
+  PolicySet set = testing::Set({testing::Dom(
+      "webDom", 40,
+      {"-r /work rw", "-r /work/proj/prog x", "-r /work/secret ", "-r /work/proj/doc r",
+       "-r /work/proj/bin rwx"})});
+  auto policy = testing::CompileOrDie(set, LiteralTree());
+  std::vector<std::string> w = NarrowingWarnings(*policy);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_NE(w[0].find("'-r /work/proj/prog x' grants less than '-r /work rw'"), std::string::npos)
+      << w[0];
+  EXPECT_NE(w[0].find("removes rw below /work/proj/prog"), std::string::npos) << w[0];
+  EXPECT_EQ(w[0].rfind("test.toml:1: ", 0), 0u) << w[0];
+  EXPECT_NE(w[1].find("/work/proj/doc"), std::string::npos) << w[1];
+  set.domains[1].narrows = {"/work/proj/prog", "/work/proj/doc"};
+  EXPECT_TRUE(NarrowingWarnings(*testing::CompileOrDie(set, LiteralTree())).empty());
+}
+
 }  // namespace
 }  // namespace sptfs

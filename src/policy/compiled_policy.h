@@ -33,6 +33,7 @@ struct CompiledDomain {
   bool unconfined = false;
   bool runtime = false;     // made by `spt -N`, not from the policy set
   std::vector<Rule> rules;  // every rule as written, in file order (for display)
+  std::vector<std::string> narrows;  // DomainSpec::narrows
   std::vector<CompiledPathRule> path_rules;
   std::map<LabelId, Perms> object_perms;            // -o rules (and x from -d rules)
   std::map<LabelId, DomainId> transitions;          // -d LABEL DOMAIN file_exec grant

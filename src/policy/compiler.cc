@@ -135,6 +135,7 @@ class PolicyCompiler {
     d->level = spec.level;
     d->unconfined = spec.unconfined;
     d->rules = spec.rules;
+    d->narrows = spec.narrows;
     for (const Rule& rule : spec.rules) {
       if (Status s = AddRule(rule, d); !s.ok()) return s;
     }

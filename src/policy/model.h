@@ -72,6 +72,9 @@ struct DomainSpec {
   bool unconfined = false;  // like ESXi's superDom: every access allowed, nothing recorded
   std::vector<Rule> rules;  // in file order
   SourceLocation where;
+  // Paths of -r rules meant to grant less than the rule they shadow (`narrows = [...]`):
+  // `spt --check` does not warn about them. Empty-perm carve-outs need no entry.
+  std::vector<std::string> narrows;
 };
 
 // New files under `path` (longest prefix wins) get `label`; also used by restore.
