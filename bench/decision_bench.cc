@@ -55,6 +55,7 @@ Workload Build(int domains, int rules, int requests) {
                            sptfs::Level::kEnforcing,
                            false,
                            {},
+                           {},
                            {}});
   }
   for (int i = 0; i < rules; ++i) {

@@ -56,14 +56,34 @@ int Fail(std::string* err, const std::string& msg, int rc = 1) {
   return rc;
 }
 
+// The policy set in DIR compiled against TREE (or the paths as written).
+Status CompileOffline(const std::string& dir, const std::string& root,
+                      std::shared_ptr<const CompiledPolicy>* policy) {
+  PolicySet set;
+  if (Status s = LoadPolicySet(dir, &set); !s.ok()) return s;
+  std::unique_ptr<TreeView> tree;
+  if (root.empty()) {
+    tree = std::make_unique<LiteralTree>();
+  } else {
+    tree = std::make_unique<DiskTree>(root);
+  }
+  std::vector<std::string> warnings;  // partially resolved paths: --check shows them
+  return Compile(set, *tree, 1, policy, &warnings);
+}
+
 int Suggest(const SptOptions& o, std::string* out, std::string* err) {
   SuggestOptions opt;
   std::vector<std::string> files;
   for (const std::string& w : o.operands) {
     if (w == "--glob") {
       opt.glob = true;
+    } else if (w == "--dontaudit") {
+      opt.prefer_dontaudit = true;
     } else if (w.size() > 1 && w[0] == '-') {
-      return Fail(err, "--suggest: unknown option '" + w + "' (expected --glob or a log file)", 2);
+      return Fail(err,
+                  "--suggest: unknown option '" + w +
+                      "' (expected --glob, --dontaudit or a log file)",
+                  2);
     } else {
       files.push_back(w);
     }
@@ -75,6 +95,15 @@ int Suggest(const SptOptions& o, std::string* out, std::string* err) {
     if (Status s = ReadInput(f, &one); !s.ok()) return Fail(err, "--suggest: " + s.message());
     text += one;
     if (!text.empty() && text.back() != '\n') text += '\n';
+  }
+  // With --policy, suggestions merge with the rules of that set (compiled against
+  // --root); without, with the rule each record names as deciding.
+  std::shared_ptr<const CompiledPolicy> policy;
+  if (!o.policy_dir.empty()) {
+    if (Status s = CompileOffline(o.policy_dir, o.root, &policy); !s.ok()) {
+      return Fail(err, "--suggest: " + s.message());
+    }
+    opt.policy = policy.get();
   }
   opt.source = files.size() == 1 ? (files[0] == "-" ? "<stdin>" : files[0]) : "<logs>";
   std::vector<DomainSuggestion> sug;

@@ -1,6 +1,7 @@
 // The explain commands of the `spt` tool (tools/spt/spt_main.cc calls this), with the
 // file and xattr I/O they need around the pure functions of why.h, suggest.h, import.h:
-//   spt --suggest [--glob] [AUDIT_LOG...|-]     rules for recorded denials (stdin if none)
+//   spt [--policy DIR [--root TREE]] --suggest [--glob] [--dontaudit] [AUDIT_LOG...|-]
+//                                               rules for recorded denials (stdin if none)
 //   spt --import FILE|- [--out DIR]             domain TOML from `secpolicytools -d` text
 //   spt --policy DIR [--root TREE] --why ...    offline --why (why_command.h operands);
 //                                               labels are read from TREE's xattrs

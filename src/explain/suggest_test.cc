@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "explain/audit_fields.h"
+#include "policy/test_util.h"
 
 namespace sptfs {
 namespace {
@@ -20,10 +24,10 @@ std::string Line(const std::string& verdict, const std::string& perms, const std
 }
 
 std::vector<DomainSuggestion> Suggest(const std::string& log, bool glob = false,
-                                      std::vector<std::string>* warnings = nullptr) {
+                                      std::vector<std::string>* warnings = nullptr,
+                                      SuggestOptions options = {}) {
   std::vector<DomainSuggestion> out;
   std::vector<std::string> w;
-  SuggestOptions options;
   options.glob = glob;
   options.source = "audit.log";
   Status s = SuggestRules(log, options, &out, warnings ? warnings : &w);
@@ -148,13 +152,169 @@ TEST(SuggestTest, OnlyMalformedRecordsIsAnError) {
       "domain=globalVMDom(4)\n",
       SuggestOptions{}, &out, &warnings);
   EXPECT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("no readable access record"), std::string::npos);
+  EXPECT_NE(st.message().find("no readable denial record"), std::string::npos);
 }
 
 TEST(SuggestTest, NoDenialsSaysSo) {
   auto s = Suggest("type=SPT_EVENT msg=audit(1.0): op=load generation=1\n");
   EXPECT_TRUE(s.empty());
   EXPECT_EQ(FormatSuggestions(s), "# no denials recorded: nothing to suggest\n");
+}
+
+std::string Recorded(const std::string& name) {
+  std::ifstream in(std::string(SPTFS_EXPLAIN_TESTDATA) + "/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_FALSE(ss.str().empty()) << name;
+  return ss.str();
+}
+
+std::vector<std::string> Texts(const DomainSuggestion& s) {
+  std::vector<std::string> t;
+  for (const SuggestedRule& r : s.rules) t.push_back(r.text);
+  return t;
+}
+
+const SuggestedRule* Find(const DomainSuggestion& s, const std::string& text) {
+  for (const SuggestedRule& r : s.rules) {
+    if (r.text == text) return &r;
+  }
+  return nullptr;
+}
+
+// Issue 14.6, 19.2, 19.3: a warning-level learning run (recorded log) gives the least
+// privilege: per-file rules merged with today's rule, a listing apart, generated names
+// as their directory, the label alone where the -r rule grants, every socket rule.
+TEST(SuggestRecordedTest, LearningRunGivesLeastPrivilege) {
+  auto s = Suggest(Recorded("learning_run.log"));
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].domain, "webDom");
+  EXPECT_EQ(s[0].denials, 11);
+  EXPECT_EQ(Texts(s[0]), (std::vector<std::string>{
+                             "-r /etc/passwd r",
+                             "-r /lib/x86_64-linux-gnu/libssl.so.3 rx",
+                             "-r / r",
+                             "-r /tmp rw",
+                             "-o sslKeyObj r",
+                             "-c inet_stream_socket_create grant",
+                             "-p inet_socket_bind loopback grant",
+                             "socketSys grant",
+                         }));
+  // The listing of / is its own case and says it opens the whole tree.
+  const SuggestedRule* root = Find(s[0], "-r / r");
+  ASSERT_NE(root, nullptr);
+  EXPECT_NE(root->wider.find("the whole tree"), std::string::npos) << root->wider;
+  // libssl keeps the x of the rule that decides there today.
+  const SuggestedRule* lib = Find(s[0], "-r /lib/x86_64-linux-gnu/libssl.so.3 rx");
+  ASSERT_NE(lib, nullptr);
+  EXPECT_NE(lib->why.find("keeps x of -r /lib/x86_64-linux-gnu x"), std::string::npos) << lib->why;
+  EXPECT_TRUE(lib->wider.empty());
+  // Generated names: the directory, said to be wider.
+  const SuggestedRule* tmp = Find(s[0], "-r /tmp rw");
+  ASSERT_NE(tmp, nullptr);
+  EXPECT_NE(tmp->wider.find("ccJUXiWL.s"), std::string::npos) << tmp->wider;
+  // Warning level proves nothing about surviving: no dontaudit offered.
+  for (const SuggestedRule& r : s[0].rules) EXPECT_TRUE(r.dontaudit.empty()) << r.text;
+  ASSERT_EQ(s[0].notes.size(), 1u);
+  EXPECT_NE(s[0].notes[0].find("no rule grants AF_NETLINK sockets"), std::string::npos);
+  std::string text = FormatSuggestions(s);
+  EXPECT_NE(text.find("# wider than denied: listing / needs r"), std::string::npos) << text;
+  EXPECT_NE(text.find("# no rule: socket(AF_NETLINK, SOCK_DGRAM): no rule grants AF_NETLINK"),
+            std::string::npos)
+      << text;
+}
+
+TEST(SuggestRecordedTest, GlobReplacesTheDecidingRuleWithMergedPerms) {
+  // After -r /lib/x86_64-linux-gnu x a read below must give rx, never r (issue 19.3).
+  auto s = Suggest(Recorded("learning_run.log"), true);
+  const SuggestedRule* lib = Find(s[0], "-r /lib/x86_64-linux-gnu rx");
+  ASSERT_NE(lib, nullptr) << FormatSuggestions(s);
+  EXPECT_NE(lib->why.find("replaces -r /lib/x86_64-linux-gnu x"), std::string::npos) << lib->why;
+  EXPECT_EQ(Find(s[0], "-r /lib/x86_64-linux-gnu r"), nullptr);
+  EXPECT_FALSE(Find(s[0], "-r /etc rw") == nullptr && Find(s[0], "-r /etc r") == nullptr);
+}
+
+TEST(SuggestRecordedTest, PolicyGivesTheRuleThatDecidesToday) {
+  // -r /work/proj/prog x under -r /work rw took rw away below it (issue 19.3).
+  auto policy = testing::CompileOrDie(
+      testing::Set({testing::Dom("webDom", 40, {"-r /work rw", "-r /lib x"})}), LiteralTree());
+  SuggestOptions o;
+  o.policy = policy.get();
+  auto s = Suggest(Line("denied", "execute", "/work/proj/prog", "webDom(40)") +
+                       Line("denied", "read", "/lib/libc.so.6", "webDom(40)"),
+                   false, nullptr, o);
+  EXPECT_EQ(Texts(s[0]),
+            (std::vector<std::string>{"-r /lib/libc.so.6 rx", "-r /work/proj/prog rwx"}));
+  // Without the policy, the record's rule="no rule" is all there is.
+  auto bare = Suggest(Line("denied", "execute", "/work/proj/prog", "webDom(40)"));
+  EXPECT_EQ(Texts(bare[0]), (std::vector<std::string>{"-r /work/proj/prog x"}));
+}
+
+TEST(SuggestRecordedTest, ListingNeverAbsorbsNarrowerRules) {
+  // One `ls /` once gave "-r / r" alone (issue 14.6).
+  auto s = Suggest(Line("denied", "read", "/", "webDom(40)", "unlabeled", "opendir") +
+                   Line("denied", "read", "/data/x", "webDom(40)"));
+  EXPECT_EQ(Texts(s[0]), (std::vector<std::string>{"-r /data/x r", "-r / r"}));
+}
+
+TEST(SuggestRecordedTest, SurvivedDenialsOfferDontaudit) {
+  auto s = Suggest(Recorded("enforcing_run.log"));
+  ASSERT_EQ(s.size(), 1u);
+  const SuggestedRule* unix_sock = Find(s[0], "-c unix_socket_create grant");
+  ASSERT_NE(unix_sock, nullptr);
+  EXPECT_EQ(unix_sock->dontaudit, "-c unix_socket_create dontaudit");
+  const SuggestedRule* nss = Find(s[0], "-r /etc/nsswitch.conf r");
+  ASSERT_NE(nss, nullptr);
+  EXPECT_EQ(nss->dontaudit, "-r /etc/nsswitch.conf r dontaudit");
+  // The process's last record: nothing says it went on.
+  const SuggestedRule* group = Find(s[0], "-r /etc/group r");
+  ASSERT_NE(group, nullptr);
+  EXPECT_TRUE(group->dontaudit.empty());
+  SuggestOptions o;
+  o.prefer_dontaudit = true;
+  auto quiet = Suggest(Recorded("enforcing_run.log"), false, nullptr, o);
+  EXPECT_NE(Find(quiet[0], "-c unix_socket_create dontaudit"), nullptr);
+  EXPECT_NE(Find(quiet[0], "-r /etc/nsswitch.conf r dontaudit"), nullptr);
+  EXPECT_NE(Find(quiet[0], "-r /etc/group r"), nullptr);
+}
+
+TEST(SuggestRecordedTest, HardLinkSubsetRefusalIsExplainedNotGranted) {
+  auto s = Suggest(Recorded("enforcing_run.log"));
+  for (const SuggestedRule& r : s[0].rules) {
+    EXPECT_EQ(r.text.find("/data/pub"), std::string::npos) << r.text;
+  }
+  ASSERT_EQ(s[0].notes.size(), 1u);
+  EXPECT_NE(s[0].notes[0].find("link subset rule"), std::string::npos) << s[0].notes[0];
+  EXPECT_NE(s[0].notes[0].find("/data/keys/k"), std::string::npos) << s[0].notes[0];
+}
+
+TEST(SuggestRecordedTest, GeneratedNames) {
+  for (const char* p : {"/tmp/ccJUXiWL.s", "/tmp/tmpa1B2c3", "/run/sess_8f3a9c2d1e",
+                        "/tmp/cc7Qm2Xa.o"}) {
+    EXPECT_TRUE(LooksGenerated(p)) << p;
+  }
+  for (const char* p : {"/src/Makefile", "/README", "/lib/libc.so.6", "/lib/libQt5Core.so.5",
+                        "/src/main.c", "/var/log/syslog", "/tmp/123456", "/etc/passwd"}) {
+    EXPECT_FALSE(LooksGenerated(p)) << p;
+  }
+}
+
+// Issue 19.3: --check warns about a longer rule that grants less than the one it shadows.
+TEST(NarrowingTest, WarnsUnlessCarveOutOrMarked) {
+  PolicySet set = testing::Set({testing::Dom(
+      "webDom", 40,
+      {"-r /work rw", "-r /work/proj/prog x", "-r /work/secret ", "-r /work/proj/doc r",
+       "-r /work/proj/bin rwx"})});
+  auto policy = testing::CompileOrDie(set, LiteralTree());
+  std::vector<std::string> w = NarrowingWarnings(*policy);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_NE(w[0].find("'-r /work/proj/prog x' grants less than '-r /work rw'"), std::string::npos)
+      << w[0];
+  EXPECT_NE(w[0].find("removes rw below /work/proj/prog"), std::string::npos) << w[0];
+  EXPECT_EQ(w[0].rfind("test.toml:1: ", 0), 0u) << w[0];
+  EXPECT_NE(w[1].find("/work/proj/doc"), std::string::npos) << w[1];
+  set.domains[1].narrows = {"/work/proj/prog", "/work/proj/doc"};
+  EXPECT_TRUE(NarrowingWarnings(*testing::CompileOrDie(set, LiteralTree())).empty());
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ class RunWhyTest : public ::testing::Test {
     tree_.AddSymlink("/productLocker", "/locker");
     set_.labels = {{"unlabeled", 0, {}}, {"appObj", 3117, {}}};
     set_.default_domain = "globalVMDom";
-    DomainSpec vm{"globalVMDom", 4, Level::kEnforcing, false, {}, {}};
+    DomainSpec vm{"globalVMDom", 4, Level::kEnforcing, false, {}, {}, {}};
     Rule r;
     ASSERT_TRUE(ParseRule("-r /productLocker r", {"g.toml", 3}, &r).ok());
     vm.rules.push_back(r);

@@ -29,8 +29,8 @@ class WhyTest : public ::testing::Test {
     tree_.AddSymlink("/vmimages/tools-isoimages", "/productLocker/vmtools");
     set_.default_domain = "superDom";
     set_.labels = {{"unlabeled", 0, {}}, {"appObj", 3117, {}}};
-    DomainSpec super{"superDom", 0, Level::kEnforcing, true, {}, {}};
-    DomainSpec vm{"globalVMDom", 4, Level::kEnforcing, false, {}, {}};
+    DomainSpec super{"superDom", 0, Level::kEnforcing, true, {}, {}, {}};
+    DomainSpec vm{"globalVMDom", 4, Level::kEnforcing, false, {}, {}, {}};
     vm.rules = {R("-r /productLocker r"), R("-r /tmp rw"), R("-r /vmimages r"), R("-r /etc r"),
                 R("-o appObj r")};
     set_.domains = {super, vm};

@@ -97,8 +97,8 @@ int AccessChecker::Refuse(const Subject& s, Decision d, std::string_view path,
   bool warn = d.domain && d.domain->level == Level::kWarning;
   d.verdict = warn ? Verdict::kAllow : Verdict::kDeny;
   d.warning = warn;
-  d.record = true;
-  if (audit_) {
+  d.record = !(d.domain && d.domain->Silenced(path, requested));  // dontaudit
+  if (audit_ && d.record) {
     AccessRecord rec{&d,   requested, op, &s.caller, path, label.name, s.policy->generation(),
                      hint, {}};
     audit_->Access(rec);

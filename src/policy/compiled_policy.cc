@@ -13,6 +13,26 @@ const CompiledPathRule* CompiledDomain::MatchPath(std::string_view canonical_pat
   return index == PathTrie::kNoRule ? nullptr : &path_rules[index];
 }
 
+bool CompiledDomain::Silenced(std::string_view path, Perms denied) const {
+  if (denied == kPermNone || quiet_paths.empty()) return false;
+  Perms quiet = kPermNone;
+  for (const auto& [prefix, perms] : quiet_paths) {
+    bool covers = prefix == "/" || (path.substr(0, prefix.size()) == prefix &&
+                                    (path.size() == prefix.size() || path[prefix.size()] == '/'));
+    if (covers) quiet |= perms;
+  }
+  return (denied & ~quiet) == 0;
+}
+
+bool CompiledDomain::SilencesRule(std::string_view rule) const {
+  if (quiet_rules.count(rule) > 0) return true;
+  // "-p OP SCOPE grant": "-p OP all" silences every scope of OP.
+  if (rule.rfind("-p ", 0) != 0) return false;
+  size_t scope = rule.find(' ', 3);
+  if (scope == std::string_view::npos) return false;
+  return quiet_rules.count(std::string(rule.substr(0, scope)) + " all grant") > 0;
+}
+
 const CompiledDomain* CompiledPolicy::FindDomain(DomainId id) const {
   auto it = std::lower_bound(domains_.begin(), domains_.end(), id,
                              [](const CompiledDomain& d, DomainId want) { return d.id < want; });

@@ -36,13 +36,24 @@ struct CompiledDomain {
   bool unconfined = false;
   bool runtime = false;     // made by `spt -N`, not from the policy set
   std::vector<Rule> rules;  // every rule as written, in file order (for display)
+  std::vector<std::string> narrows;  // DomainSpec::narrows
   std::vector<CompiledPathRule> path_rules;
   std::map<LabelId, Perms> object_perms;            // -o rules (and x from -d rules)
   std::map<LabelId, DomainId> transitions;          // -d LABEL DOMAIN file_exec grant
   std::set<std::string, std::less<>> capabilities;  // -c NAME grant
   std::shared_ptr<const PathTrie> trie;             // over path_rules, by canonical path
+  // dontaudit rules (docs/policy-language.md): they grant nothing, they only keep
+  // denials out of the audit log.
+  std::vector<std::pair<std::string, Perms>> quiet_paths;  // -r PATH PERMS dontaudit, canonical
+  std::set<std::string, std::less<>> quiet_rules;  // "-c NAME grant", "-p OP SCOPE grant", ...
 
   bool HasCapability(std::string_view name) const { return capabilities.count(name) > 0; }
+  // True if the denial of `denied` at `canonical_path` is not to be recorded: every
+  // denied perm is named by a -r dontaudit rule covering the path (whole components).
+  bool Silenced(std::string_view canonical_path, Perms denied) const;
+  // True if a denial for want of `grant_rule` ("-c NAME grant", "-p OP SCOPE grant",
+  // "NAMESys grant") is not to be recorded. "-p OP all dontaudit" covers every scope.
+  bool SilencesRule(std::string_view grant_rule) const;
   // Longest -r rule covering `canonical_path` (whole components), or nullptr.
   const CompiledPathRule* MatchPath(std::string_view canonical_path) const;
 };

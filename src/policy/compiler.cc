@@ -110,7 +110,23 @@ class PolicyCompiler {
       case RuleKind::kNetwork:
       case RuleKind::kSyscall:
         return Status::Ok();  // kept for display; FUSE cannot mediate them
+      case RuleKind::kDontaudit:
+        return AddQuiet(rule, d);
     }
+    return Status::Ok();
+  }
+
+  // A dontaudit rule grants nothing: it only names denials that leave no record.
+  Status AddQuiet(const Rule& rule, CompiledDomain* d) {
+    if (rule.silences == RuleKind::kPath) {
+      Resolution r;
+      if (Status s = Resolve(rule.path, rule.where, &r); !s.ok()) return s;
+      d->quiet_paths.emplace_back(r.canonical, rule.perms);
+      return Status::Ok();
+    }
+    Rule granted = rule;
+    granted.kind = rule.silences;
+    d->quiet_rules.insert(granted.ToString());
     return Status::Ok();
   }
 
@@ -120,6 +136,7 @@ class PolicyCompiler {
     d->level = spec.level;
     d->unconfined = spec.unconfined;
     d->rules = spec.rules;
+    d->narrows = spec.narrows;
     for (const Rule& rule : spec.rules) {
       if (Status s = AddRule(rule, d); !s.ok()) return s;
     }

@@ -85,7 +85,8 @@ Decision Decide(const CompiledPolicy& policy, DomainId domain, std::string_view 
     d.reason = "rule";
     return d;
   }
-  d.record = true;
+  // A dontaudit rule keeps the denial (or the warning) out of the log, nothing else.
+  d.record = !d.domain->Silenced(canonical_path, requested & ~d.granted);
   d.reason = !d.path_rule ? "no rule" : d.label_limited ? "label" : "rule";
   if (d.domain->level == Level::kWarning) {
     d.verdict = Verdict::kAllow;

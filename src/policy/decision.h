@@ -3,7 +3,8 @@
 //   1. D unconfined or disabled: allow, no record.
 //   2. grant = perms of the longest -r rule covering P (none: nothing).
 //   3. L is not unlabeled: grant &= perms of D's -o L rule (-d L ... counts as x).
-//   4. A within grant: allow. Else enforcing: deny (EPERM); warning: allow and record.
+//   4. A within grant: allow. Else enforcing: deny (EPERM); warning: allow and record,
+//      unless a -r PATH PERMS dontaudit rule of D silences it (record = false).
 // An unknown domain id is denied and recorded.
 #pragma once
 

@@ -185,5 +185,36 @@ TEST_F(DecisionTest, WithNewDomainAndWithout) {
   EXPECT_EQ(policy_->WithoutDomain(0), nullptr);  // the default domain stays
 }
 
+// Issue 19.7: a dontaudit rule keeps the verdict and drops the record, only for the
+// perms it names and below its path.
+TEST(DecisionDontaudit, SilencesOnlyWhatItNames) {
+  MemoryTree tree;
+  auto policy = CompileOrDie(
+      Set({Dom("vm", 4, {"-r /etc r", "-r /etc/nss r dontaudit", "-c unix_socket_create dontaudit",
+                         "-p inet_socket_connect all dontaudit"}),
+           Dom("warn", 5, {"-r /tmp/q w dontaudit"}, Level::kWarning)}),
+      tree);
+  Decision quiet = Decide(*policy, 4, "/etc/nss/passwd", kUnlabeledId, W);
+  EXPECT_FALSE(quiet.allowed());
+  EXPECT_TRUE(quiet.record);  // w is not silenced, only r
+  Decision nss = Decide(*policy, 4, "/nss", kUnlabeledId, R);
+  EXPECT_TRUE(nss.record);  // not below /etc/nss
+  MemoryTree tree2;
+  auto p2 = CompileOrDie(Set({Dom("vm", 4, {"-r /etc/nss r dontaudit"})}), tree2);
+  Decision silent = Decide(*p2, 4, "/etc/nss/passwd", kUnlabeledId, R);
+  EXPECT_FALSE(silent.allowed());  // still denied: dontaudit grants nothing
+  EXPECT_FALSE(silent.record);
+  Decision warn = Decide(*policy, 5, "/tmp/q/x", kUnlabeledId, W);
+  EXPECT_TRUE(warn.allowed());  // warning level: allowed, and silenced too
+  EXPECT_FALSE(warn.record);
+  const CompiledDomain* vm = policy->FindDomain(DomainId{4});
+  EXPECT_TRUE(vm->SilencesRule("-c unix_socket_create grant"));
+  EXPECT_FALSE(vm->SilencesRule("-c inet_stream_socket_create grant"));
+  EXPECT_FALSE(vm->HasCapability("unix_socket_create"));
+  EXPECT_TRUE(vm->SilencesRule("-p inet_socket_connect nonloopback grant"));
+  EXPECT_FALSE(vm->SilencesRule("-p inet_socket_bind loopback grant"));
+  EXPECT_EQ(vm->path_rules.size(), 1u);  // the dontaudit -r rule is not a grant
+}
+
 }  // namespace
 }  // namespace sptfs

@@ -25,10 +25,17 @@ int GroupOf(RuleKind kind) {
       return 4;
     case RuleKind::kSyscall:
       return 5;
+    case RuleKind::kDontaudit:
+      break;  // shown with the kind it silences: see RuleGroup
   }
   return 5;
 }
 constexpr int kGroups = 6;
+
+// A dontaudit rule is listed with the rules of the kind it silences.
+int RuleGroup(const Rule& rule) {
+  return GroupOf(rule.kind == RuleKind::kDontaudit ? rule.silences : rule.kind);
+}
 
 std::string Pad(std::string_view text, size_t width) {
   std::string out(text);
@@ -60,7 +67,7 @@ void FormatDomain(const CompiledDomain& d, const DomainLiveState& live, bool com
   std::vector<std::string> groups[kGroups];
   size_t path_index = 0;
   for (const Rule& rule : d.rules) {
-    groups[GroupOf(rule.kind)].push_back(RuleText(d, rule, &path_index, compiled_paths, live));
+    groups[RuleGroup(rule)].push_back(RuleText(d, rule, &path_index, compiled_paths, live));
   }
   bool first = true;
   for (const auto& group : groups) {

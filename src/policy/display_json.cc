@@ -43,6 +43,8 @@ std::string_view KindName(RuleKind kind) {
       return "object";
     case RuleKind::kSyscall:
       return "syscall";
+    case RuleKind::kDontaudit:
+      return "dontaudit";
   }
   return "";
 }

@@ -183,7 +183,8 @@ Status LoadRules(const toml::table& t, const std::string& file, DomainSpec* d) {
 Status LoadDomain(const std::string& file, DomainSpec* d, SourceLocation* id_at) {
   toml::table t;
   if (Status s = ReadToml(file, &t); !s.ok()) return s;
-  if (Status s = CheckKeys(t, file, {"name", "id", "level", "unconfined", "rules"}); !s.ok()) {
+  if (Status s = CheckKeys(t, file, {"name", "id", "level", "unconfined", "rules", "narrows"});
+      !s.ok()) {
     return s;
   }
   if (Status s = GetString(t, file, "name", &d->name, &d->where); !s.ok()) return s;
@@ -201,6 +202,17 @@ Status LoadDomain(const std::string& file, DomainSpec* d, SourceLocation* id_at)
       return Bad(At(file, unconfined->source()), "'unconfined' is not a boolean", "true or false");
     }
     d->unconfined = unconfined->as_boolean()->get();
+  }
+  if (const toml::node* narrows = t.get("narrows")) {
+    const toml::array* a = narrows->as_array();
+    for (size_t i = 0; a && i < a->size(); ++i) {
+      if (!(*a)[i].is_string()) a = nullptr;
+    }
+    if (!a) {
+      return Bad(At(file, narrows->source()), "'narrows' is not an array of paths",
+                 "narrows = [\"/work/proj/prog\"]");
+    }
+    for (const toml::node& item : *a) d->narrows.push_back(item.as_string()->get());
   }
   return LoadRules(t, file, d);
 }

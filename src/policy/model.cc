@@ -41,6 +41,13 @@ std::string Rule::ToString() const {
       return "-o " + label + " " + FormatPerms(perms);
     case RuleKind::kSyscall:
       return name + " grant";
+    case RuleKind::kDontaudit: {
+      Rule shown = *this;
+      shown.kind = silences;
+      std::string text = shown.ToString();
+      if (silences == RuleKind::kPath) return text + " dontaudit";
+      return text.substr(0, text.size() - 5) + "dontaudit";  // "... grant" -> "... dontaudit"
+    }
   }
   return "";
 }

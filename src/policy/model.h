@@ -38,6 +38,8 @@ enum class RuleKind {
   kPath,        // -r PATH PERMS
   kObject,      // -o LABEL PERMS
   kSyscall,     // NAMESys grant
+  kDontaudit,   // -r PATH PERMS dontaudit, -c NAME dontaudit, -p OP SCOPE dontaudit,
+                // NAMESys dontaudit: grants nothing; such denials leave no record
 };
 
 struct Rule {
@@ -48,11 +50,12 @@ struct Rule {
   std::string target_domain;  // kTransition
   std::string name;           // kCapability: capability; kNetwork: op; kSyscall: "genericSys"...
   std::string scope;          // kNetwork: "all", "loopback", "nonloopback"
+  RuleKind silences = RuleKind::kPath;  // kDontaudit: the kind of rule whose denials it hides
   SourceLocation where;
 
   // The rule in the seed's syntax, exactly as `secpolicytools -d` prints it, e.g.
   // "-r /tmp rw", "-r /var/run/inetd.conf " (trailing space: empty perms),
-  // "-c unix_socket_create grant", "genericSys grant".
+  // "-c unix_socket_create grant", "genericSys grant", "-c unix_socket_create dontaudit".
   std::string ToString() const;
 };
 
@@ -69,6 +72,9 @@ struct DomainSpec {
   bool unconfined = false;  // like ESXi's superDom: every access allowed, nothing recorded
   std::vector<Rule> rules;  // in file order
   SourceLocation where;
+  // Paths of -r rules meant to grant less than the rule they shadow (`narrows = [...]`):
+  // `spt --check` does not warn about them. Empty-perm carve-outs need no entry.
+  std::vector<std::string> narrows;
 };
 
 // New files under `path` (longest prefix wins) get `label`; also used by restore.

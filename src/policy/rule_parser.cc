@@ -12,7 +12,9 @@ const std::vector<Keyword>& Keywords() {
       {"-d", "rule", "-d LABEL DOMAIN file_exec grant: executing a LABEL file enters DOMAIN"},
       {"-c", "rule", "-c CAPABILITY grant: grant a capability"},
       {"-p", "rule", "-p OP SCOPE grant: grant a network operation"},
-      {"grant", "action", "the only action: what a rule names is allowed"},
+      {"grant", "action", "what a rule names is allowed"},
+      {"dontaudit", "action",
+       "what a rule names stays denied, without an audit record (-r PATH PERMS dontaudit too)"},
       {"file_exec", "transition-op", "the exec of a file that carries the -d rule's label"},
       {"dgram_vsocket_bind", "capability", "bind a datagram vsocket"},
       {"dgram_vsocket_create", "capability", "create a datagram vsocket"},
@@ -86,12 +88,15 @@ Status Fail(const SourceLocation& where, std::string_view rule, const std::strin
                          "' (expected " + expected + ")");
 }
 
-// Checks the word count and that the last word is "grant".
+// Checks the word count and that the last word is an action: "grant", or "dontaudit"
+// (then *quiet is set).
 Status CheckShape(const std::vector<std::string_view>& w, size_t count, std::string_view rule,
-                  const SourceLocation& where, const std::string& form) {
+                  const SourceLocation& where, const std::string& form, bool* quiet) {
   if (w.size() != count) return Fail(where, rule, "wrong number of words", form);
-  if (w.back() != "grant") {
-    return Fail(where, rule, "unknown action '" + std::string(w.back()) + "'", "grant");
+  *quiet = w.back() == "dontaudit";
+  if (w.back() != "grant" && !*quiet) {
+    return Fail(where, rule, "unknown action '" + std::string(w.back()) + "'",
+                "grant or dontaudit");
   }
   return Status::Ok();
 }
@@ -116,11 +121,24 @@ Status ParseRule(std::string_view text, const SourceLocation& where, Rule* out) 
     return Fail(where, text, "empty rule", "-r, -o, -d, -c, -p or a syscall class");
   }
   const std::string_view head = w[0];
+  bool quiet = false;
+  if (head == "-r" && w.size() >= 3 && w.back() == "dontaudit") {
+    // -r PATH PERMS dontaudit: the denials of PERMS under PATH leave no record.
+    quiet = true;
+    w.pop_back();
+    if (w.size() != 3) {
+      return Fail(where, text, "wrong number of words", "-r PATH PERMS dontaudit");
+    }
+  }
   if (head == "-r" || head == "-o") {
     if (w.size() < 2 || w.size() > 3) {
       return Fail(where, text, "wrong number of words", std::string(head) + " NAME [PERMS]");
     }
     if (Status s = ParsePermsWord(w, text, where, &rule.perms); !s.ok()) return s;
+    if (quiet && rule.perms == kPermNone) {
+      return Fail(where, text, "no permissions to silence",
+                  "-r PATH PERMS dontaudit with PERMS a non-empty subset of rwx");
+    }
     if (head == "-r") {
       rule.kind = RuleKind::kPath;
       rule.path = std::string(w[1]);
@@ -133,7 +151,7 @@ Status ParseRule(std::string_view text, const SourceLocation& where, Rule* out) 
       rule.label = std::string(w[1]);
     }
   } else if (head == "-d") {
-    if (Status s = CheckShape(w, 5, text, where, "-d LABEL DOMAIN file_exec grant"); !s.ok()) {
+    if (Status s = CheckShape(w, 5, text, where, "-d LABEL DOMAIN file_exec grant", &quiet); !s.ok()) {
       return s;
     }
     if (w[3] != "file_exec") {
@@ -143,7 +161,7 @@ Status ParseRule(std::string_view text, const SourceLocation& where, Rule* out) 
     rule.label = std::string(w[1]);
     rule.target_domain = std::string(w[2]);
   } else if (head == "-c") {
-    if (Status s = CheckShape(w, 3, text, where, "-c CAPABILITY grant"); !s.ok()) return s;
+    if (Status s = CheckShape(w, 3, text, where, "-c CAPABILITY grant", &quiet); !s.ok()) return s;
     if (!IsKeyword(w[1], "capability")) {
       return Fail(where, text, "unknown capability '" + std::string(w[1]) + "'",
                   "one of " + KeywordsOf("capability"));
@@ -151,7 +169,7 @@ Status ParseRule(std::string_view text, const SourceLocation& where, Rule* out) 
     rule.kind = RuleKind::kCapability;
     rule.name = std::string(w[1]);
   } else if (head == "-p") {
-    if (Status s = CheckShape(w, 4, text, where, "-p OP SCOPE grant"); !s.ok()) return s;
+    if (Status s = CheckShape(w, 4, text, where, "-p OP SCOPE grant", &quiet); !s.ok()) return s;
     if (!IsKeyword(w[1], "network-op")) {
       return Fail(where, text, "unknown network operation '" + std::string(w[1]) + "'",
                   "one of " + KeywordsOf("network-op"));
@@ -164,12 +182,19 @@ Status ParseRule(std::string_view text, const SourceLocation& where, Rule* out) 
     rule.name = std::string(w[1]);
     rule.scope = std::string(w[2]);
   } else if (IsKeyword(head, "syscall-class")) {
-    if (Status s = CheckShape(w, 2, text, where, std::string(head) + " grant"); !s.ok()) return s;
+    if (Status s = CheckShape(w, 2, text, where, std::string(head) + " grant", &quiet); !s.ok()) return s;
     rule.kind = RuleKind::kSyscall;
     rule.name = std::string(head);
   } else {
     return Fail(where, text, "unknown keyword '" + std::string(head) + "'",
                 "-r, -o, -d, -c, -p or a syscall class: " + KeywordsOf("syscall-class"));
+  }
+  if (quiet && rule.kind == RuleKind::kTransition) {
+    return Fail(where, text, "a transition cannot be dontaudit", "-d LABEL DOMAIN file_exec grant");
+  }
+  if (quiet) {
+    rule.silences = rule.kind;
+    rule.kind = RuleKind::kDontaudit;
   }
   *out = std::move(rule);
   return Status::Ok();

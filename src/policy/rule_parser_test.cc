@@ -146,5 +146,28 @@ TEST(RuleParser, WrongWordCounts) {
   }
 }
 
+// Issue 19.7: dontaudit rules, the seed's action word in place of grant.
+TEST(RuleParser, DontauditRules) {
+  Rule r = Parse("-r /etc/nsswitch.conf r dontaudit");
+  EXPECT_EQ(r.kind, RuleKind::kDontaudit);
+  EXPECT_EQ(r.silences, RuleKind::kPath);
+  EXPECT_EQ(r.path, "/etc/nsswitch.conf");
+  EXPECT_EQ(r.perms, kPermRead);
+  EXPECT_EQ(r.ToString(), "-r /etc/nsswitch.conf r dontaudit");
+  Rule c = Parse("-c unix_socket_create dontaudit");
+  EXPECT_EQ(c.kind, RuleKind::kDontaudit);
+  EXPECT_EQ(c.silences, RuleKind::kCapability);
+  EXPECT_EQ(c.ToString(), "-c unix_socket_create dontaudit");
+  EXPECT_EQ(Parse("-p inet_socket_connect all dontaudit").ToString(),
+            "-p inet_socket_connect all dontaudit");
+  EXPECT_EQ(Parse("socketSys dontaudit").silences, RuleKind::kSyscall);
+  EXPECT_NE(Error("-r /etc dontaudit").find("-r PATH PERMS dontaudit"), std::string::npos);
+  EXPECT_NE(Error("-d appObj app file_exec dontaudit").find("cannot be dontaudit"),
+            std::string::npos);
+  EXPECT_NE(Error("-c unix_socket_create deny").find("expected grant or dontaudit"),
+            std::string::npos);
+  EXPECT_NE(Error("-r /etc r x dontaudit").find("-r PATH PERMS dontaudit"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sptfs

@@ -109,15 +109,17 @@ SandboxVerdict Decide(const SandboxRules& domain, const SandboxRequest& request)
   v.asked = Asked(request);
   std::string cls = request.syscall_class.empty() ? std::string(ClassOfSyscall(request.nr))
                                                   : request.syscall_class;
-  if (domain.has_syscall_rules() && domain.syscall_classes.count(cls) == 0) {
-    v.missing = cls + " grant";
-  } else {
-    std::string rule = SocketRuleNeeded(domain, request);
-    if (!rule.empty() && rule[0] == '!') {
-      v.missing = rule.substr(1);
-    } else if (!rule.empty() && !Granted(domain, rule)) {
-      v.missing = rule;
-    }
+  // Every rule the call needs, not only the first one missing: a learning run at
+  // warning level (and --suggest over it) then gets the whole set in one run.
+  auto add = [&v](const std::string& what) {
+    v.missing += (v.missing.empty() ? "" : std::string(kMissingSeparator)) + what;
+  };
+  if (domain.has_syscall_rules() && domain.syscall_classes.count(cls) == 0) add(cls + " grant");
+  std::string rule = SocketRuleNeeded(domain, request);
+  if (!rule.empty() && rule[0] == '!') {
+    add(rule.substr(1));
+  } else if (!rule.empty() && !Granted(domain, rule)) {
+    add(rule);
   }
   if (v.missing.empty()) return v;
   v.record = true;

@@ -10,11 +10,15 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "sandbox/sandbox_rules.h"
 #include "sandbox/socket_address.h"
 
 namespace sptfs {
+
+// Between the items of SandboxVerdict::missing (and the records' missing= field).
+inline constexpr std::string_view kMissingSeparator = "; ";
 
 enum class SocketOp { kNone, kCreate, kBind, kConnect };
 
@@ -34,7 +38,8 @@ struct SandboxVerdict {
   bool record = false;      // write an audit record (denied, or warning)
   bool warning = false;     // allowed only because the domain is at warning level
   std::string asked;        // "socket(AF_PACKET, SOCK_RAW)", "connect(10.0.0.1:80)", "kill"
-  std::string missing;      // the rule that would have granted it, or why none can
+  std::string missing;      // every rule that would be needed to grant it, or why none
+                            // can, joined by kMissingSeparator ("socketSys grant; -c ...")
   uint64_t suppressed = 0;  // records the supervisor dropped (rate limit) before this one
 };
 

@@ -146,6 +146,16 @@ TEST(Decide, SyscallClasses) {
   // A socket call needs its class and its -c rule.
   SandboxRules sock = Dom({"unix_socket_create"}, {}, {"genericSys"});
   EXPECT_EQ(Decide(sock, Create(AF_UNIX, SOCK_STREAM)).missing, "socketSys grant");
+  // Every rule the call lacks is named at once (issue 19.2), in warning level too.
+  SandboxRules bare = Dom({}, {}, {"genericSys"});
+  EXPECT_EQ(Decide(bare, Create(AF_INET, SOCK_STREAM)).missing,
+            "socketSys grant; -c inet_stream_socket_create grant");
+  bare.level = Level::kWarning;
+  SandboxVerdict bind = Decide(bare, Inet("bind", "127.0.0.1"));
+  EXPECT_TRUE(bind.allow);
+  EXPECT_EQ(bind.missing, "socketSys grant; -p inet_socket_bind loopback grant");
+  EXPECT_EQ(Decide(bare, Create(AF_PACKET, SOCK_RAW)).missing,
+            "socketSys grant; no rule grants AF_PACKET sockets");
   sock.syscall_classes.insert("socketSys");
   EXPECT_TRUE(Decide(sock, Create(AF_UNIX, SOCK_STREAM)).allow);
 }

@@ -11,6 +11,7 @@
 #include "cli/spt_options.h"
 #include "cli/spt_query.h"
 #include "explain/explain_cli.h"
+#include "explain/suggest.h"
 #include "explain/why_command.h"
 #include "policy/compiler.h"
 #include "policy/loader.h"
@@ -49,6 +50,9 @@ int Check(const sptfs::SptOptions& o) {
   std::vector<std::string> warnings;
   if (int rc = LoadOffline(o.argument, o.root, &policy, &warnings); rc != kOk) return rc;
   for (const std::string& w : warnings) std::fprintf(stderr, "spt: %s\n", w.c_str());
+  for (const std::string& w : sptfs::NarrowingWarnings(*policy)) {
+    std::fprintf(stderr, "spt: warning: %s\n", w.c_str());
+  }
   size_t rules = 0;
   for (const auto& d : policy->domains()) rules += d.rules.size();
   std::printf("%s: ok: %zu domains, %zu object labels, %zu rules, %zu default labels\n",
