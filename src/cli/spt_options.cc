@@ -12,7 +12,19 @@ namespace {
 enum class Arg { kNone, kRequired, kOptional };  // kOptional: attached, or a next non-option word
 
 // What an option sets: a command, or a modifier field.
-enum class Field { kCommand, kLabel, kJson, kDryRun, kLog, kPolicy, kRoot, kMount, kSocket, kGraphDomain, kSvg };
+enum class Field {
+  kCommand,
+  kLabel,
+  kJson,
+  kDryRun,
+  kLog,
+  kPolicy,
+  kRoot,
+  kMount,
+  kSocket,
+  kGraphDomain,
+  kSvg
+};
 
 struct OptionDef {
   char short_name;  // 0: long only

@@ -5,12 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <set>
 #include <iterator>
+#include <set>
 #include <vector>
 
 #include "audit/audit_log.h"
@@ -142,7 +141,8 @@ Reply ExecMapCommand(const DaemonContext& ctx, pid_t tid, const std::string& pat
   if (!ctx.tracker) return Fail(1, "sandbox: this daemon does not track processes");
   CallerInfo c = ctx.tracker->Identify(tid, policy->default_domain());
   const CompiledDomain* d = c.identified ? policy->FindDomain(c.domain) : nullptr;
-  if (d == nullptr) return Fail(1, "sandbox: process " + std::to_string(tid) + " cannot be identified");
+  if (d == nullptr)
+    return Fail(1, "sandbox: process " + std::to_string(tid) + " cannot be identified");
   std::string gen = " " + std::to_string(policy->generation()) + "\n";
   if (d->unconfined || d->level == Level::kDisabled) return Reply{0, "allow" + gen, ""};
   if (path.empty() || path[0] != '/' || ctx.mountpoint.empty()) return Reply{0, "deny" + gen, ""};
@@ -150,22 +150,21 @@ Reply ExecMapCommand(const DaemonContext& ctx, pid_t tid, const std::string& pat
   Decision dec = Decide(*policy, d->id, path, label, kPermExec);
   if (dec.record && ctx.audit) {
     ctx.audit->Event("SPT_SANDBOX",
-                     std::string(dec.warning ? "warning" : "denied") +
-                         " op=\"mmap\" asked=" + AuditText("map executable " + path) +
-                         " path=" + AuditValue(path) + " requested=x pid=" +
-                         std::to_string(c.identified ? c.pid : tid) + " tid=" +
-                         std::to_string(tid) + " comm=" + AuditValue(c.comm) +
+                     std::string(dec.warning ? "warning" : "denied") + " op=\"mmap\" asked=" +
+                         AuditText("map executable " + path) + " path=" + AuditValue(path) +
+                         " requested=x pid=" + std::to_string(c.identified ? c.pid : tid) +
+                         " tid=" + std::to_string(tid) + " comm=" + AuditValue(c.comm) +
                          " exe=" + AuditValue(c.exe) + " uid=" + std::to_string(c.uid) +
                          " domain=" + DomainField(policy.get(), d->id) +
                          " level=" + std::string(LevelName(d->level)) + " rule=\"" +
-                         std::string(dec.reason) + "\" missing=" +
-                         AuditText("x on " + path) +
+                         std::string(dec.reason) + "\" missing=" + AuditText("x on " + path) +
                          " generation=" + std::to_string(policy->generation()));
   }
   return Reply{0, (dec.allowed() ? "allow" : "deny") + gen, ""};
 }
 
-// sandbox query TID | sandbox domains [DOMAIN] | sandbox exec TID PATH | sandbox record TID DOMAIN_ID denied|warning
+// sandbox query TID | sandbox domains [DOMAIN] | sandbox exec TID PATH | sandbox record TID
+// DOMAIN_ID denied|warning
 //   SYSCALL ASKED RULE [SUPPRESSED] (the caller is authorised by CommandRunner::Run).
 Reply SandboxCommand(const DaemonContext& ctx, const std::vector<std::string>& args) {
   const std::string kUsage =
@@ -195,7 +194,8 @@ Reply SandboxCommand(const DaemonContext& ctx, const std::vector<std::string>& a
     if (d == nullptr) return Fail(1, "sandbox: process " + args[1] + " cannot be identified");
     return Reply{0, SandboxBlock(*d), ""};
   }
-  if (args.size() == 3 && args[0] == "exec" && ParsePid(args[1], &tid)) return ExecMapCommand(ctx, tid, args[2]);
+  if (args.size() == 3 && args[0] == "exec" && ParsePid(args[1], &tid))
+    return ExecMapCommand(ctx, tid, args[2]);
   if ((args.size() != 7 && args.size() != 8) || args[0] != "record" || !ParsePid(args[1], &tid) ||
       (args[3] != "denied" && args[3] != "warning")) {
     return Usage(kUsage);

@@ -6,11 +6,6 @@
 #include <iterator>
 
 #include "audit/audit_log.h"
-#include "policy/compiler.h"
-#include "policy/load_warnings.h"
-#include "policy/loader.h"
-#include "policy/policy_diff.h"
-#include "policy/stale.h"
 #include "cli/spt_options.h"
 #include "cli/spt_query.h"
 #include "control/commands.h"
@@ -18,6 +13,11 @@
 #include "control/stale_watcher.h"
 #include "control/why_daemon.h"
 #include "explain/replay.h"
+#include "policy/compiler.h"
+#include "policy/load_warnings.h"
+#include "policy/loader.h"
+#include "policy/policy_diff.h"
+#include "policy/stale.h"
 
 namespace sptfs {
 namespace {
@@ -96,7 +96,7 @@ Reply CommandRunner::Reload(const Peer& peer, const std::string& dir, bool reset
   std::vector<std::string> warnings;
   if (ctx_->notifier) ctx_->notifier->Reloading();
   Status s = ReloadPolicyNow(ctx_, from, &warnings);  // refuses while runtime domains are busy
-  if (ctx_->notifier) ctx_->notifier->Ready();  // loaded or not, the daemon serves on
+  if (ctx_->notifier) ctx_->notifier->Ready();        // loaded or not, the daemon serves on
   if (!s.ok()) {
     Audit(type, peer,
           "dir=" + AuditValue(from) + " result=failed error=" + AuditText(s.message()) +
@@ -126,7 +126,8 @@ Reply CommandRunner::DryRun(const Peer& peer, const std::string& dir, const std:
     return Fail(2, "-p " + dir + ": relative policy directory (expected an absolute path)");
   }
   if (!log.empty() && log[0] != '/') {
-    return Fail(2, "--log " + log + ": relative path (expected an absolute path: the daemon reads it)");
+    return Fail(
+        2, "--log " + log + ": relative path (expected an absolute path: the daemon reads it)");
   }
   if (!ctx_->tree) return Fail(2, "this daemon has no tree to compile the policy against");
   auto running = ctx_->policy->Current();

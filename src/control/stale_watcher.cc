@@ -132,13 +132,12 @@ class InotifyStaleWatcher : public StaleWatcher {
     bool reload = policy.on_stale() == OnStale::kReload;
     for (const StaleChange& c : changes) {
       if (!ctx_->audit) break;
-      ctx_->audit->Event(
-          "SPT_STALE_RULE",
-          "rule=" + AuditText(c.rule) + " where=" + AuditText(Join(c.where, ",")) +
-              " compiled=" + AuditText(c.compiled) + " now=" + AuditText(c.now) +
-              " domains=" + AuditText(Join(c.domains, ",")) +
-              " action=" + (reload ? "reload" : "warn") + " fix=" + AuditText("spt -p") +
-              " generation=" + std::to_string(policy.generation()));
+      ctx_->audit->Event("SPT_STALE_RULE",
+                         "rule=" + AuditText(c.rule) + " where=" + AuditText(Join(c.where, ",")) +
+                             " compiled=" + AuditText(c.compiled) + " now=" + AuditText(c.now) +
+                             " domains=" + AuditText(Join(c.domains, ",")) + " action=" +
+                             (reload ? "reload" : "warn") + " fix=" + AuditText("spt -p") +
+                             " generation=" + std::to_string(policy.generation()));
     }
     if (reload) Reload(policy);
   }
@@ -185,8 +184,8 @@ class InotifyStaleWatcher : public StaleWatcher {
   int inotify_, wake_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  StaleTracker tracker_;                 // the watcher thread's only
-  std::map<std::string, int> wds_;       // tree directory -> watch
+  StaleTracker tracker_;            // the watcher thread's only
+  std::map<std::string, int> wds_;  // tree directory -> watch
   std::map<int, std::string> dirs_by_wd_;
   std::set<std::string> links_;
 };

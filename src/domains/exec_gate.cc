@@ -86,7 +86,7 @@ void ExecGate::Loop() {
 void ExecGate::Seize(Request* r) {
   if (ptrace(PTRACE_SEIZE, r->tid, nullptr, reinterpret_cast<void*>(PTRACE_O_TRACEEXEC)) != 0) {
     r->result = Status::Permission(std::string("exec gate: cannot hold thread ") +
-                                         std::to_string(r->tid) + ": " + strerror(errno));
+                                   std::to_string(r->tid) + ": " + strerror(errno));
     return;
   }
   // The stop comes when the thread leaves the kernel, or at the exec event before that.

@@ -30,9 +30,9 @@
 namespace sptfs {
 
 struct ExecStop {
-  pid_t pid = 0;       // the process id (tgid) of the held thread, now
-  bool execed = false; // true: stopped at the end of a successful exec (new image)
-  bool gone = false;   // the thread died before it stopped (decide must not touch /proc)
+  pid_t pid = 0;        // the process id (tgid) of the held thread, now
+  bool execed = false;  // true: stopped at the end of a successful exec (new image)
+  bool gone = false;    // the thread died before it stopped (decide must not touch /proc)
 };
 
 class ExecGate {

@@ -4,9 +4,9 @@
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 

@@ -9,13 +9,11 @@ namespace {
 constexpr std::array<std::string_view, 37> kNames = {
     // glibc's unsecure variables (secure mode unsets them before the program runs).
     "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH",
-    "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR",
-    "TZDIR",
+    "MALLOC_TRACE", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR",
     // Shells: files sourced at start, options that run code, exported functions.
     "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4",
     // Perl, Ruby, Node.
-    "PERL5OPT", "PERL5LIB", "PERLLIB", "PERL5DB", "RUBYOPT", "RUBYLIB", "NODE_OPTIONS",
-    "NODE_PATH",
+    "PERL5OPT", "PERL5LIB", "PERLLIB", "PERL5DB", "RUBYOPT", "RUBYLIB", "NODE_OPTIONS", "NODE_PATH",
     // Python: module paths, startup files, and what imports or runs a module by name
     // (PYTHONWARNINGS imports a category's module, PYTHONBREAKPOINT calls a function,
     // PYTHONPYCACHEPREFIX is where compiled modules are read from). Not every PYTHON*

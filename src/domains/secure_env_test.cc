@@ -14,9 +14,9 @@ std::string Env(std::initializer_list<const char*> vars) {
 }
 
 TEST(SecureEnv, CleanEnvironmentPasses) {
-  EXPECT_EQ(UnsafeVariable(Env({"PATH=/bin", "HOME=/", "LANG=C", "XLD_PRELOAD=x",
-                                "PYTHONUNBUFFERED=1"})),
-            "");
+  EXPECT_EQ(
+      UnsafeVariable(Env({"PATH=/bin", "HOME=/", "LANG=C", "XLD_PRELOAD=x", "PYTHONUNBUFFERED=1"})),
+      "");
   EXPECT_EQ(UnsafeVariable(""), "");
 }
 

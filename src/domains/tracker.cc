@@ -192,8 +192,7 @@ void ProcTracker::EndLocked(pid_t pid) {
   lineage_.erase(pid);
   live_.erase(pid);
   procs_.erase(procs_.lower_bound({pid, 0}), procs_.upper_bound({pid, UINT64_MAX}));
-  for (auto it = pending_.lower_bound({pid, 0});
-       it != pending_.end() && it->first.pid == pid;) {
+  for (auto it = pending_.lower_bound({pid, 0}); it != pending_.end() && it->first.pid == pid;) {
     it = it->second.gated ? std::next(it) : pending_.erase(it);  // the gate ends its own
   }
 }
@@ -512,8 +511,8 @@ Status ProcTracker::ExecTransition(pid_t tid, DomainId domain, const ExecTarget&
   std::vector<ProcKey> pinned = Descendants(before.pid);
   {
     std::lock_guard lock(mu_);
-    Status s = BeginExecLocked(before, self, {domain, true, 0, 0, before.domain, before.placed},
-                               pinned);
+    Status s =
+        BeginExecLocked(before, self, {domain, true, 0, 0, before.domain, before.placed}, pinned);
     if (!s.ok()) return s;
   }
   Status held = gate_->Hold(tid, before.pid, [this, self, target, report](const ExecStop& stop) {

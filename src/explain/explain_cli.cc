@@ -15,9 +15,9 @@
 #include "explain/import.h"
 #include "explain/suggest.h"
 #include "explain/why_command.h"
-#include "sandbox/landlock_apply.h"
 #include "policy/compiler.h"
 #include "policy/loader.h"
+#include "sandbox/landlock_apply.h"
 
 namespace sptfs {
 namespace {
@@ -80,10 +80,9 @@ int Suggest(const SptOptions& o, std::string* out, std::string* err) {
     } else if (w == "--dontaudit") {
       opt.prefer_dontaudit = true;
     } else if (w.size() > 1 && w[0] == '-') {
-      return Fail(err,
-                  "--suggest: unknown option '" + w +
-                      "' (expected --glob, --dontaudit or a log file)",
-                  2);
+      return Fail(
+          err, "--suggest: unknown option '" + w + "' (expected --glob, --dontaudit or a log file)",
+          2);
     } else {
       files.push_back(w);
     }
@@ -154,7 +153,8 @@ int Import(const SptOptions& o, std::string* out, std::string* err) {
     // A new policy set usually goes to a new directory: make it (and domains/), as
     // `mkdir -p` would.
     std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(dir + "/" + f.name).parent_path(), ec);
+    std::filesystem::create_directories(std::filesystem::path(dir + "/" + f.name).parent_path(),
+                                        ec);
     if (ec) {
       return Fail(err, "--import: cannot make the directory for " + dir + "/" + f.name + ": " +
                            ec.message());

@@ -32,7 +32,8 @@ bool AccessPerms(std::string_view words, Perms* out) {
 // "name(id)" -> id.
 bool DomainOf(std::string_view field, DomainId* id) {
   size_t open = field.rfind('(');
-  if (open == std::string_view::npos || field.size() < open + 3 || field.back() != ')') return false;
+  if (open == std::string_view::npos || field.size() < open + 3 || field.back() != ')')
+    return false;
   std::string digits(field.substr(open + 1, field.size() - open - 2));
   if (digits.find_first_not_of("0123456789") != std::string::npos) return false;
   *id = static_cast<DomainId>(std::stoul(digits));
@@ -58,8 +59,8 @@ size_t ReplayAuditLog(std::string_view log_name, std::string_view log_text,
     Perms perms = kPermNone;
     DomainId domain = 0;
     std::string path = DecodeAuditValue(FirstField(f, {"path"}));
-    if (!AccessPerms(FirstField(f, {"{}"}), &perms) || !DomainOf(FirstField(f, {"domain"}), &domain) ||
-        path.empty()) {
+    if (!AccessPerms(FirstField(f, {"{}"}), &perms) ||
+        !DomainOf(FirstField(f, {"domain"}), &domain) || path.empty()) {
       continue;
     }
     ++records;
@@ -69,8 +70,8 @@ size_t ReplayAuditLog(std::string_view log_name, std::string_view log_text,
     bool before = Allowed(current, domain, path, label_now, perms);
     bool after = Allowed(next, domain, path, label_next, perms);
     if (before == after) continue;
-    ++changes[{before, std::string(FirstField(f, {"domain"})),
-               std::string(FirstField(f, {"{}"})), path}];
+    ++changes[{before, std::string(FirstField(f, {"domain"})), std::string(FirstField(f, {"{}"})),
+               path}];
   }
   *out += "replay of " + std::string(log_name) + ": " + std::to_string(records) +
           (records == 1 ? " access record\n" : " access records\n");

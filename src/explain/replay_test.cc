@@ -32,7 +32,8 @@ TEST(Replay, DenialsThatALoadAllowsAndWarningsItWouldDeny) {
   tree.AddDirectory("/ds2/locker");
   tree.AddDirectory("/tmp");
   tree.AddSymlink("/productLocker", "/ds1/locker");
-  PolicySet running = Set({Dom("vm", 4, {"-r /productLocker r"}), Dom("box", 5, {}, Level::kWarning)});
+  PolicySet running =
+      Set({Dom("vm", 4, {"-r /productLocker r"}), Dom("box", 5, {}, Level::kWarning)});
   auto current = CompileOrDie(running, tree);
   tree.AddSymlink("/productLocker", "/ds2/locker");
   PolicySet loaded = Set({Dom("vm", 4, {"-r /productLocker r"}), Dom("box", 5, {})});  // enforcing

@@ -371,8 +371,8 @@ std::vector<Record> ReadRecords(std::string_view text, const SuggestOptions& opt
     std::string missing =
         complete ? ReadRecord(f, sandbox, &r) : "unterminated quote (truncated line?)";
     if (!missing.empty()) {
-      warnings->push_back(options.source + ":" + std::to_string(line_no) + ": skipped: " +
-                          missing + " (expected a denial record as in docs/audit.md)");
+      warnings->push_back(options.source + ":" + std::to_string(line_no) + ": skipped: " + missing +
+                          " (expected a denial record as in docs/audit.md)");
       ++*bad;
       continue;
     }
@@ -467,8 +467,8 @@ Status SuggestRules(std::string_view text, const SuggestOptions& options,
   int bad = 0;
   std::vector<Record> records = ReadRecords(text, options, warnings, &bad);
   if (records.empty() && bad > 0) {
-    return Status::Invalid(options.source + ": no readable denial record (" +
-                           std::to_string(bad) + " malformed; expected docs/audit.md lines)");
+    return Status::Invalid(options.source + ": no readable denial record (" + std::to_string(bad) +
+                           " malformed; expected docs/audit.md lines)");
   }
   std::vector<DomainWork> work;  // in order of first appearance
   for (const Record& r : records) {

@@ -289,8 +289,8 @@ TEST(SuggestRecordedTest, HardLinkSubsetRefusalIsExplainedNotGranted) {
 }
 
 TEST(SuggestRecordedTest, GeneratedNames) {
-  for (const char* p : {"/tmp/ccJUXiWL.s", "/tmp/tmpa1B2c3", "/run/sess_8f3a9c2d1e",
-                        "/tmp/cc7Qm2Xa.o"}) {
+  for (const char* p :
+       {"/tmp/ccJUXiWL.s", "/tmp/tmpa1B2c3", "/run/sess_8f3a9c2d1e", "/tmp/cc7Qm2Xa.o"}) {
     EXPECT_TRUE(LooksGenerated(p)) << p;
   }
   for (const char* p : {"/src/Makefile", "/README", "/lib/libc.so.6", "/lib/libQt5Core.so.5",
@@ -301,10 +301,10 @@ TEST(SuggestRecordedTest, GeneratedNames) {
 
 // Issue 19.3: --check warns about a longer rule that grants less than the one it shadows.
 TEST(NarrowingTest, WarnsUnlessCarveOutOrMarked) {
-  PolicySet set = testing::Set({testing::Dom(
-      "webDom", 40,
-      {"-r /work rw", "-r /work/proj/prog x", "-r /work/secret ", "-r /work/proj/doc r",
-       "-r /work/proj/bin rwx"})});
+  PolicySet set =
+      testing::Set({testing::Dom("webDom", 40,
+                                 {"-r /work rw", "-r /work/proj/prog x", "-r /work/secret ",
+                                  "-r /work/proj/doc r", "-r /work/proj/bin rwx"})});
   auto policy = testing::CompileOrDie(set, LiteralTree());
   std::vector<std::string> w = NarrowingWarnings(*policy);
   ASSERT_EQ(w.size(), 2u);

@@ -54,13 +54,13 @@ class WhyHostTest : public ::testing::Test {
   void SetUp() override {
     set_.default_domain = "superDom";
     set_.labels = {{"unlabeled", 0, {}}, {"toolObj", 3000, {}}};
-    DomainSpec super{"superDom", 0, Level::kEnforcing, true, {}, {}};
-    DomainSpec a{"aDom", 10, Level::kEnforcing, false, {}, {}};
+    DomainSpec super{"superDom", 0, Level::kEnforcing, true, {}, {}, {}};
+    DomainSpec a{"aDom", 10, Level::kEnforcing, false, {}, {}, {}};
     a.rules = {R("-r /etc r", 3), R("-r /etc/shadow ", 4), R("-r /opt rx", 5),
                R("-d toolObj bDom file_exec grant", 6)};
-    DomainSpec b{"bDom", 11, Level::kEnforcing, false, {}, {}};
+    DomainSpec b{"bDom", 11, Level::kEnforcing, false, {}, {}, {}};
     b.rules = {R("-r /srv/only-b r", 8)};
-    DomainSpec w{"warnDom", 12, Level::kWarning, false, {}, {}};
+    DomainSpec w{"warnDom", 12, Level::kWarning, false, {}, {}, {}};
     set_.domains = {super, a, b, w};
     MemoryTree tree;
     std::vector<std::string> warnings;

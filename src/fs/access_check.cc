@@ -124,24 +124,23 @@ void AccessChecker::AfterExec(const Subject& s, const ResolvedLabel& label,
   auto it = s.domain->transitions.find(label.id);
   if (it == s.domain->transitions.end() || it->second == s.domain->id) return;
   const CompiledDomain* to = s.policy->FindDomain(it->second);
-  std::string fields = "pid=" + std::to_string(s.caller.pid) + " tid=" +
-                       std::to_string(s.caller.tid) + " from=" + s.domain->name + "(" +
-                       std::to_string(s.domain->id) + ") to=" +
-                       (to ? to->name : std::string("unknown")) + "(" +
+  std::string fields = "pid=" + std::to_string(s.caller.pid) +
+                       " tid=" + std::to_string(s.caller.tid) + " from=" + s.domain->name + "(" +
+                       std::to_string(s.domain->id) +
+                       ") to=" + (to ? to->name : std::string("unknown")) + "(" +
                        std::to_string(it->second) + ") label=" + std::string(label.name);
   if (!target.interpreter.empty()) fields += " interpreter=\"" + target.interpreter + "\"";
   AuditLog* audit = audit_;
   // Runs on the exec gate's thread once the exec attempt is over.
   ExecReport report = [audit, fields](const std::string& refused) {
     if (!audit) return;
-    audit->Event("SPT_TRANSITION",
-                 fields + (refused.empty() ? " result=ok" : " result=refused reason=\"" +
-                                                                refused + "\""));
+    audit->Event(
+        "SPT_TRANSITION",
+        fields + (refused.empty() ? " result=ok" : " result=refused reason=\"" + refused + "\""));
   };
   Status st = tracker_->ExecTransition(s.caller.tid, it->second, target, report);
   if (!st.ok() && audit_) {
-    audit_->Event("SPT_TRANSITION",
-                  fields + " result=refused reason=\"" + st.message() + "\"");
+    audit_->Event("SPT_TRANSITION", fields + " result=refused reason=\"" + st.message() + "\"");
   }
 }
 

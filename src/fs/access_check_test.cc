@@ -46,8 +46,8 @@ class AccessCheckTest : public ::testing::Test {
     PolicySet set;
     set.default_domain = "superDom";
     set.labels = {{"unlabeled", 0, {}}};
-    DomainSpec super{"superDom", 0, Level::kEnforcing, true, {}, {}};
-    DomainSpec vm{"vmDom", 4, Level::kEnforcing, false, {}, {}};
+    DomainSpec super{"superDom", 0, Level::kEnforcing, true, {}, {}, {}};
+    DomainSpec vm{"vmDom", 4, Level::kEnforcing, false, {}, {}, {}};
     // Many rules, so a hint that resolves them all is easy to see in the count.
     vm.rules = {R("-r /productLocker r")};
     for (int i = 0; i < 20; ++i) vm.rules.push_back(R("-r /data/d" + std::to_string(i) + " r"));

@@ -56,7 +56,7 @@ class FdBudget {
   // taking the reserve, given the current RLIMIT_NOFILE.
   bool TableMayGrow(size_t other) const;
 
-  size_t held() const;                 // handles held, all callers
+  size_t held() const;  // handles held, all callers
   size_t held_by(uint64_t world) const;
 
  private:

@@ -27,7 +27,7 @@ TEST(FdBudget, WorldOverItsBudgetGetsEmfileOthersGoOn) {
   EXPECT_EQ(b.Admit(7, kLimit, 0, &first), EMFILE);
   EXPECT_TRUE(first);
   EXPECT_EQ(b.Admit(7, kLimit, 0, &first), EMFILE);
-  EXPECT_FALSE(first);  // said once
+  EXPECT_FALSE(first);                  // said once
   EXPECT_EQ(b.Admit(8, kLimit, 0), 0);  // another world
   EXPECT_EQ(b.Admit(0, kLimit, 0), 0);  // the host
   b.Release(7);

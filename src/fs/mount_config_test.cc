@@ -54,8 +54,7 @@ TEST_F(MountConfigTest, FdBudget) {
   MountConfig bad;
   st = Load("fd_budget = 0\n[[map]]\nat = \"/\"\nsource = \"/x\"\n", &bad);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("m.toml:1: fd_budget must be a positive integer"),
-            std::string::npos)
+  EXPECT_NE(st.message().find("m.toml:1: fd_budget must be a positive integer"), std::string::npos)
       << st.message();
   EXPECT_EQ(bad.fd_budget, 0u);
   st = Load("fd_budget = \"many\"\n[[map]]\nat = \"/\"\nsource = \"/x\"\n", &bad);

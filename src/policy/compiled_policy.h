@@ -34,8 +34,8 @@ struct CompiledDomain {
   DomainId id = 0;
   Level level = Level::kEnforcing;
   bool unconfined = false;
-  bool runtime = false;     // made by `spt -N`, not from the policy set
-  std::vector<Rule> rules;  // every rule as written, in file order (for display)
+  bool runtime = false;              // made by `spt -N`, not from the policy set
+  std::vector<Rule> rules;           // every rule as written, in file order (for display)
   std::vector<std::string> narrows;  // DomainSpec::narrows
   std::vector<CompiledPathRule> path_rules;
   std::map<LabelId, Perms> object_perms;            // -o rules (and x from -d rules)

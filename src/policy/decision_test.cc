@@ -190,8 +190,9 @@ TEST_F(DecisionTest, WithNewDomainAndWithout) {
 TEST(DecisionDontaudit, SilencesOnlyWhatItNames) {
   MemoryTree tree;
   auto policy = CompileOrDie(
-      Set({Dom("vm", 4, {"-r /etc r", "-r /etc/nss r dontaudit", "-c unix_socket_create dontaudit",
-                         "-p inet_socket_connect all dontaudit"}),
+      Set({Dom("vm", 4,
+               {"-r /etc r", "-r /etc/nss r dontaudit", "-c unix_socket_create dontaudit",
+                "-p inet_socket_connect all dontaudit"}),
            Dom("warn", 5, {"-r /tmp/q w dontaudit"}, Level::kWarning)}),
       tree);
   Decision quiet = Decide(*policy, 4, "/etc/nss/passwd", kUnlabeledId, W);

@@ -193,7 +193,8 @@ Status LoadDomain(const std::string& file, DomainSpec* d, SourceLocation* id_at)
   if (const toml::node* level = t.get("level")) {
     SourceLocation where = At(file, level->source());
     if (!level->is_string() || !ParseLevel(level->as_string()->get(), &d->level)) {
-      std::string got = level->is_string() ? "\"" + level->as_string()->get() + "\"" : "(not a string)";
+      std::string got =
+          level->is_string() ? "\"" + level->as_string()->get() + "\"" : "(not a string)";
       return Bad(where, "bad level " + got, "\"enforcing\", \"warning\" or \"disabled\"");
     }
   }

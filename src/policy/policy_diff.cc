@@ -27,8 +27,8 @@ std::map<std::string, std::string> Compiled(const CompiledDomain& d) {
 std::string DomainDiff(const CompiledDomain& a, const CompiledDomain& b) {
   std::string out;
   if (a.level != b.level) {
-    out += "  level: " + std::string(LevelName(a.level)) + " → " +
-           std::string(LevelName(b.level)) + "\n";
+    out += "  level: " + std::string(LevelName(a.level)) + " → " + std::string(LevelName(b.level)) +
+           "\n";
   }
   if (a.unconfined != b.unconfined) {
     out += std::string("  ") + (b.unconfined ? "becomes unconfined" : "becomes confined") + "\n";
@@ -36,7 +36,8 @@ std::string DomainDiff(const CompiledDomain& a, const CompiledDomain& b) {
   std::map<std::string, std::string> pa = Compiled(a), pb = Compiled(b);
   for (const auto& [text, path] : pa) {
     auto it = pb.find(text);
-    if (it != pb.end() && it->second != path) out += "  " + text + ": " + path + " → " + it->second + "\n";
+    if (it != pb.end() && it->second != path)
+      out += "  " + text + ": " + path + " → " + it->second + "\n";
   }
   std::map<std::string, int> ta = RuleTexts(a), tb = RuleTexts(b);
   for (const Rule& r : b.rules) {
@@ -97,8 +98,8 @@ std::string FormatPolicyDiff(const CompiledPolicy& current, const CompiledPolicy
   }
   if (current.on_stale() != next.on_stale()) {
     auto name = [](OnStale o) { return o == OnStale::kWarn ? "warn" : "reload"; };
-    out += std::string("on_stale: ") + name(current.on_stale()) + " → " + name(next.on_stale()) +
-           "\n";
+    out +=
+        std::string("on_stale: ") + name(current.on_stale()) + " → " + name(next.on_stale()) + "\n";
   }
   *changed = !out.empty();
   return *changed ? out : "no changes\n";

@@ -34,9 +34,10 @@ TEST(PolicyDiff, AMovedRuleShowsOldAndNewCompiledPath) {
   auto running = CompileOrDie(set, tree);
   tree.AddSymlink("/productLocker", "/vmfs/volumes/u1/productLocker");
   bool changed = false;
-  EXPECT_EQ(FormatPolicyDiff(*running, *CompileOrDie(set, tree), &changed),
-            "globalVMDom (4):\n"
-            "  -r /productLocker r: /locker/packages/vmtoolsRepo → /vmfs/volumes/u1/productLocker\n");
+  EXPECT_EQ(
+      FormatPolicyDiff(*running, *CompileOrDie(set, tree), &changed),
+      "globalVMDom (4):\n"
+      "  -r /productLocker r: /locker/packages/vmtoolsRepo → /vmfs/volumes/u1/productLocker\n");
   EXPECT_TRUE(changed);
 }
 

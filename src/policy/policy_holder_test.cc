@@ -34,8 +34,8 @@ TEST_F(HolderTest, PublishHookRunsForEveryPublishedSnapshotOnly) {
   holder_.SetPublishHook([&] { ++published; });
   ASSERT_TRUE(holder_.Reload(dir_.path(), tree_, nullptr).ok());
   EXPECT_EQ(published, 1);
-  ASSERT_TRUE(holder_.Update([](const CompiledPolicy& p) { return p.WithLevel(4, Level::kWarning); })
-                  .ok());
+  ASSERT_TRUE(
+      holder_.Update([](const CompiledPolicy& p) { return p.WithLevel(4, Level::kWarning); }).ok());
   EXPECT_EQ(published, 2);
   EXPECT_FALSE(holder_.Update([](const CompiledPolicy&) { return nullptr; }).ok());
   EXPECT_FALSE(holder_.Reload(dir_.path() + "/missing", tree_, nullptr).ok());

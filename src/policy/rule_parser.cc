@@ -151,7 +151,8 @@ Status ParseRule(std::string_view text, const SourceLocation& where, Rule* out) 
       rule.label = std::string(w[1]);
     }
   } else if (head == "-d") {
-    if (Status s = CheckShape(w, 5, text, where, "-d LABEL DOMAIN file_exec grant", &quiet); !s.ok()) {
+    if (Status s = CheckShape(w, 5, text, where, "-d LABEL DOMAIN file_exec grant", &quiet);
+        !s.ok()) {
       return s;
     }
     if (w[3] != "file_exec") {
@@ -182,7 +183,8 @@ Status ParseRule(std::string_view text, const SourceLocation& where, Rule* out) 
     rule.name = std::string(w[1]);
     rule.scope = std::string(w[2]);
   } else if (IsKeyword(head, "syscall-class")) {
-    if (Status s = CheckShape(w, 2, text, where, std::string(head) + " grant", &quiet); !s.ok()) return s;
+    if (Status s = CheckShape(w, 2, text, where, std::string(head) + " grant", &quiet); !s.ok())
+      return s;
     rule.kind = RuleKind::kSyscall;
     rule.name = std::string(head);
   } else {

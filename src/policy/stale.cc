@@ -92,7 +92,8 @@ std::set<std::string> StaleTracker::WatchedLinks() const {
   std::set<std::string> links = links_now_;
   if (!policy_) return links;
   for (const CompiledDomain& d : policy_->domains()) {
-    for (const CompiledPathRule& rule : d.path_rules) links.insert(rule.links.begin(), rule.links.end());
+    for (const CompiledPathRule& rule : d.path_rules)
+      links.insert(rule.links.begin(), rule.links.end());
   }
   return links;
 }

@@ -18,8 +18,8 @@ namespace {
 
 // Calls whose arguments the socket rules look at, whatever the plan says.
 // listen() on an unbound inet socket binds it to every address (supervisor.cc).
-constexpr std::string_view kSocketCalls[] = {"socket",  "socketpair", "bind",    "connect",
-                                             "listen",  "sendmsg",    "sendmmsg"};
+constexpr std::string_view kSocketCalls[] = {"socket", "socketpair", "bind",    "connect",
+                                             "listen", "sendmsg",    "sendmmsg"};
 
 bool IsSocketCall(std::string_view name) {
   for (std::string_view s : kSocketCalls) {

@@ -48,7 +48,7 @@ class SandboxDaemon {
 struct ExecMapScope {
   bool enabled = false;
   dev_t mount_dev = 0;
-  std::string prefix;       // the mount's path as spt-run sees it ("" with --root)
+  std::string prefix;            // the mount's path as spt-run sees it ("" with --root)
   bool generic_decided = false;  // genericSys calls are notified anyway: decide them too
 };
 

@@ -22,8 +22,8 @@ SandboxRules Domain(bool unconfined, std::vector<std::pair<std::string, std::str
 
 TEST(KeptCapabilities, OnlyWhatRootProgramsAndTheRulesNeed) {
   std::vector<int> plain = KeptCapabilities({Domain(false)});
-  for (int cap : {CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_SETUID, CAP_SETGID,
-                  CAP_KILL}) {
+  for (int cap :
+       {CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_SETUID, CAP_SETGID, CAP_KILL}) {
     EXPECT_TRUE(Has(plain, cap)) << cap;
   }
   for (int cap : {CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE, CAP_NET_RAW, CAP_IPC_OWNER, CAP_SYS_NICE,

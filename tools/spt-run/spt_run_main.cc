@@ -192,8 +192,8 @@ int Run(const sptfs::RunOptions& opts) {
   for (int sig : sptfs::ForwardedSignals()) sigaddset(&wait_set, sig);
   sigprocmask(SIG_BLOCK, &wait_set, nullptr);  // before the clone: no signal is lost
 
-  long world =
-      syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  long world = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | SIGCHLD, nullptr,
+                       nullptr, nullptr, nullptr);
   if (world < 0) {
     return Fail(std::string("cannot create the namespaces of a confined world: ") +
                 strerror(errno) + " (spt-run must run as root)");

@@ -86,7 +86,8 @@ void RunWorldInit(const WorldPlan& plan) {
   std::string tree = plan.options.root ? plan.options.mount : "";
   if (Status s = EnterTree(tree, !plan.options.no_proc); !s.ok())
     Die(s.message(), kExitSetupFailed);
-  if (Status s = DropPrivileges(plan.kept_capabilities); !s.ok()) Die(s.message(), kExitSetupFailed);
+  if (Status s = DropPrivileges(plan.kept_capabilities); !s.ok())
+    Die(s.message(), kExitSetupFailed);
   if (Status s = ApplyHostLayer(plan.host_layer); !s.ok()) Die(s.message(), kExitSetupFailed);
   if (Status s = DenyTracing(); !s.ok()) Die(s.message(), kExitSetupFailed);
   // The socket and syscall filter: spt-run takes its listener from us (pidfd_getfd) and

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,13 +30,12 @@
 #include "control/daemon_context.h"
 #include "control/server.h"
 #include "control/service_notify.h"
-#include "run_dir.h"
+#include "control/stale_watcher.h"
 #include "domains/tracker.h"
 #include "fs/access_check.h"
 #include "fs/event_watch.h"
 #include "fs/fd_reclaim.h"
 #include "fs/inode_table.h"
-#include "control/stale_watcher.h"
 #include "fs/map_tree.h"
 #include "fs/mount_config.h"
 #include "fs/sptfs_ops.h"
@@ -44,6 +43,7 @@
 #include "labels/label_xattr.h"
 #include "policy/load_warnings.h"
 #include "policy/policy_holder.h"
+#include "run_dir.h"
 
 namespace sptfs {
 namespace {
@@ -71,8 +71,8 @@ constexpr char kUsage[] =
 struct Args {
   std::string config, source, mountpoint, policy, default_domain, audit_log, socket, xattr;
   std::string timeout, threads, fd_budget;
-  double timeout_s = -1;  // parsed --timeout; < 0: not given
-  int threads_n = 0;      // parsed --threads; 0: not given
+  double timeout_s = -1;   // parsed --timeout; < 0: not given
+  int threads_n = 0;       // parsed --threads; 0: not given
   size_t fd_budget_n = 0;  // parsed --fd-budget; 0: not given
   std::vector<std::string> fuse_opts;
   bool foreground = false;
@@ -86,7 +86,8 @@ bool ParseNumbers(Args* a, std::string* err) {
     if (end == a->timeout.c_str() || *end) {
       return *err = "--timeout " + a->timeout + ": not a number (expected seconds >= 0)", false;
     }
-    if (t < 0) return *err = "--timeout " + a->timeout + ": negative (expected seconds >= 0)", false;
+    if (t < 0)
+      return *err = "--timeout " + a->timeout + ": negative (expected seconds >= 0)", false;
     a->timeout_s = t;
   }
   if (!a->threads.empty()) {
@@ -208,8 +209,8 @@ Status CheckMountpoint(const std::string& path, std::string* abs) {
   // stat may answer from the attribute cache of a dead mount; statfs always asks it.
   struct stat st;
   struct statfs sfs;
-  bool dead = (stat(buf, &st) != 0 && errno == ENOTCONN) ||
-              (statfs(buf, &sfs) != 0 && errno == ENOTCONN);
+  bool dead =
+      (stat(buf, &st) != 0 && errno == ENOTCONN) || (statfs(buf, &sfs) != 0 && errno == ENOTCONN);
   if (dead) {
     return Status::Busy(path +
                         ": a FUSE mount whose daemon is gone is still there (expected an "
@@ -352,9 +353,9 @@ Status Prepare(const Args& args, Daemon* d) {
   d->checker =
       std::make_unique<AccessChecker>(d->holder.get(), d->tracker.get(), d->audit.get(),
                                       d->cfg.default_domain, d->cfg.label_xattr, d->tree.get());
-  d->fs = std::make_unique<SptFs>(&d->table, d->checker.get(),
-                                  FsOptions{d->cfg.cache_timeout, d->cfg.writeback, d->cfg.socket,
-                                            d->cfg.fd_budget});
+  d->fs = std::make_unique<SptFs>(
+      &d->table, d->checker.get(),
+      FsOptions{d->cfg.cache_timeout, d->cfg.writeback, d->cfg.socket, d->cfg.fd_budget});
   return Status::Ok();
 }
 
