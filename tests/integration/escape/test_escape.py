@@ -29,7 +29,10 @@ DOMAINS = {
     # (/j2only: what jail2Dom may read and toolDom may not, to see a fall back.)
     "jail2Dom": dict(id=11, rules=BASE_RULES + [
         "-r /secret ", "-r /opt rx", "-r /j2only r", "-r /toolonly ",
-        "-d toolObj toolDom file_exec grant"]),
+        "-d toolObj toolDom file_exec grant",
+        # Its own libraries: without x the loader could not map an LD_PRELOAD library
+        # at all (issue 12.6), and 12.1 must test the exec gate, not that.
+        "-r /xtmp rwx"]),
     "toolDom": dict(id=12, rules=BASE_RULES + ["-r /secret r", "-r /opt rx", "-o toolObj rx",
                                               "-r /toolonly r", "-r /j2only "]),
     # A victim in another world that may read the secret.
@@ -475,11 +478,12 @@ class EscapeSuite(SandboxTestCase):
             "--user " + user if user else "root")
 
     def evil_so(self):
-        out = self.sb.backing("/tmp/evil.so")
+        os.makedirs(self.sb.backing("/xtmp"), exist_ok=True)
+        out = self.sb.backing("/xtmp/evil.so")
         if not os.path.exists(out) and not compile_c(EVIL_SO, out, "-shared", "-fPIC"):
             self.skipTest("no C compiler")
         os.chmod(out, 0o755)
-        return "/tmp/evil.so"
+        return "/xtmp/evil.so"
 
     def test_issue12_1_loader_environment_into_a_transitioning_exec(self):
         so = self.evil_so()
