@@ -1,4 +1,4 @@
-// Mediation of FUSE requests (DESIGN.md "What is mediated"): who is calling (the domain
+// Mediation of FUSE requests (docs/sptfs.md "What is checked"): who is calling (the domain
 // tracker), what the policy snapshot says (sptfs::Decide on the canonical path and the
 // object's label), and an audit record for every denial or warning. A request takes one
 // snapshot at Begin() and uses it throughout, so a reload never splits a request.

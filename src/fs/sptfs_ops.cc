@@ -2,7 +2,7 @@
 // spirit of libfuse's passthrough_hp: every backing access is relative to an O_PATH fd (no
 // PATH_MAX limit, no path races), data moves by splice, and the kernel caches entries,
 // attributes and pages for `timeout` seconds. Each mediated operation asks AccessChecker
-// first; see DESIGN.md "What is mediated".
+// first; see docs/sptfs.md "What is checked".
 #include "fs/sptfs_ops.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 // The FUSE low-level operations of sptfs: thin translation from requests to fd-relative
-// calls on the backing maps, with the policy check of DESIGN.md "What is mediated" in
+// calls on the backing maps, with the policy check of docs/sptfs.md "What is checked" in
 // front of every mediated operation. Pass an SptFs as the session's userdata and
 // SptFs::Ops() as its operation table.
 #pragma once

@@ -1,5 +1,5 @@
 // The decision: may domain D do access A on the object at canonical path P with label L?
-// Pure: reads only the compiled snapshot. Rules (DESIGN.md "Decision"):
+// Pure: reads only the compiled snapshot. Rules (docs/policy-language.md "The decision"):
 //   1. D unconfined or disabled: allow, no record.
 //   2. grant = perms of the longest -r rule covering P (none: nothing).
 //   3. L is not unlabeled: grant &= perms of D's -o L rule (-d L ... counts as x).
