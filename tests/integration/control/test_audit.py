@@ -10,6 +10,7 @@ import time
 import unittest
 import warnings
 
+from confine import wait_for
 from sptfs_harness import is_mounted, mount, read_audit, run, tool, write_policy
 
 DOMAINS = {"boxDom": dict(id=5, rules=["-r /pub r"])}
@@ -48,7 +49,9 @@ class AuditTest(unittest.TestCase):
         # The test process is in boxDom (the default domain): every open of /data/x is denied.
         with mount(self.src, self.mnt, policy=self.policy, default_domain="boxDom") as m:
             self.deny_many(3000)
-            time.sleep(1.5)  # the writer reports suppressed lines within about a second
+            # The writer reports suppressed lines within about a second: wait for one.
+            wait_for(lambda: any(r.get("type") == "SPT_AUDIT_SUPPRESSED"
+                                 for r in read_audit(m.audit_log)), timeout=10)
             records = read_audit(m.audit_log)
         avc = [r for r in records if r.get("type") == "SPT_AVC"]
         reports = [r for r in records if r.get("type") == "SPT_AUDIT_SUPPRESSED"]

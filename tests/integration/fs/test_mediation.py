@@ -15,6 +15,7 @@ import time
 import unittest
 import warnings
 
+from confine import wait_for
 from sptfs_harness import get_label, label_xattr, mount, run, write_policy
 
 LABEL = label_xattr()
@@ -225,7 +226,15 @@ class RelabelTest(MediationBase):
         self.assertEperm(open, f)  # relabelDom has no -o secretObj rule: cache invalidated
         self.assertEperm(os.removexattr, f, LABEL)  # nor w on it, so no way back
         os.setxattr(self.b("allowed", "f"), LABEL, b"appObj")  # behind the mount's back:
-        time.sleep(1.2)  # seen once the label cache entry expires (1 s)
+        # Seen once the label cache entry expires (1 s): until then the mount still
+        # decides by secretObj, so wait for the file to open.
+        def opens():
+            try:
+                open(f).close()
+                return True
+            except PermissionError:
+                return False
+        self.assertTrue(wait_for(opens, timeout=10), "the label set behind the mount never seen")
         os.removexattr(f, LABEL)
         self.assertIsNone(get_label(self.b("allowed", "f")))
         self.assertEqual(open(f).read(), "data\n")

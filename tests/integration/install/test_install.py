@@ -24,8 +24,6 @@ from sptfs_harness import (build_dir, is_mounted, mount_fstype, run, source_dir,
                            unmount)
 
 PROGRAMS = ["sptfs", "spt", "spt-label", "spt-domain", "spt-run"]
-# Programs whose owners have not added --version yet (reported, see docs/install.md).
-VERSION_PENDING = set()  # every program has --version
 MANUALS = ["man8/%s.8" % p for p in PROGRAMS] + [
     "man8/mount.fuse.sptfs.8", "man5/sptfs-policy.5", "man5/sptfs.toml.5"]
 
@@ -146,10 +144,8 @@ class InstallTest(unittest.TestCase):
         for p in PROGRAMS:
             with self.subTest(program=p):
                 r = self.run_installed([self.prog(p), "--version"])
-                if p in VERSION_PENDING and r.returncode != 0:
-                    self.skipTest("%s has no --version yet: %s" % (p, r.stderr.splitlines()[0]))
                 self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "%s %s\n" % (p, self.version), ""))
-                # Once a pending program has it, its manual must say so too.
+                # Its manual says so too.
                 self.assertIn("--version", man_option_tags(os.path.join(self.mandir, "man8", p + ".8")))
 
     def test_help_lists_the_options_of_the_man_page(self):
@@ -159,8 +155,6 @@ class InstallTest(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stderr)
                 helped = options_in(r.stdout)
                 documented = man_option_tags(os.path.join(self.mandir, "man8", p + ".8"))
-                if p in VERSION_PENDING:  # checked by test_version_prints_name_and_version
-                    helped.discard("--version")
                 self.assertTrue(documented, "no OPTIONS in %s.8" % p)
                 self.assertEqual(sorted(documented - helped), [], "in %s.8, not in --help" % p)
                 self.assertEqual(sorted(helped - documented), [], "in --help, not in %s.8" % p)
