@@ -1,5 +1,7 @@
 #include "control/landlock_command.h"
 
+#include "sandbox/landlock_rules.h"
+
 namespace sptfs {
 
 Reply LandlockCommand(const CompiledPolicy& policy, const std::vector<std::string>& args) {
@@ -10,10 +12,7 @@ Reply LandlockCommand(const CompiledPolicy& policy, const std::vector<std::strin
            (d.unconfined ? " unconfined\n" : " confined\n");
     for (const Rule& r : d.rules) {
       // -r as written: Landlock reads the rule path as a host path, not the tree's.
-      if (r.kind == RuleKind::kPath || r.kind == RuleKind::kTransition ||
-          r.kind == RuleKind::kNetwork) {
-        out += r.ToString() + "\n";
-      }
+      if (IsLandlockRule(r)) out += r.ToString() + "\n";
     }
   }
   return Reply{0, out, ""};

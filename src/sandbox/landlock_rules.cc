@@ -327,6 +327,11 @@ uint64_t PlannedAccessAt(const LandlockPlan& plan, const std::string& path, Host
   return out & plan.handled_fs;
 }
 
+bool IsLandlockRule(const Rule& rule) {
+  return rule.kind == RuleKind::kPath || rule.kind == RuleKind::kTransition ||
+         rule.kind == RuleKind::kNetwork;
+}
+
 std::vector<LandlockDomain> LandlockDomainsOf(const CompiledPolicy& policy) {
   std::vector<LandlockDomain> out;
   for (const CompiledDomain& d : policy.domains()) {

@@ -73,6 +73,11 @@ struct LandlockDomain {
   std::vector<std::string> network_ops;              // OP of -p OP SCOPE grant
 };
 
+// The rules the Landlock layer reads: -r (host paths), -d (which domains a world can
+// reach) and -p (network operations): what the daemon's `landlock domains` reply
+// carries, and the kinds LandlockDomainsOf keeps.
+bool IsLandlockRule(const Rule& rule);
+
 // Every domain of `policy` as the daemon's `landlock domains` reply gives it (rule paths
 // as written: Landlock reads them as host paths). For `spt --why --host`.
 std::vector<LandlockDomain> LandlockDomainsOf(const CompiledPolicy& policy);
