@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "domains/proc_events.h"
@@ -28,6 +29,19 @@ using testing::Report;
 using testing::WaitGo;
 
 constexpr DomainId kDefault = 42;
+
+// The parent of `pid` once `wanted(parent)` holds (the process was orphaned and
+// reparented), or 0 if that has not happened within 10 s or `pid` is gone.
+pid_t WaitForParent(pid_t pid, const std::function<bool(pid_t)>& wanted) {
+  ProcReader reader;
+  for (int i = 0; i < 10000; ++i) {
+    ProcStat st;
+    if (!reader.ReadStat(pid, &st)) return 0;
+    if (wanted(st.ppid)) return st.ppid;
+    usleep(1000);
+  }
+  return 0;
+}
 
 std::unique_ptr<DomainTracker> NewTracker(const std::string& state = "") {
   std::unique_ptr<DomainTracker> t;
@@ -121,17 +135,21 @@ TEST(Tracker, PlaceErrors) {
   if (gone == 0) _exit(0);
   waitpid(gone, nullptr, 0);
   EXPECT_EQ(t->Place(gone, 1).code(), Status::Code::kNotFound);
-  pid_t tid = 0;
-  std::thread th([&] { tid = static_cast<pid_t>(syscall(SYS_gettid)); });
-  th.join();
-  std::thread sleeper([&] {
+  // A thread that is not its process's leader cannot be placed. The thread publishes
+  // its tid and stays alive until the test has tried, so the tid is live when asked.
+  std::atomic<pid_t> tid{0};
+  std::atomic<bool> done{false};
+  std::thread thread([&] {
     tid = static_cast<pid_t>(syscall(SYS_gettid));
-    usleep(300000);
+    tid.notify_all();
+    done.wait(false);
   });
-  while (tid == 0 || tid == getpid()) usleep(1000);
-  usleep(20000);
+  tid.wait(0);
+  ASSERT_NE(tid.load(), getpid());
   Status s = t->Place(tid, 1);
-  sleeper.join();
+  done = true;
+  done.notify_all();
+  thread.join();
   EXPECT_EQ(s.code(), Status::Code::kInvalid) << s.ToString();
 }
 
@@ -482,10 +500,16 @@ TEST(Tracker, TransitionInsideWorldAndOrphanKeepsIt) {
   ASSERT_TRUE(t->Transition(worker, 8).ok());
   w->Go();
   pid_t grandchild = std::stoi(w->ReadLine());
+  ProcStat before;
+  ASSERT_TRUE(ProcReader().ReadStat(grandchild, &before));
   EXPECT_EQ(t->Identify(grandchild, kDefault).domain, 8u);  // seen while its parent lives
   w->GoLine();
   ASSERT_EQ(w->ReadLine(), "orphaned");
-  usleep(50000);
+  // The middle process has exited: the grandchild now has another parent, and the
+  // tracker must not take it for a new, unseen process.
+  pid_t adopter = WaitForParent(grandchild, [&](pid_t p) { return p != before.ppid; });
+  ASSERT_GT(adopter, 0) << "the grandchild was never orphaned";
+  EXPECT_NE(adopter, worker);
   EXPECT_EQ(t->Identify(grandchild, kDefault).domain, 8u);
   EXPECT_EQ(t->Identify(worker, kDefault).domain, 8u);
   EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
@@ -515,10 +539,10 @@ TEST(Tracker, OrphanNeverSeenKeepsTransitionedDomain) {
   if (a == "orphaned") std::swap(a, b);
   ASSERT_EQ(b, "orphaned");
   pid_t grandchild = std::stoi(a);
-  usleep(100000);  // the middle process has exited: the grandchild's parent is pid 1
-  ProcStat st;
-  ASSERT_TRUE(ProcReader().ReadStat(grandchild, &st));
-  EXPECT_NE(st.ppid, worker);
+  // The middle process exits at once: the grandchild is reparented to the world's
+  // first process (the namespace's pid 1).
+  ASSERT_EQ(WaitForParent(grandchild, [&](pid_t p) { return p == init; }), init)
+      << "the grandchild was never orphaned";
   EXPECT_EQ(t->Identify(grandchild, kDefault).domain, 8u);
   EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
 }

@@ -122,10 +122,21 @@ class Mount:
     def path(self, *parts):
         return os.path.join(self.mountpoint, *parts)
 
-    def audit(self, wait=0.3):
-        """Audit records so far (waits briefly: the log is written by a thread)."""
-        time.sleep(wait)
-        return read_audit(self.audit_log)
+    def audit(self, wait=0.3, until=None, timeout=10.0):
+        """Audit records so far. The log is written by a thread of the daemon, so a
+        caller that expects a record passes `until` (a function of the records): the
+        records are read again until it holds, or `timeout` seconds pass, and returned
+        either way for the caller's assertion. Without `until` this waits `wait`
+        seconds, which only suits checks that a record is absent."""
+        if until is None:
+            time.sleep(wait)
+            return read_audit(self.audit_log)
+        deadline = time.monotonic() + timeout
+        while True:
+            records = read_audit(self.audit_log)
+            if until(records) or time.monotonic() > deadline:
+                return records
+            time.sleep(0.01)
 
     def stderr(self):
         with open(self._stderr_file, errors="replace") as f:

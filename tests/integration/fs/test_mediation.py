@@ -77,12 +77,17 @@ class MediationBase(unittest.TestCase):
             fn(*args)
         self.assertEqual(cm.exception.errno, errno.EPERM, f"{fn.__name__}{args}")
 
-    def records(self, kind="denied"):
-        return [r for r in self.m.audit() if "SPT_AVC" in r["_line"] and f": {kind} " in r["_line"]]
+    def records(self, kind="denied", until=None):
+        def of_kind(records):
+            return [r for r in records if "SPT_AVC" in r["_line"] and f": {kind} " in r["_line"]]
+        wanted = None if until is None else (lambda records: until(of_kind(records)))
+        return of_kind(self.m.audit(until=wanted))
 
     def assertRecorded(self, op, path, kind="denied"):
-        recs = self.records(kind)
-        match = [r for r in recs if r.get("op") == op and r.get("path") == path]
+        def matching(recs):
+            return [r for r in recs if r.get("op") == op and r.get("path") == path]
+        recs = self.records(kind, until=matching)
+        match = matching(recs)
         self.assertTrue(match, f"no {kind} record op={op} path={path} in {[r['_line'] for r in recs]}")
         return match[0]
 
@@ -285,7 +290,10 @@ class TransitionTest(MediationBase):
         r = run([self.p("bin", "mysh"), "-c", script], env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(open(self.b("other", "by_sh")).read(), "moved\n")
-        events = [x["_line"] for x in self.m.audit() if "SPT_TRANSITION" in x["_line"]]
+        def transitions(records):
+            return [x["_line"] for x in records if "SPT_TRANSITION" in x["_line"]]
+        events = transitions(self.m.audit(
+            until=lambda recs: any("to=shDom(10)" in e for e in transitions(recs))))
         self.assertTrue(any("to=shDom(10)" in e for e in events), events)
         # this test process itself stayed in execDom
         self.assertEperm(open, self.p("other", "f"), "a")
