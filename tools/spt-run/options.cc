@@ -18,7 +18,8 @@ bool IsNumber(const std::string& s) {
 
 const char* RunUsage() {
   return "Usage: spt-run -D DOMAIN [--mount DIR | --socket PATH] [--root [--no-proc]]\n"
-         "               [--no-landlock] [--user USER] [--cwd DIR] -- CMD [ARGS...]\n"
+         "               [--no-landlock] [--user USER] [--cwd DIR] [--kill-after SECONDS]\n"
+         "               -- CMD [ARGS...]\n"
          "Runs CMD confined to DOMAIN by the sptfs daemon serving DIR (or PATH).\n"
          "  -D, --domain DOMAIN  domain name or id (spt -l lists them)\n"
          "  -m, --mount DIR      the sptfs mount; its control socket is used\n"
@@ -31,6 +32,10 @@ const char* RunUsage() {
          "                       without Landlock)\n"
          "  -u, --user USER      run as USER (name or uid)\n"
          "  -C, --cwd DIR        start in DIR (inside the tree with --root)\n"
+         "  -k, --kill-after SECONDS\n"
+         "                       after passing on a TERM, INT, HUP or QUIT, kill the\n"
+         "                       world if it still runs SECONDS later (default 10, 0 =\n"
+         "                       never by time); a second such signal kills it at once\n"
          "  -h, --help           this text\n"
          "      --version        print \"spt-run VERSION\" and exit\n"
          "Exit status: the program's, 128+N if signal N killed it; 125 if spt-run\n"
@@ -63,6 +68,13 @@ Status ParseRunOptions(const std::vector<std::string>& args, RunOptions* out) {
       s = value(a, &out->user);
     } else if (a == "-C" || a == "--cwd") {
       s = value(a, &out->cwd);
+    } else if (a == "-k" || a == "--kill-after") {
+      std::string v;
+      s = value(a, &v);
+      if (s.ok() && (!IsNumber(v) || v.size() > 5 || std::stoi(v) > 86400)) {
+        return Bad("bad " + a + " \"" + v + "\" (expected whole seconds, 0 to 86400)");
+      }
+      if (s.ok()) out->kill_after = std::stoi(v);
     } else if (a == "-r" || a == "--root") {
       out->root = true;
     } else if (a == "-P" || a == "--no-proc") {
@@ -77,7 +89,7 @@ Status ParseRunOptions(const std::vector<std::string>& args, RunOptions* out) {
       return Status::Ok();
     } else if (!a.empty() && a[0] == '-') {
       return Bad("unknown option \"" + a + "\" (expected -D, --mount, --socket, --root, " +
-                 "--no-proc, --no-landlock, --user, --cwd or -- CMD)");
+                 "--no-proc, --no-landlock, --user, --cwd, --kill-after or -- CMD)");
     } else {
       break;  // the command starts here
     }

@@ -1,7 +1,7 @@
 // spt-run's command line, parsed into plain data (no side effects, so it is unit-tested).
 //
 //   spt-run -D DOMAIN [--mount DIR | --socket PATH] [--root [--no-proc]] [--user USER] [--cwd DIR]
-//           -- CMD ARGS...
+//           [--kill-after SECONDS] -- CMD ARGS...
 #pragma once
 
 #include <sys/types.h>
@@ -23,6 +23,9 @@ struct RunOptions {
   // No Landlock layer: host paths are not confined (spt-run says so on stderr).
   bool no_landlock = false;
   std::string cwd;  // "" = "/" with --root, else the current directory
+  // Seconds after a forwarded stop signal (TERM, INT, HUP, QUIT) before spt-run kills the
+  // world with SIGKILL; 0 = only a second stop signal escalates (docs/spt-run.md).
+  int kill_after = 10;
   std::vector<std::string> command;
   bool help = false;
   bool version = false;

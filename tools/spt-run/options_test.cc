@@ -48,6 +48,23 @@ TEST(RunOptions, Errors) {
             std::string::npos);
 }
 
+TEST(RunOptions, KillAfter) {
+  RunOptions o;
+  ASSERT_TRUE(Parse({"-D", "d", "-S", "/s", "--", "sh"}, &o).ok());
+  EXPECT_EQ(o.kill_after, 10);  // the documented default
+  ASSERT_TRUE(Parse({"-D", "d", "-S", "/s", "--kill-after", "0", "--", "sh"}, &o).ok());
+  EXPECT_EQ(o.kill_after, 0);
+  ASSERT_TRUE(Parse({"-D", "d", "-S", "/s", "-k", "86400", "--", "sh"}, &o).ok());
+  EXPECT_EQ(o.kill_after, 86400);
+  for (const char* bad : {"-1", "1.5", "x", "86401", "99999999999"}) {
+    Status s = Parse({"-D", "d", "-S", "/s", "-k", bad, "--", "sh"}, &o);
+    EXPECT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.message().find("expected whole seconds, 0 to 86400"), std::string::npos)
+        << s.message();
+  }
+  EXPECT_FALSE(Parse({"-D", "d", "-S", "/s", "-k"}, &o).ok());
+}
+
 TEST(RunOptions, Help) {
   RunOptions o;
   ASSERT_TRUE(Parse({"--help"}, &o).ok());

@@ -58,20 +58,63 @@ std::string Place(const std::string& socket, pid_t world, const std::string& dom
   return "";
 }
 
-// Waits for the world, passing on signals sent to us by other processes.
-int Supervise(pid_t world, const sigset_t& wait_set) {
+bool IsStopSignal(int sig) {
+  return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
+}
+
+// Kills the whole world (its first process is the PID namespace's init: every process
+// in it dies with it) when the program would not stop.
+void Escalate(pid_t world, const std::string& why) {
+  std::fprintf(stderr, "spt-run: %s: killing the confined world (SIGKILL)\n", why.c_str());
+  kill(world, SIGKILL);
+}
+
+// Waits for the world, passing on signals sent to us by other processes. A program may
+// ignore the stop signal it is passed (a refused call can leave it in that state): a
+// second stop signal, or `kill_after` seconds after the first, kills the world.
+int Supervise(pid_t world, const sigset_t& wait_set, int kill_after) {
+  bool stopping = false;
+  struct timespec deadline {};
   for (;;) {
     siginfo_t info;
-    if (sigwaitinfo(&wait_set, &info) < 0) continue;
-    if (info.si_signo == SIGCHLD) {
+    int sig;
+    if (stopping && kill_after > 0) {
+      struct timespec now {};
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long long left_ns =
+          (deadline.tv_sec - now.tv_sec) * 1000000000LL + (deadline.tv_nsec - now.tv_nsec);
+      if (left_ns <= 0) {
+        Escalate(world,
+                 "the program did not stop " + std::to_string(kill_after) + " s after the signal");
+        kill_after = 0;  // once
+        continue;
+      }
+      struct timespec left {
+        static_cast<time_t>(left_ns / 1000000000LL), left_ns % 1000000000LL
+      };
+      sig = sigtimedwait(&wait_set, &info, &left);
+    } else {
+      sig = sigwaitinfo(&wait_set, &info);
+    }
+    if (sig < 0) continue;  // EINTR, or the deadline (checked above)
+    if (sig == SIGCHLD) {
       int status = 0;
       if (waitpid(world, &status, WNOHANG) == world) {
         if (WIFEXITED(status)) return WEXITSTATUS(status);
         if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
       }
-    } else if (info.si_code <= 0) {  // kill(1), not the terminal (that reached the world)
-      kill(world, info.si_signo);
+      continue;
     }
+    if (IsStopSignal(sig) && stopping) {
+      Escalate(world, std::string("second stop signal (") + strsignal(sig) + ")");
+      continue;
+    }
+    if (IsStopSignal(sig)) {
+      stopping = true;
+      clock_gettime(CLOCK_MONOTONIC, &deadline);
+      deadline.tv_sec += kill_after;
+    }
+    if (info.si_code <= 0) kill(world, sig);  // kill(1), not the terminal (that reached the world)
   }
 }
 
@@ -223,7 +266,7 @@ int Run(const sptfs::RunOptions& opts) {
     return Fail("the confined world died before it started");
   }
   close(go[1]);
-  int code = Supervise(pid, wait_set);
+  int code = Supervise(pid, wait_set, opts.kill_after);
   if (const char* v = std::getenv("SPT_RUN_STATS"); v != nullptr && *v) PrintStats(*sup);
   return code;
 }

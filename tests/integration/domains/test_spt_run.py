@@ -6,12 +6,13 @@ import re
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 import unittest
 
 from confine import (BASE_RULES, PYTHON_RULES, EPERM_TEXT, SECRET, Sandbox, SandboxTestCase, kill_world,
-                     start_reader, wait_for, worlds_in_domain)
+                     start_reader, wait_for, world_env, worlds_in_domain)
 import sptfs_harness as h
 
 DOMAINS = {
@@ -163,6 +164,38 @@ class SptRunTest(SandboxTestCase):
         os.kill(p.pid, signal.SIGTERM)
         p.communicate(timeout=10)
         self.assertEqual(p.returncode, 128 + 15)
+
+    # A program that ignores the stop signal it is passed (issue 19 item 8): it prints a
+    # line for each TERM it gets and goes on.
+    STUBBORN = "trap 'echo got-term' TERM; echo ready; while :; do sleep 0.05; done"
+
+    def stubborn(self, *spt_run_opts):
+        args = self.sb.spt_run_args("jailDom", ["sh", "-c", self.STUBBORN])
+        args[1:1] = list(spt_run_opts)
+        p = subprocess.Popen(args, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=world_env())
+        self.sb._procs.append(p)
+        self.assertEqual(p.stdout.readline(), "ready\n")
+        return p
+
+    def test_second_stop_signal_kills_the_world(self):
+        p = self.stubborn("--kill-after", "0")
+        os.kill(p.pid, signal.SIGTERM)
+        self.assertEqual(p.stdout.readline(), "got-term\n")  # passed on, and ignored
+        os.kill(p.pid, signal.SIGTERM)
+        _, err = p.communicate(timeout=10)
+        self.assertEqual(p.returncode, 128 + signal.SIGKILL, err)
+        self.assertIn("second stop signal", err)
+
+    def test_kill_after_a_timeout(self):
+        p = self.stubborn("--kill-after", "1")
+        start = time.monotonic()
+        os.kill(p.pid, signal.SIGTERM)
+        self.assertEqual(p.stdout.readline(), "got-term\n")
+        _, err = p.communicate(timeout=10)
+        self.assertEqual(p.returncode, 128 + signal.SIGKILL, err)
+        self.assertGreaterEqual(time.monotonic() - start, 1.0)
+        self.assertIn("did not stop 1 s after the signal", err)
 
     def test_without_daemon_runs_nothing(self):
         marker = os.path.join(self.sb.work, "marker-nodaemon")
