@@ -165,8 +165,10 @@ class Sandbox:
         return False
 
     # ---- running --------------------------------------------------------------------
-    def spt_run_args(self, domain, argv, root=True, user=None, cwd=None, no_proc=False):
+    def spt_run_args(self, domain, argv, root=True, user=None, cwd=None, no_proc=False,
+                     options=()):
         args = [spt_run_bin(), "-D", domain, "--socket", self.socket, "--mount", self.mnt]
+        args += list(options)
         if root:
             args.append("--root")
         if no_proc:
@@ -186,12 +188,13 @@ class Sandbox:
         return h.run(self.spt_run_args(domain, argv, root, user, cwd, no_proc), timeout=timeout,
                      **kw)
 
-    def popen(self, domain, script, root=True, argv=None, **kw):
+    def popen(self, domain, script, root=True, argv=None, options=(), **kw):
         argv = argv or ["sh", "-c", script]
         kw.setdefault("stdout", subprocess.PIPE)
         kw.setdefault("stderr", subprocess.PIPE)
         kw.setdefault("env", world_env())
-        p = subprocess.Popen(self.spt_run_args(domain, argv, root), text=True, **kw)
+        p = subprocess.Popen(self.spt_run_args(domain, argv, root, options=options), text=True,
+                             **kw)
         self._procs.append(p)
         return p
 

@@ -73,26 +73,24 @@ void Escalate(pid_t world, const std::string& why) {
 // ignore the stop signal it is passed (a refused call can leave it in that state): a
 // second stop signal, or `kill_after` seconds after the first, kills the world.
 int Supervise(pid_t world, const sigset_t& wait_set, int kill_after) {
+  using Clock = std::chrono::steady_clock;
   bool stopping = false;
-  struct timespec deadline {};
+  Clock::time_point deadline;
   for (;;) {
     siginfo_t info;
     int sig;
     if (stopping && kill_after > 0) {
-      struct timespec now {};
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      long long left_ns =
-          (deadline.tv_sec - now.tv_sec) * 1000000000LL + (deadline.tv_nsec - now.tv_nsec);
-      if (left_ns <= 0) {
+      auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
+      if (left.count() <= 0) {
         Escalate(world,
                  "the program did not stop " + std::to_string(kill_after) + " s after the signal");
         kill_after = 0;  // once
         continue;
       }
-      struct timespec left {
-        static_cast<time_t>(left_ns / 1000000000LL), left_ns % 1000000000LL
+      struct timespec ts {
+        static_cast<time_t>(left.count() / 1000000000), static_cast<long>(left.count() % 1000000000)
       };
-      sig = sigtimedwait(&wait_set, &info, &left);
+      sig = sigtimedwait(&wait_set, &info, &ts);
     } else {
       sig = sigwaitinfo(&wait_set, &info);
     }
@@ -111,8 +109,7 @@ int Supervise(pid_t world, const sigset_t& wait_set, int kill_after) {
     }
     if (IsStopSignal(sig)) {
       stopping = true;
-      clock_gettime(CLOCK_MONOTONIC, &deadline);
-      deadline.tv_sec += kill_after;
+      deadline = Clock::now() + std::chrono::seconds(kill_after);
     }
     if (info.si_code <= 0) kill(world, sig);  // kill(1), not the terminal (that reached the world)
   }

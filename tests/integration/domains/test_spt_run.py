@@ -6,13 +6,12 @@ import re
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
 import unittest
 
 from confine import (BASE_RULES, PYTHON_RULES, EPERM_TEXT, SECRET, Sandbox, SandboxTestCase, kill_world,
-                     start_reader, wait_for, world_env, worlds_in_domain)
+                     start_reader, wait_for, worlds_in_domain)
 import sptfs_harness as h
 
 DOMAINS = {
@@ -170,11 +169,7 @@ class SptRunTest(SandboxTestCase):
     STUBBORN = "trap 'echo got-term' TERM; echo ready; while :; do sleep 0.05; done"
 
     def stubborn(self, *spt_run_opts):
-        args = self.sb.spt_run_args("jailDom", ["sh", "-c", self.STUBBORN])
-        args[1:1] = list(spt_run_opts)
-        p = subprocess.Popen(args, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env=world_env())
-        self.sb._procs.append(p)
+        p = self.sb.popen("jailDom", self.STUBBORN, options=spt_run_opts)
         self.assertEqual(p.stdout.readline(), "ready\n")
         return p
 
