@@ -59,6 +59,7 @@ constexpr OptionDef kOptions[] = {
     {0, "svg", Arg::kRequired, Field::kSvg, SptCommand::kNone},
     {0, "version", Arg::kNone, Field::kCommand, SptCommand::kVersion},
     {0, "stale", Arg::kNone, Field::kCommand, SptCommand::kStale},
+    {0, "audit-mark", Arg::kRequired, Field::kCommand, SptCommand::kAuditMark},
     {0, "dry-run", Arg::kNone, Field::kDryRun, SptCommand::kNone},
     {0, "log", Arg::kRequired, Field::kLog, SptCommand::kNone},
     {0, "json", Arg::kNone, Field::kJson, SptCommand::kNone},
@@ -279,6 +280,8 @@ std::string_view SptCommandName(SptCommand command) {
       return "--version";
     case SptCommand::kStale:
       return "--stale";
+    case SptCommand::kAuditMark:
+      return "--audit-mark";
   }
   return "?";
 }
@@ -324,6 +327,7 @@ sptfs options:
    --version                                 Print the program's name and version.
    --stale                                   List rules whose path now resolves elsewhere.
    -p [<dir>] --dry-run [--log <audit log>]  Show what loading the policy would change.
+   --audit-mark <text>                       Write <text> to the audit log (SPT_USER).
 )";
 }
 

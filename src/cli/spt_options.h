@@ -34,12 +34,14 @@ enum class SptCommand {
   kGraph,          // --graph [--domain D] [--svg FILE]
   kVersion,        // --version
   kStale,          // --stale: rules whose source path now resolves elsewhere
+  kAuditMark,      // --audit-mark TEXT: a line of the caller's in the audit log
 };
 
 struct SptOptions {
   SptCommand command = SptCommand::kNone;
-  // The command's argument: the NAME/FILE/STRING/DIR of -D -O -g -s -T -N -C --check;
-  // the directory of -p ("" = default); the domain (id or name) of -d ("" = all).
+  // The command's argument: the NAME/FILE/STRING/DIR of -D -O -g -s -T -N -C --check,
+  // the TEXT of --audit-mark; the directory of -p ("" = default); the domain (id or name) of -d (""
+  // = all).
   std::string argument;
   std::string label;                  // -L, with -s and -T
   std::vector<std::string> operands;  // words after --why, --suggest, --import

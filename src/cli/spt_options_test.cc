@@ -96,6 +96,16 @@ TEST(SptArgs, OurLongOptions) {
   EXPECT_EQ(Parse({"--why", "--", "-weird"}).operands[0], "-weird");
 }
 
+TEST(SptArgs, AuditMark) {
+  SptOptions o = Parse({"--audit-mark", "a b"});
+  EXPECT_EQ(o.command, SptCommand::kAuditMark);
+  EXPECT_EQ(o.argument, "a b");
+  EXPECT_EQ(Parse({"--audit-mark=x"}).argument, "x");
+  EXPECT_FALSE(IsSptQuery(SptCommand::kAuditMark));
+  EXPECT_EQ(SptCommandName(SptCommand::kAuditMark), "--audit-mark");
+  EXPECT_NE(Error({"--audit-mark"}), "");
+}
+
 TEST(SptArgs, StaleAndDryRun) {
   EXPECT_EQ(Parse({"--stale"}).command, SptCommand::kStale);
   EXPECT_TRUE(IsSptQuery(SptCommand::kStale));

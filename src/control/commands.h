@@ -63,6 +63,7 @@ class CommandRunner {
   Reply NewDomain(const Peer& peer, const std::string& name);
   Reply DeleteDomain(const Peer& peer, const std::string& name);
   Reply SetTag(const Peer& peer, const std::string& tag, const std::string& domain);
+  Reply AuditMark(const Peer& peer, const std::string& text);
   Reply SetLevel(const Peer& peer, const std::string& name, bool all, const std::string& level);
 
   Status LimitConfinedPlacer(const Peer& peer, const CompiledPolicy& policy,

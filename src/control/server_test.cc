@@ -275,6 +275,32 @@ TEST_F(ServerTest, ConfinedCallerCannotMutate) {
   ExpectStillServing();  // queries stay open
 }
 
+// `spt --audit-mark`: a line after every record queued before it, for root in any
+// domain (here a confined default domain); others and bad texts are refused.
+TEST_F(ServerTest, AuditMarkFollowsWhatCameBefore) {
+  WritePolicy(dir_ / "confined", "boxDom");
+  ASSERT_EQ(Call({"spt", "-p", (dir_ / "confined").string()}).exit_code, 0);
+  for (int i = 0; i < 200; ++i) audit_->Event("SPT_TEST", "n=" + std::to_string(i));
+  Reply r = Call({"spt", "--audit-mark", "mark one"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string audit = AuditText();
+  size_t mark = audit.find("type=SPT_USER");
+  ASSERT_NE(mark, std::string::npos) << audit;
+  EXPECT_NE(audit.find("text=\"mark one\"", mark), std::string::npos) << audit;
+  EXPECT_NE(audit.find("caller_domain=boxDom(1)", mark), std::string::npos) << audit;
+  EXPECT_LT(audit.find("n=199"), mark);
+  EXPECT_EQ(Call({"spt", "--audit-mark", ""}).exit_code, 2);
+  EXPECT_EQ(Call({"spt", "--audit-mark", std::string(1025, 'x')}).exit_code, 2);
+  std::string request;
+  ASSERT_TRUE(EncodeRequest({"spt", "--audit-mark", "not root"}, &request).ok());
+  int fd = ConnectAs(65534);
+  ASSERT_TRUE(WriteAll(fd, request).ok());
+  r = ReplyOn(fd);
+  close(fd);
+  EXPECT_EQ(r.exit_code, 77) << r.err;
+  EXPECT_EQ(AuditText().find("not root"), std::string::npos);
+}
+
 TEST_F(ServerTest, SecondServerOnTheSameSocketIsRefused) {
   std::unique_ptr<ControlServer> other;
   Status s = ControlServer::Start(socket_, &ctx_, &other);

@@ -1,6 +1,8 @@
 // The `spt` command run by the daemon: queries over the live snapshot (through the
 // policy core's RunSptQuery, so online and offline output are the same bytes) and the
-// policy mutations -p, -r, -N, -C, -T.
+// policy mutations -p, -r, -N, -C, -T; --audit-mark.
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <iterator>
@@ -70,15 +72,18 @@ Reply CommandRunner::Spt(const Peer& peer, const std::vector<std::string>& args)
       return SetTag(peer, opt.argument, opt.label);
     case SptCommand::kPs:
       return Ps();
+    case SptCommand::kAuditMark:
+      return AuditMark(peer, opt.argument);
     case SptCommand::kWhy: {
       Reply reply;
       reply.exit_code = RunWhyInDaemon(*ctx_, opt.operands, &reply.out, &reply.err);
       return reply;
     }
     default:
-      return Fail(2, std::string(SptCommandName(opt.command)) +
-                         " is not served by the daemon (expected a query, -p, -r, -N, -C, -T "
-                         "--why or --ps; labels: spt-label; analysis: spt --policy DIR)");
+      return Fail(
+          2, std::string(SptCommandName(opt.command)) +
+                 " is not served by the daemon (expected a query, -p, -r, -N, -C, -T "
+                 "--why, --ps or --audit-mark; labels: spt-label; analysis: spt --policy DIR)");
   }
 }
 
@@ -211,6 +216,26 @@ Reply CommandRunner::SetTag(const Peer& peer, const std::string& tag, const std:
     if (it == tags_.end()) tags_.push_back({tag, domain});
   }
   Audit("SPT_VMCI_TAG", peer, "tag=" + AuditValue(tag) + " domain=" + NameId(*d));
+  return Reply{0, "", ""};
+}
+
+// `spt --audit-mark TEXT`: one SPT_USER line, as auditctl -m writes a USER record. The
+// writer's queue is FIFO and events are never rate limited, so the mark follows every
+// record queued before it: a reader that sees the mark has seen all that came before
+// (tests use it to check that a record is absent). Root or the daemon's user may write
+// one from any domain: a confined caller can already write a line per refused command,
+// and the mark names its caller.
+Reply CommandRunner::AuditMark(const Peer& peer, const std::string& text) {
+  constexpr size_t kMaxMark = 1024;
+  if (!peer.info.identified || (peer.uid != 0 && peer.uid != geteuid())) {
+    return Fail(77, "--audit-mark: permission denied (expected root or the daemon's user)");
+  }
+  if (text.empty() || text.size() > kMaxMark) {
+    return Fail(2, "--audit-mark: text of " + std::to_string(text.size()) +
+                       " bytes (expected 1 to " + std::to_string(kMaxMark) + ")");
+  }
+  if (!ctx_->audit) return Fail(1, "--audit-mark: this daemon writes no audit log");
+  Audit("SPT_USER", peer, "text=" + AuditText(text));
   return Reply{0, "", ""};
 }
 

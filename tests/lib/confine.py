@@ -201,8 +201,8 @@ class Sandbox:
     def spt(self, *args):
         return h.run([h.tool("spt"), "--socket", self.socket] + list(args))
 
-    def audit(self, wait=0.3):
-        return self.m.audit(wait)
+    def audit(self, until=None, timeout=10.0):
+        return self.m.audit(until, timeout)
 
     def path(self, p):
         """Where tree path `p` is on the host (through the mount)."""

@@ -109,8 +109,18 @@ def read_audit(path):
     return records
 
 
+MARK_PREFIX = "sptfs-harness-mark-"
+
+
+def _without_marks(records):
+    return [r for r in records
+            if not (r.get("type") == "SPT_USER" and r.get("text", "").startswith(MARK_PREFIX))]
+
+
 class Mount:
     """A live sptfs mount (returned by mount())."""
+
+    _marks = 0
 
     def __init__(self, mountpoint, proc, audit_log, socket, stderr_file):
         self.mountpoint = mountpoint
@@ -122,20 +132,42 @@ class Mount:
     def path(self, *parts):
         return os.path.join(self.mountpoint, *parts)
 
-    def audit(self, wait=0.3, until=None, timeout=10.0):
-        """Audit records so far. The log is written by a thread of the daemon, so a
-        caller that expects a record passes `until` (a function of the records): the
-        records are read again until it holds, or `timeout` seconds pass, and returned
-        either way for the caller's assertion. Without `until` this waits `wait`
-        seconds, which only suits checks that a record is absent."""
+    def audit(self, until=None, timeout=10.0):
+        """Audit records so far (without the harness's own marks). The log is written by
+        a thread of the daemon, so a record may still be on its way:
+        - with `until` (a function of the records), the log is read again until it holds
+          or `timeout` seconds pass, and the records are returned either way for the
+          caller's assertion;
+        - without it, the harness writes a mark (`spt --audit-mark`, docs/spt.md) and
+          waits for it: the daemon's writer keeps the order it was given, so every record
+          queued before the call is in what comes back. A check that a record is absent
+          therefore fails when the record was made, however late it is written.
+        A daemon that has exited has written all it will: its log is read as it is."""
         if until is None:
-            time.sleep(wait)
-            return read_audit(self.audit_log)
+            return self._audit_to_mark(timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            records = _without_marks(read_audit(self.audit_log))
+            if until(records) or time.monotonic() > deadline:
+                return records
+            time.sleep(0.01)
+
+    def _audit_to_mark(self, timeout):
+        if self.proc.poll() is not None:
+            return _without_marks(read_audit(self.audit_log))
+        Mount._marks += 1
+        token = f"{MARK_PREFIX}{os.getpid()}-{Mount._marks}"
+        r = run([tool("spt"), "--socket", self.socket, "--audit-mark", token], timeout=timeout)
+        if r.returncode != 0:
+            raise AssertionError(f"spt --audit-mark failed ({r.returncode}): {r.stderr}")
         deadline = time.monotonic() + timeout
         while True:
             records = read_audit(self.audit_log)
-            if until(records) or time.monotonic() > deadline:
-                return records
+            for i, rec in enumerate(records):
+                if rec.get("type") == "SPT_USER" and rec.get("text") == token:
+                    return _without_marks(records[:i])
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the audit mark {token} was not written in {timeout}s")
             time.sleep(0.01)
 
     def stderr(self):

@@ -182,8 +182,8 @@ class StorageFaultsTest(FaultsBase):
         with h.mount(self.src, self.mnt, policy=pol, default_domain="boxDom",
                      audit_log=log) as m:
             self.deny(m, 5)
-            time.sleep(0.5)
-            self.assertGreater(os.path.getsize(log), 0)
+            self.assertTrue(wait_for(lambda: os.path.getsize(log) > 0, timeout=5),
+                            "no denial record was written")
             self.assertEqual(fill(os.path.join(small, "fill")), errno.ENOSPC)
             size_full = os.path.getsize(log)
             start = time.monotonic()

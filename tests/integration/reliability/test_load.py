@@ -172,7 +172,7 @@ class LoadTest(unittest.TestCase):
             fds_after = open_fds(m.pid)
             hwm = proc_status(m.pid, "VmHWM")
             threads = proc_status(m.pid, "Threads")
-            records = m.audit(wait=0.5)
+            records = m.audit()
         self.judge(outputs, stats, lost, records, fds_before, fds_after, hwm, threads)
 
     def judge(self, outputs, stats, lost, records, fds_before, fds_after, hwm, threads):

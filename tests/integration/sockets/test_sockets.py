@@ -88,7 +88,7 @@ class SocketRulesTest(SandboxTestCase):
         return out
 
     def records(self, domain):
-        return [a for a in self.sb.audit(wait=0.5)
+        return [a for a in self.sb.audit()
                 if a.get("type") == "SPT_SANDBOX" and a.get("domain", "").startswith(domain + "(")]
 
     def assert_results(self, got, expected):
