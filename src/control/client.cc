@@ -1,4 +1,5 @@
-// CallDaemon: connect, send one request frame, read one reply frame.
+// CallDaemon: connect, send one request frame, read one reply frame. ControlSession:
+// the same over a kept connection.
 #include "control/client.h"
 
 #include <dirent.h>
@@ -23,6 +24,11 @@ class Fd {
     if (fd_ >= 0) close(fd_);
   }
   int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
  private:
   int fd_;
@@ -113,11 +119,10 @@ Status ChooseSocket(const std::string& socket_opt, const std::string& mount_opt,
   return Status::Ok();
 }
 
-Status CallDaemon(const std::string& socket_path, const std::vector<std::string>& argv,
-                  Reply* reply) {
-  std::string frame;
-  Status s = EncodeRequest(argv, &frame);
-  if (!s.ok()) return s;
+namespace {
+
+// A connected, timed socket to the daemon at `socket_path` in *fd.
+Status Connect(const std::string& socket_path, int* fd) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof(addr.sun_path)) {
@@ -125,9 +130,9 @@ Status CallDaemon(const std::string& socket_path, const std::vector<std::string>
                            std::to_string(sizeof(addr.sun_path) - 1) + " bytes)");
   }
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return Status::Io(errno, "socket");
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  Fd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (sock.get() < 0) return Status::Io(errno, "socket");
+  if (connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     int err = errno;
     if (err == ENOENT || err == ECONNREFUSED) {
       return Status::NotFound(socket_path +
@@ -136,17 +141,70 @@ Status CallDaemon(const std::string& socket_path, const std::vector<std::string>
     }
     return Status::Io(err, socket_path + ": cannot connect to the sptfs daemon");
   }
-  if (!(s = SetTimeouts(fd.get(), kClientTimeoutMs)).ok()) return s;
-  Status sent = WriteAll(fd.get(), frame);
+  if (Status s = SetTimeouts(sock.get(), kClientTimeoutMs); !s.ok()) return s;
+  *fd = sock.release();
+  return Status::Ok();
+}
+
+// One request and its reply on the connected socket `fd`.
+Status Exchange(int fd, const std::string& socket_path, const std::vector<std::string>& argv,
+                Reply* reply) {
+  std::string frame;
+  Status s = EncodeRequest(argv, &frame);
+  if (!s.ok()) return s;
+  Status sent = WriteAll(fd, frame);
   // A busy daemon answers "busy" (exit 75) without reading and closes at once, so the
   // write may fail with EPIPE while that reply is already waiting here: read it.
   if (!sent.ok() && sent.sys_errno() != EPIPE && sent.sys_errno() != ECONNRESET) return sent;
   std::string payload;
-  if (!(s = ReadFrame(fd.get(), kMaxReplyBytes, &payload)).ok()) {
+  if (!(s = ReadFrame(fd, kMaxReplyBytes, &payload)).ok()) {
     if (!sent.ok()) return sent;
     return Status::Invalid(socket_path + ": no valid reply from the daemon: " + s.message());
   }
   return DecodeReply(payload, reply);
+}
+
+}  // namespace
+
+Status CallDaemon(const std::string& socket_path, const std::vector<std::string>& argv,
+                  Reply* reply) {
+  int raw = -1;
+  if (Status s = Connect(socket_path, &raw); !s.ok()) return s;
+  Fd fd(raw);
+  return Exchange(fd.get(), socket_path, argv, reply);
+}
+
+ControlSession::~ControlSession() { Close(); }
+
+void ControlSession::Close() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+Status ControlSession::Open() {
+  Close();
+  int raw = -1;
+  if (Status s = Connect(socket_, &raw); !s.ok()) return s;
+  Fd fd(raw);
+  Reply reply;
+  if (Status s = Exchange(fd.get(), socket_, {"sandbox", "session"}, &reply); !s.ok()) return s;
+  if (reply.exit_code != 0) return Status::Invalid("the daemon refused a session: " + reply.err);
+  fd_ = fd.release();
+  return Status::Ok();
+}
+
+Status ControlSession::Call(const std::vector<std::string>& argv, Reply* reply) {
+  // A session the daemon ended (restart, a stall) is opened again once.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (fd_ < 0) {
+      if (Status s = Open(); !s.ok()) return s;
+    }
+    Status s = Exchange(fd_, socket_, argv, reply);
+    if (s.ok()) return s;
+    Close();
+    if (attempt == 1) return s;
+  }
+  return Status::Ok();  // not reached
 }
 
 }  // namespace sptfs

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "control/protocol.h"
@@ -43,5 +44,25 @@ Status ChooseSocket(const std::string& socket_opt, const std::string& mount_opt,
 // a failed Status means the daemon could not be reached or answered garbage.
 Status CallDaemon(const std::string& socket_path, const std::vector<std::string>& argv,
                   Reply* reply);
+
+// A supervisor's kept connection (`sandbox session`, docs/control-protocol.md): sandbox
+// requests one after another without a connection each. Opened on the first Call, and
+// once more if the daemon ended it. Not thread-safe: one caller at a time.
+class ControlSession {
+ public:
+  explicit ControlSession(std::string socket_path) : socket_(std::move(socket_path)) {}
+  ~ControlSession();
+  ControlSession(const ControlSession&) = delete;
+  ControlSession& operator=(const ControlSession&) = delete;
+  // As CallDaemon; fails if the daemon refuses the session (the caller may then fall
+  // back to CallDaemon).
+  Status Call(const std::vector<std::string>& argv, Reply* reply);
+
+ private:
+  Status Open();
+  void Close();
+  const std::string socket_;
+  int fd_ = -1;
+};
 
 }  // namespace sptfs

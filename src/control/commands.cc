@@ -239,11 +239,13 @@ Reply CommandRunner::Run(const Peer& peer, const std::vector<std::string>& argv)
   if (cmd == "sandbox") {
     // record: only a caller that may place processes (spt-run), so a confined program
     // can neither forge nor flood records. Queries: anyone, like ps.
-    if (!args.empty() && (args[0] == "record" || args[0] == "exec")) {
+    // A session (a kept connection, server.h) is for supervisors only, too.
+    if (!args.empty() && (args[0] == "record" || args[0] == "exec" || args[0] == "session")) {
       if (Status s = Authorize(peer, "domain_transition", "sandbox " + args[0]); !s.ok()) {
         return FromStatus(s);
       }
     }
+    if (args.size() == 1 && args[0] == "session") return Reply{0, "session\n", ""};
     return SandboxCommand(*ctx_, args);
   }
   return Usage("unknown control command \"" + cmd +

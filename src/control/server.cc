@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -102,6 +103,8 @@ struct Connection {
   Clock::time_point wait_until;  // while queued
   std::thread thread;
   bool done = false;
+  bool session = false;        // became a kept session (set under the server's mutex)
+  bool slot_released = false;  // accept thread only: its admission slot was given back
 };
 
 class ControlServerImpl final : public ControlServer {
@@ -230,9 +233,15 @@ class ControlServerImpl final : public ControlServer {
 
   void ReapFinished() {
     std::vector<std::unique_ptr<Connection>> finished;
+    bool freed = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto it = running_.begin(); it != running_.end();) {
+        if ((*it)->session && !(*it)->slot_released) {  // a session holds no slot
+          (*it)->slot_released = true;
+          admission_.Leave((*it)->key, true);
+          freed = true;
+        }
         if ((*it)->done) {
           finished.push_back(std::move(*it));
           it = running_.erase(it);
@@ -243,9 +252,10 @@ class ControlServerImpl final : public ControlServer {
     }
     for (auto& c : finished) {
       c->thread.join();
-      admission_.Leave(c->key, true);
+      if (!c->slot_released) admission_.Leave(c->key, true);
     }
     if (!finished.empty()) paused_until_ = Clock::time_point();  // descriptors were freed
+    if (freed || !finished.empty()) StartWaiting();
   }
 
   void ExpireWaiting() {
@@ -330,10 +340,20 @@ class ControlServerImpl final : public ControlServer {
 
   // ---- a connection's thread ------------------------------------------------------
   void Serve(Connection* c) {
-    Reply reply = Handle(c);
-    if (reply.exit_code >= 0) {
-      (void)WriteAllBy(c->fd, EncodeReply(reply),
-                       Clock::now() + milliseconds(limits_.reply_deadline_ms));
+    bool session = false;
+    Reply reply = Handle(c, &session);
+    bool sent = reply.exit_code >= 0 && Answer(c, reply);
+    if (session && sent) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        c->session = true;
+      }
+      uint64_t one = 1;
+      (void)!write(wake_fd_, &one, sizeof(one));  // the accept thread frees its slot
+      ServeSession(c);
+      sessions_.fetch_sub(1);
+    } else if (session) {
+      sessions_.fetch_sub(1);
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -345,15 +365,44 @@ class ControlServerImpl final : public ControlServer {
     (void)!write(wake_fd_, &one, sizeof(one));  // the accept thread joins us
   }
 
-  // exit_code -1: send nothing (the peer is gone or stalled).
-  Reply Handle(Connection* c) {
+  bool Answer(Connection* c, const Reply& reply) {
+    return WriteAllBy(c->fd, EncodeReply(reply),
+                      Clock::now() + milliseconds(limits_.reply_deadline_ms))
+        .ok();
+  }
+
+  // A kept session: requests one after another, each read by its own deadline once its
+  // first byte is there; it ends when the peer closes, stalls, sends garbage, or the
+  // server stops (shutdown() wakes the poll).
+  void ServeSession(Connection* c) {
+    for (;;) {
+      pollfd p = {c->fd, POLLIN, 0};
+      if (poll(&p, 1, -1) < 0 && errno != EINTR) return;
+      if (!(p.revents & POLLIN)) return;  // hung up or shut down
+      std::vector<std::string> argv;
+      Reply reply;
+      if (!ReadRequest(c, &argv, &reply)) return;
+      if (reply.exit_code == 0) {
+        reply = argv.size() >= 2 && argv[0] == "sandbox" && argv[1] != "session"
+                    ? Run(c, argv)
+                    : Reply{2, "", "sptfs: a session serves only sandbox requests\n"};
+      }
+      if (!Answer(c, reply) || reply.exit_code == 2) return;
+    }
+  }
+
+  // false: the peer is gone or stalled (send nothing). A bad frame: `*reply` says so.
+  bool ReadRequest(Connection* c, std::vector<std::string>* argv, Reply* reply) {
     std::string payload;
     Status s = ReadFrameBy(c->fd, kMaxRequestBytes,
                            Clock::now() + milliseconds(limits_.request_deadline_ms), &payload);
-    if (!s.ok() && s.code() == Status::Code::kIo) return {-1, "", ""};
-    std::vector<std::string> argv;
-    if (s.ok()) s = DecodeRequest(payload, &argv);
-    if (!s.ok()) return {2, "", "sptfs: " + s.message() + "\n"};
+    if (!s.ok() && s.code() == Status::Code::kIo) return false;
+    if (s.ok()) s = DecodeRequest(payload, argv);
+    *reply = s.ok() ? Reply{0, "", ""} : Reply{2, "", "sptfs: " + s.message() + "\n"};
+    return true;
+  }
+
+  Reply Run(Connection* c, const std::vector<std::string>& argv) {
     Peer peer = c->peer;
     // The caller decided at accept must still be there: a connection handed on by a
     // process that has exited speaks for nobody (its pid may be someone else's now).
@@ -363,6 +412,32 @@ class ControlServerImpl final : public ControlServer {
     } catch (const std::exception& e) {  // a bug in a command must not end the daemon
       return {1, "", std::string("sptfs: internal error: ") + e.what() + "\n"};
     }
+  }
+
+  // exit_code -1: send nothing (the peer is gone or stalled). `*session`: the request
+  // opened a session (counted in sessions_ until the caller gives it back).
+  Reply Handle(Connection* c, bool* session) {
+    std::vector<std::string> argv;
+    Reply reply;
+    if (!ReadRequest(c, &argv, &reply)) return {-1, "", ""};
+    if (reply.exit_code != 0) return reply;
+    if (argv.size() == 2 && argv[0] == "sandbox" && argv[1] == "session") {
+      return OpenSession(c, argv, session);
+    }
+    return Run(c, argv);
+  }
+
+  Reply OpenSession(Connection* c, const std::vector<std::string>& argv, bool* session) {
+    Reply reply = Run(c, argv);  // the command decides who may (and audits a refusal)
+    if (reply.exit_code != 0) return reply;
+    if (sessions_.fetch_add(1) >= limits_.sessions) {
+      sessions_.fetch_sub(1);
+      return {75, "",
+              "sptfs: control socket busy (" + std::to_string(limits_.sessions) +
+                  " sessions open), try again\n"};
+    }
+    *session = true;
+    return reply;
   }
 
   CommandRunner runner_;
@@ -382,6 +457,7 @@ class ControlServerImpl final : public ControlServer {
   std::thread accept_thread_;
   std::mutex mu_;
   std::list<std::unique_ptr<Connection>> running_;  // membership: accept thread only
+  std::atomic<int> sessions_{0};
 };
 
 // The --mount name for the socket; empty if not needed or not possible (not fatal:

@@ -11,16 +11,19 @@
 // `--mount`. It fails if another daemon already answers on the path; a stale socket
 // file is replaced. It runs its own accept thread and one thread per connection served.
 //
-// Each connection: one request, one reply. The caller is identified when the
-// connection is accepted (SO_PEERCRED + SO_PEERPIDFD, peer_identity.h) and its domain
-// decided then through ctx->tracker, never from the message; it must still be the same
-// live process when its request has been read, else it is unidentified. The whole
-// request must arrive within ControlLimits::request_deadline_ms of the start of its
-// service, the whole reply be taken within reply_deadline_ms. Slots, reserved slots,
-// per-uid and per-world limits and the queue: admission.h (a queued connection waits up
-// to queue_wait_ms, then gets "busy", exit 75).
-// Commands and who may run them: commands.h and docs/control-protocol.md. A client that
-// sends garbage, stalls or disconnects only loses its own connection.
+// Each connection: one request, one reply; except a supervisor's session: after
+// `sandbox session` (a caller that may place processes) the connection stays and serves
+// `sandbox` requests one after another, outside the admission slots (at most
+// ControlLimits::sessions of them), so a confined program's notified calls do not pay
+// for a connection each and cannot be starved by callers that hold the slots. The caller is
+// identified when the connection is accepted (SO_PEERCRED + SO_PEERPIDFD, peer_identity.h) and its
+// domain decided then through ctx->tracker, never from the message; it must still be the same live
+// process when its request has been read, else it is unidentified. The whole request must arrive
+// within ControlLimits::request_deadline_ms of the start of its service, the whole reply be taken
+// within reply_deadline_ms. Slots, reserved slots, per-uid and per-world limits and the queue:
+// admission.h (a queued connection waits up to queue_wait_ms, then gets "busy", exit 75). Commands
+// and who may run them: commands.h and docs/control-protocol.md. A client that sends garbage,
+// stalls or disconnects only loses its own connection.
 #pragma once
 
 #include <memory>
@@ -37,6 +40,7 @@ struct ControlLimits {
   int request_deadline_ms = 5000;
   int reply_deadline_ms = 10000;
   int queue_wait_ms = 10000;
+  int sessions = 256;  // kept supervisor connections (one per spt-run world)
 };
 
 class ControlServer {

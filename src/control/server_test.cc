@@ -301,6 +301,54 @@ TEST_F(ServerTest, AuditMarkFollowsWhatCameBefore) {
   EXPECT_EQ(AuditText().find("not root"), std::string::npos);
 }
 
+// `sandbox session`: one connection serves sandbox requests one after another, holds no
+// admission slot (so sessions never lock administrators out), and is bounded by its
+// own limit; only a caller that may place processes gets one.
+TEST_F(ServerTest, SessionsServeManyRequestsOutsideTheSlots) {
+  ControlLimits limits;
+  limits.admission = AdmissionLimits{2, 1, 2, 2, 0};
+  limits.sessions = 3;
+  Restart(limits);
+  std::vector<std::unique_ptr<ControlSession>> sessions;
+  for (int i = 0; i < 3; ++i) {
+    sessions.push_back(std::make_unique<ControlSession>(socket_));
+    for (int n = 0; n < 3; ++n) {
+      Reply r;
+      ASSERT_TRUE(sessions.back()->Call({"sandbox", "domains"}, &r).ok()) << i;
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_NE(r.out.find("boxDom"), std::string::npos) << r.out;
+    }
+  }
+  // Three sessions are open on a server of two slots: an administrator still gets in.
+  ExpectStillServing();
+  sessions.push_back(std::make_unique<ControlSession>(socket_));
+  Reply r;
+  Status s = sessions.back()->Call({"sandbox", "domains"}, &r);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("3 sessions open"), std::string::npos) << s.message();
+  // Inside a session only sandbox requests are served; anything else ends it.
+  int fd = Connect();
+  std::string open, other;
+  ASSERT_TRUE(EncodeRequest({"sandbox", "session"}, &open).ok());
+  ASSERT_TRUE(EncodeRequest({"spt", "-r"}, &other).ok());
+  sessions.clear();  // gives the sessions back
+  ASSERT_TRUE(WriteAll(fd, open).ok());
+  EXPECT_EQ(ReplyOn(fd).exit_code, 0);
+  ASSERT_TRUE(WriteAll(fd, other).ok());
+  r = ReplyOn(fd);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("only sandbox requests"), std::string::npos) << r.err;
+  char c;
+  EXPECT_EQ(recv(fd, &c, 1, 0), 0);  // and closed
+  close(fd);
+  // A caller that may not place processes gets no session.
+  fd = ConnectAs(65534);
+  ASSERT_TRUE(WriteAll(fd, open).ok());
+  EXPECT_EQ(ReplyOn(fd).exit_code, 77);
+  close(fd);
+  ExpectStillServing();
+}
+
 TEST_F(ServerTest, SecondServerOnTheSameSocketIsRefused) {
   std::unique_ptr<ControlServer> other;
   Status s = ControlServer::Start(socket_, &ctx_, &other);

@@ -46,11 +46,20 @@ int FindListener(pid_t pid) {
 
 }  // namespace
 
-Status ControlSandboxDaemon::Lookup(pid_t tid, SandboxRules* out) {
-  std::string text;
-  if (Status s = Ask(socket_, {"sandbox", "query", std::to_string(tid)}, &text); !s.ok()) {
-    return s;
+Status ControlSandboxDaemon::Call(const std::vector<std::string>& argv, Reply* reply) {
+  if (!per_call_) {
+    Status s = session_.Call(argv, reply);
+    if (s.ok() || s.code() != Status::Code::kInvalid) return s;
+    per_call_ = true;  // refused: ask per call from now on
   }
+  return CallDaemon(socket_, argv, reply);
+}
+
+Status ControlSandboxDaemon::Lookup(pid_t tid, SandboxRules* out) {
+  Reply reply;
+  if (Status s = Call({"sandbox", "query", std::to_string(tid)}, &reply); !s.ok()) return s;
+  if (reply.exit_code != 0) return Status::Invalid(reply.err);
+  const std::string& text = reply.out;
   std::vector<SandboxRules> blocks;
   if (Status s = ParseSandboxRules(text, &blocks); !s.ok()) return s;
   *out = blocks[0];
@@ -60,19 +69,17 @@ Status ControlSandboxDaemon::Lookup(pid_t tid, SandboxRules* out) {
 void ControlSandboxDaemon::Record(pid_t tid, const SandboxRules& domain,
                                   const SandboxRequest& request, const SandboxVerdict& verdict) {
   Reply reply;
-  CallDaemon(socket_,
-             {"sandbox", "record", std::to_string(tid), std::to_string(domain.id),
-              verdict.warning ? "warning" : "denied", request.syscall, verdict.asked,
-              verdict.missing, std::to_string(verdict.suppressed)},
-             &reply);  // a record that cannot be sent changes nothing about the verdict
+  Call({"sandbox", "record", std::to_string(tid), std::to_string(domain.id),
+        verdict.warning ? "warning" : "denied", request.syscall, verdict.asked, verdict.missing,
+        std::to_string(verdict.suppressed)},
+       &reply);  // a record that cannot be sent changes nothing about the verdict
 }
 
 Status ControlSandboxDaemon::MayMapExec(pid_t tid, const std::string& path, bool* allowed) {
-  std::string text;
-  if (Status s = Ask(socket_, {"sandbox", "exec", std::to_string(tid), path}, &text); !s.ok()) {
-    return s;
-  }
-  *allowed = text.rfind("allow ", 0) == 0;
+  Reply reply;
+  if (Status s = Call({"sandbox", "exec", std::to_string(tid), path}, &reply); !s.ok()) return s;
+  if (reply.exit_code != 0) return Status::Invalid(reply.err);
+  *allowed = reply.out.rfind("allow ", 0) == 0;
   return Status::Ok();
 }
 

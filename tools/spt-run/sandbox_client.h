@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "control/client.h"
 #include "sandbox/notify_filter.h"
 #include "sandbox/supervisor.h"
 #include "util/status.h"
@@ -16,14 +17,20 @@ namespace sptfs {
 
 class ControlSandboxDaemon : public SandboxDaemon {
  public:
-  explicit ControlSandboxDaemon(std::string socket) : socket_(std::move(socket)) {}
+  explicit ControlSandboxDaemon(std::string socket) : socket_(socket), session_(socket) {}
   Status Lookup(pid_t tid, SandboxRules* out) override;  // `sandbox query TID`
   void Record(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
               const SandboxVerdict& verdict) override;  // `sandbox record ...`
   Status MayMapExec(pid_t tid, const std::string& path, bool* allowed) override;  // `sandbox exec`
 
  private:
+  // Over one kept connection (a session), or a connection per call if the daemon
+  // refuses sessions: it answers the same either way.
+  Status Call(const std::vector<std::string>& argv, Reply* reply);
+
   std::string socket_;
+  ControlSession session_;
+  bool per_call_ = false;  // the daemon refused a session
 };
 
 // The plan from `domain` and the domains a world in it can enter (`sandbox domains

@@ -572,6 +572,33 @@ class EscapeSuite(SandboxTestCase):
         p.stdin.flush()
         return p
 
+    def test_issue17_4_confined_program_opens_no_session(self):
+        # A session is a kept connection outside the admission slots: a confined program
+        # that could open one could hold daemon threads without limit, or speak as a
+        # supervisor (record, exec). It gets 77 and a closed connection.
+        code = (
+            "import socket, struct, sys\n"
+            "def frame(argv):\n"
+            "    p = b'SPT1' + struct.pack('>I', len(argv))\n"
+            "    for a in argv: p += struct.pack('>I', len(a)) + a.encode()\n"
+            "    return struct.pack('>I', len(p)) + p\n"
+            "s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(sys.argv[1])\n"
+            "s.sendall(frame(['sandbox', 'session']))\n"
+            "head = s.recv(4, socket.MSG_WAITALL)\n"
+            "body = s.recv(struct.unpack('>I', head)[0], socket.MSG_WAITALL)\n"
+            "print('code', struct.unpack('>i', body[4:8])[0])\n"
+            "try:\n"
+            "    s.sendall(frame(['sandbox', 'domains'])); more = s.recv(4)\n"
+            "except OSError: more = b''\n"
+            "print('more', len(more))\n")
+        # Placed in jailDom on the host: in a world the filter would refuse the socket
+        # itself, and this is about what the daemon allows.
+        p = self.placed_plain(code, [self.sb.socket])
+        out, err = p.communicate(timeout=30)
+        self.attack("issue 17.4: a confined program opens a supervisor session",
+                    "code 0" in out or "more 4" in out, out + err)
+        self.assertIn("code 77", out, err)
+
     def test_issue20_1_thread_exec_of_a_placed_plain_process(self):
         secret = self.sb.path("/secret/s.txt")
         for user in (None, "1000"):
