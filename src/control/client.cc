@@ -179,6 +179,14 @@ ControlSession::~ControlSession() { Close(); }
 void ControlSession::Close() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
+  epoch_.reset();
+}
+
+bool ControlSession::Stamp(uint64_t* session, uint64_t* epoch) const {
+  if (!epoch_) return false;
+  *session = opened_;
+  *epoch = epoch_->Read();
+  return true;
 }
 
 Status ControlSession::Open() {
@@ -189,6 +197,12 @@ Status ControlSession::Open() {
   Reply reply;
   if (Status s = Exchange(fd.get(), socket_, {"sandbox", "session"}, &reply); !s.ok()) return s;
   if (reply.exit_code != 0) return Status::Invalid("the daemon refused a session: " + reply.err);
+  int passed = -1;
+  if (Status s = RecvFdByte(fd.get(), &passed); !s.ok()) return s;
+  if (passed >= 0) {
+    if (Status s = EpochView::Map(passed, &epoch_); !s.ok()) return s;
+  }
+  ++opened_;
   fd_ = fd.release();
   return Status::Ok();
 }

@@ -9,11 +9,14 @@
 // when it starts serving. Commands: docs/control-protocol.md.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "control/protocol.h"
+#include "control/sandbox_epoch.h"
 #include "util/status.h"
 
 namespace sptfs {
@@ -57,12 +60,18 @@ class ControlSession {
   // As CallDaemon; fails if the daemon refuses the session (the caller may then fall
   // back to CallDaemon).
   Status Call(const std::vector<std::string>& argv, Reply* reply);
+  // Where the daemon's sandbox epoch (sandbox_epoch.h) stands now, with the number of
+  // the session it came with (a new session is another daemon, maybe: its epoch is
+  // another counter). False when there is no session yet, or its daemon shares none.
+  bool Stamp(uint64_t* session, uint64_t* epoch) const;
 
  private:
   Status Open();
   void Close();
   const std::string socket_;
   int fd_ = -1;
+  uint64_t opened_ = 0;
+  std::unique_ptr<EpochView> epoch_;
 };
 
 }  // namespace sptfs

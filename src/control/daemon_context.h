@@ -11,6 +11,7 @@
 
 namespace sptfs {
 
+class SandboxEpoch;
 class ServiceNotifier;
 
 struct DaemonContext {
@@ -22,6 +23,9 @@ struct DaemonContext {
   std::string label_xattr;  // e.g. "trusted.spt.label"
   // The service manager (systemd Type=notify), told around policy loads; may be nullptr.
   const ServiceNotifier* notifier = nullptr;
+  // Bumped on every policy publish and domain change, shared with supervisors
+  // (sandbox_epoch.h); may be nullptr (then supervisors keep no answers).
+  SandboxEpoch* epoch = nullptr;
 };
 
 }  // namespace sptfs

@@ -28,6 +28,7 @@
 #include "control/client.h"
 #include "control/commands.h"
 #include "control/peer_identity.h"
+#include "control/sandbox_epoch.h"
 #include "control/socket_io.h"
 
 namespace sptfs {
@@ -343,6 +344,11 @@ class ControlServerImpl final : public ControlServer {
     bool session = false;
     Reply reply = Handle(c, &session);
     bool sent = reply.exit_code >= 0 && Answer(c, reply);
+    if (session && sent) {
+      int epoch_fd = ctx_->epoch ? ctx_->epoch->read_only_fd() : -1;
+      sent =
+          SendFdByte(c->fd, epoch_fd, Clock::now() + milliseconds(limits_.reply_deadline_ms)).ok();
+    }
     if (session && sent) {
       {
         std::lock_guard<std::mutex> lock(mu_);

@@ -6,8 +6,10 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <optional>
 
 #include "control/protocol.h"
@@ -103,6 +105,63 @@ Status ReadFrame(int fd, uint32_t max_payload, std::string* payload) {
 
 Status ReadFrameBy(int fd, uint32_t max_payload, Deadline deadline, std::string* payload) {
   return Read(fd, max_payload, deadline, payload);
+}
+
+Status SendFdByte(int fd, int pass_fd, Deadline deadline) {
+  char byte = pass_fd >= 0 ? 'F' : 'N';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (pass_fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+  }
+  for (;;) {
+    if (!WaitUntil(fd, POLLOUT, deadline)) {
+      return Status::Io(ETIMEDOUT, "control socket: peer does not read (deadline passed)");
+    }
+    ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n == 1) return Status::Ok();
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    return Status::Io(errno, "control socket: sending a descriptor");
+  }
+}
+
+Status RecvFdByte(int fd, int* passed) {
+  *passed = -1;
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Status::Io(errno, "control socket: receiving a descriptor");
+  if (n == 0) return Status::Io(ECONNRESET, "control socket: peer closed the connection");
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      std::memcpy(passed, CMSG_DATA(c), sizeof(int));
+    }
+  }
+  if ((msg.msg_flags & MSG_CTRUNC) || (byte == 'F') != (*passed >= 0)) {
+    if (*passed >= 0) close(*passed);
+    *passed = -1;
+    return Status::Invalid("control socket: a bad descriptor message");
+  }
+  return Status::Ok();
 }
 
 }  // namespace sptfs

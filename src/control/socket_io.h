@@ -29,4 +29,9 @@ Status ReadFrame(int fd, uint32_t max_payload, std::string* payload);
 Status ReadFrameBy(int fd, uint32_t max_payload, Deadline deadline, std::string* payload);
 Status WriteAllBy(int fd, std::string_view data, Deadline deadline);
 
+// One byte that carries a descriptor (SCM_RIGHTS), or none when `pass_fd` is -1: 'F'
+// or 'N'. RecvFdByte: *passed gets the descriptor (close-on-exec) or -1.
+Status SendFdByte(int fd, int pass_fd, Deadline deadline);
+Status RecvFdByte(int fd, int* passed);
+
 }  // namespace sptfs

@@ -49,7 +49,7 @@ class InotifyStaleWatcher : public StaleWatcher {
     stop_ = true;
     Wake();
     if (thread_.joinable()) thread_.join();
-    ctx_->policy->SetPublishHook(nullptr);
+    ctx_->policy->RemovePublishHook(hook_);
     close(inotify_);
     close(wake_);
   }
@@ -57,7 +57,7 @@ class InotifyStaleWatcher : public StaleWatcher {
   // The first watch is set here, before Start returns (and so before the control socket
   // takes requests): a link moved after the daemon is up is never missed.
   void Start() {
-    ctx_->policy->SetPublishHook([this] { Wake(); });
+    hook_ = ctx_->policy->AddPublishHook([this] { Wake(); });
     Follow();
     thread_ = std::thread([this] { Loop(); });
   }
@@ -182,6 +182,7 @@ class InotifyStaleWatcher : public StaleWatcher {
 
   DaemonContext* ctx_;
   int inotify_, wake_;
+  int hook_ = -1;  // our publish hook in the policy holder
   std::atomic<bool> stop_{false};
   std::thread thread_;
   StaleTracker tracker_;            // the watcher thread's only

@@ -134,6 +134,12 @@ class ProcTracker : public DomainTracker {
   // does not turn into a storm of state file writes; the next save catches up.
   void SaveSoonLocked();
   void RememberWorldLocked(const WorldRecord& world);
+  // A process's domain changed: cached answers (ours and the supervisors') are stale.
+  void ChangedLocked() {
+    ++generation_;
+    if (change_hook_) change_hook_();
+  }
+  void SetChangeHook(std::function<void()> hook) override { change_hook_ = std::move(hook); }
 
   const std::string state_file_;
   const std::string boot_id_;
@@ -158,6 +164,7 @@ class ProcTracker : public DomainTracker {
   std::array<uint64_t, kEndBuckets> ended_at_{};
   uint64_t lost_seen_ = 0;  // events_->lost() when the cache was last emptied for it
   uint64_t generation_ = 1;
+  std::function<void()> change_hook_;
   std::chrono::steady_clock::time_point last_soon_save_;
   size_t prune_at_ = 1024;
 };
@@ -293,7 +300,7 @@ void ProcTracker::SettleLocked(ProcKey key, bool exec_seen) {
   pending_.erase(it);
   procs_[key] = {key.pid, key.start, done.domain, ProcKind::kTransition};
   if (events_) lineage_[key.pid] = {done.domain, true};
-  ++generation_;
+  ChangedLocked();
   SaveLocked();
 }
 
@@ -441,7 +448,7 @@ Status ProcTracker::Place(pid_t pid, DomainId domain) {
       live_[pid] = now.threads;
     }
   }
-  ++generation_;
+  ChangedLocked();
   return SaveLocked();
 }
 
@@ -479,7 +486,7 @@ Status ProcTracker::BeginExecLocked(const CallerInfo& before, ProcKey self, Pend
                      before.placed ? ProcKind::kInherited : ProcKind::kDefault};
   }
   pending_[self] = pending;
-  ++generation_;
+  ChangedLocked();
   return SaveLocked();
 }
 
@@ -521,7 +528,7 @@ Status ProcTracker::ExecTransition(pid_t tid, DomainId domain, const ExecTarget&
   if (!held.ok()) {
     std::lock_guard lock(mu_);
     pending_.erase(self);
-    ++generation_;
+    ChangedLocked();
   }
   return held;
 }
@@ -566,7 +573,7 @@ void ProcTracker::FinishExec(ProcKey self, const ExecTarget& target, const ExecS
         procs_[self] = {self.pid, self.start, done.domain, ProcKind::kTransition};
         if (events_) lineage_[self.pid] = {done.domain, true};
       }
-      ++generation_;
+      ChangedLocked();
       SaveLocked();
     }
   }

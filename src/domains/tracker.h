@@ -63,6 +63,10 @@ class DomainTracker {
   }
   // How often the kernel reported dropped process events (proc_events.h); 0 without them.
   virtual uint64_t EventsLost() const { return 0; }
+  // Called (under the tracker's lock: quick, and never calling back into the tracker)
+  // after every change of a process's domain: a placement, a transition begun, settled
+  // or refused. Set once, before other threads use the tracker. The sandbox epoch's bump.
+  virtual void SetChangeHook(std::function<void()> hook) { (void)hook; }
   // Live processes per domain (WorldRefCount) and the list for `spt --ps`.
   virtual std::map<DomainId, int> WorldCounts() = 0;
   virtual std::vector<ConfinedProcess> List() = 0;

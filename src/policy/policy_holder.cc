@@ -16,8 +16,7 @@ Status PolicyHolder::Reload(const std::string& dir, const TreeView& tree,
   std::shared_ptr<const CompiledPolicy> next;
   uint64_t generation = old ? old->generation() + 1 : 1;
   if (Status s = Compile(set, tree, generation, &next, warnings); !s.ok()) return s;
-  current_.store(std::move(next));
-  if (hook_) hook_();
+  PublishLocked(std::move(next));
   return Status::Ok();
 }
 
@@ -27,9 +26,24 @@ Status PolicyHolder::Update(const Change& change) {
   if (!old) return Status::NotFound("no policy loaded (expected a load first)");
   std::shared_ptr<const CompiledPolicy> next = change(*old);
   if (!next) return Status::NotFound("the change was refused (unknown or invalid domain)");
-  current_.store(std::move(next));
-  if (hook_) hook_();
+  PublishLocked(std::move(next));
   return Status::Ok();
+}
+
+void PolicyHolder::PublishLocked(std::shared_ptr<const CompiledPolicy> next) {
+  current_.store(std::move(next));
+  for (const auto& [id, hook] : hooks_) hook();
+}
+
+int PolicyHolder::AddPublishHook(std::function<void()> hook) {
+  std::lock_guard<std::mutex> lock(writer_);
+  hooks_[next_hook_] = std::move(hook);
+  return next_hook_++;
+}
+
+void PolicyHolder::RemovePublishHook(int id) {
+  std::lock_guard<std::mutex> lock(writer_);
+  hooks_.erase(id);
 }
 
 }  // namespace sptfs

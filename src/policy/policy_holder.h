@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,12 +31,15 @@ class PolicyHolder {
   Status Update(const Change& change);
 
   // Called (under the writer lock, so it must be quick and must not publish) after every
-  // snapshot published from now on: the stale-rule watcher's wake-up. Set it once,
-  // before other threads publish.
-  void SetPublishHook(std::function<void()> hook) { hook_ = std::move(hook); }
+  // snapshot published from now on: the stale-rule watcher's wake-up, the sandbox
+  // epoch's bump. RemovePublishHook(id): no call after it returns.
+  int AddPublishHook(std::function<void()> hook);
+  void RemovePublishHook(int id);
 
  private:
-  std::function<void()> hook_;
+  void PublishLocked(std::shared_ptr<const CompiledPolicy> next);
+  std::map<int, std::function<void()>> hooks_;
+  int next_hook_ = 0;
   std::mutex writer_;
   std::atomic<std::shared_ptr<const CompiledPolicy>> current_;
 };

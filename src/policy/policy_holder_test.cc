@@ -30,8 +30,9 @@ class HolderTest : public ::testing::Test {
 };
 
 TEST_F(HolderTest, PublishHookRunsForEveryPublishedSnapshotOnly) {
-  int published = 0;
-  holder_.SetPublishHook([&] { ++published; });
+  int published = 0, other = 0;
+  holder_.AddPublishHook([&] { ++published; });
+  int second = holder_.AddPublishHook([&] { ++other; });
   ASSERT_TRUE(holder_.Reload(dir_.path(), tree_, nullptr).ok());
   EXPECT_EQ(published, 1);
   ASSERT_TRUE(
@@ -40,6 +41,11 @@ TEST_F(HolderTest, PublishHookRunsForEveryPublishedSnapshotOnly) {
   EXPECT_FALSE(holder_.Update([](const CompiledPolicy&) { return nullptr; }).ok());
   EXPECT_FALSE(holder_.Reload(dir_.path() + "/missing", tree_, nullptr).ok());
   EXPECT_EQ(published, 2);  // refused changes publish nothing
+  EXPECT_EQ(other, 2);
+  holder_.RemovePublishHook(second);
+  ASSERT_TRUE(holder_.Reload(dir_.path(), tree_, nullptr).ok());
+  EXPECT_EQ(published, 3);
+  EXPECT_EQ(other, 2);
 }
 
 TEST_F(HolderTest, ReloadPublishesAndCountsGenerations) {

@@ -1,7 +1,9 @@
 #include "sandbox_client.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -14,6 +16,10 @@
 
 namespace sptfs {
 namespace {
+
+// pidfd_open(2)'s PIDFD_THREAD (Linux 6.9): a pidfd of one thread, readable when that
+// thread ends. Older kernels refuse it, and then nothing is cached.
+constexpr unsigned kPidfdThread = O_EXCL;
 
 Status Ask(const std::string& socket, const std::vector<std::string>& argv, std::string* out) {
   Reply reply;
@@ -55,14 +61,58 @@ Status ControlSandboxDaemon::Call(const std::vector<std::string>& argv, Reply* r
   return CallDaemon(socket_, argv, reply);
 }
 
+ControlSandboxDaemon::~ControlSandboxDaemon() { Forget(); }
+
+void ControlSandboxDaemon::Forget() {
+  for (auto& [tid, answer] : answers_) close(answer.pidfd);
+  answers_.clear();
+}
+
+bool ControlSandboxDaemon::Cached(pid_t tid, SandboxRules* out) {
+  auto it = answers_.find(tid);
+  if (it == answers_.end()) return false;
+  uint64_t session = 0, epoch = 0;
+  if (!session_.Stamp(&session, &epoch) || session != it->second.session ||
+      epoch != it->second.epoch) {
+    Forget();  // something changed: every answer may be stale
+    return false;
+  }
+  pollfd p{it->second.pidfd, POLLIN, 0};
+  if (poll(&p, 1, 0) != 0) {  // the thread ended (its id may be reused), or poll failed
+    close(it->second.pidfd);
+    answers_.erase(it);
+    return false;
+  }
+  *out = it->second.rules;
+  return true;
+}
+
+void ControlSandboxDaemon::Keep(pid_t tid, int pidfd, uint64_t session, uint64_t epoch,
+                                const SandboxRules& rules) {
+  constexpr size_t kMaxAnswers = 256;  // each holds a descriptor
+  if (answers_.size() >= kMaxAnswers) Forget();
+  auto [it, added] = answers_.try_emplace(tid);
+  if (!added) close(it->second.pidfd);
+  it->second = Answer{pidfd, session, epoch, rules};
+}
+
 Status ControlSandboxDaemon::Lookup(pid_t tid, SandboxRules* out) {
+  if (Cached(tid, out)) return Status::Ok();
+  // Both before asking: an answer is kept only under what held when it was asked for.
+  uint64_t session = 0, epoch = 0;
+  bool stamped = session_.Stamp(&session, &epoch);
+  int pidfd = stamped ? static_cast<int>(syscall(SYS_pidfd_open, tid, kPidfdThread)) : -1;
   Reply reply;
-  if (Status s = Call({"sandbox", "query", std::to_string(tid)}, &reply); !s.ok()) return s;
-  if (reply.exit_code != 0) return Status::Invalid(reply.err);
-  const std::string& text = reply.out;
+  Status s = Call({"sandbox", "query", std::to_string(tid)}, &reply);
   std::vector<SandboxRules> blocks;
-  if (Status s = ParseSandboxRules(text, &blocks); !s.ok()) return s;
+  if (s.ok())
+    s = reply.exit_code == 0 ? ParseSandboxRules(reply.out, &blocks) : Status::Invalid(reply.err);
+  if (!s.ok()) {
+    if (pidfd >= 0) close(pidfd);
+    return s;
+  }
   *out = blocks[0];
+  if (pidfd >= 0) Keep(tid, pidfd, session, epoch, blocks[0]);
   return Status::Ok();
 }
 

@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "control/client.h"
@@ -15,9 +17,16 @@
 
 namespace sptfs {
 
+// Answers `sandbox query` from a cache when it can: an answer for thread TID is kept
+// with a pidfd of that thread, opened before asking, and the daemon's sandbox epoch
+// read before asking (control/sandbox_epoch.h). It is used again only while the thread
+// lives (so its id is not someone else's) and the epoch has not moved (no policy
+// published, no process placed or transitioned anywhere since). Everything else goes
+// to the daemon.
 class ControlSandboxDaemon : public SandboxDaemon {
  public:
   explicit ControlSandboxDaemon(std::string socket) : socket_(socket), session_(socket) {}
+  ~ControlSandboxDaemon() override;
   Status Lookup(pid_t tid, SandboxRules* out) override;  // `sandbox query TID`
   void Record(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
               const SandboxVerdict& verdict) override;  // `sandbox record ...`
@@ -28,9 +37,19 @@ class ControlSandboxDaemon : public SandboxDaemon {
   // refuses sessions: it answers the same either way.
   Status Call(const std::vector<std::string>& argv, Reply* reply);
 
+  struct Answer {
+    int pidfd = -1;
+    uint64_t session = 0, epoch = 0;
+    SandboxRules rules;
+  };
+  bool Cached(pid_t tid, SandboxRules* out);
+  void Keep(pid_t tid, int pidfd, uint64_t session, uint64_t epoch, const SandboxRules& rules);
+  void Forget();
+
   std::string socket_;
   ControlSession session_;
   bool per_call_ = false;  // the daemon refused a session
+  std::unordered_map<pid_t, Answer> answers_;
 };
 
 // The plan from `domain` and the domains a world in it can enter (`sandbox domains

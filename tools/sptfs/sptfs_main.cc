@@ -28,6 +28,7 @@
 #include "audit/audit_log.h"
 #include "control/client.h"
 #include "control/daemon_context.h"
+#include "control/sandbox_epoch.h"
 #include "control/server.h"
 #include "control/service_notify.h"
 #include "control/stale_watcher.h"
@@ -278,6 +279,8 @@ struct Daemon {
   std::vector<OpenMap> maps;
   InodeTable table;
   std::unique_ptr<MapTree> tree;
+  // Before the holder and the tracker, whose hooks bump it: it outlives them.
+  std::unique_ptr<SandboxEpoch> epoch;
   std::unique_ptr<PolicyHolder> holder;  // nullptr: no policy
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<DomainTracker> tracker;
@@ -319,6 +322,18 @@ rlim_t RaiseFdLimit() {
 }
 
 // Everything up to (not including) the mount: nothing here touches the mount point.
+// Supervisors keep answers while the epoch stands still (control/sandbox_epoch.h).
+// Hooked here, before the mount serves: nothing else uses the holder or the tracker yet.
+void ShareSandboxEpoch(Daemon* d) {
+  if (Status st = SandboxEpoch::Create(&d->epoch); !st.ok()) {
+    fprintf(stderr, "sptfs: warning: supervisors keep no answers: %s\n", st.message().c_str());
+    return;
+  }
+  SandboxEpoch* epoch = d->epoch.get();
+  d->holder->AddPublishHook([epoch] { epoch->Bump(); });
+  d->tracker->SetChangeHook([epoch] { epoch->Bump(); });
+}
+
 Status Prepare(const Args& args, Daemon* d) {
   // Plain files get an O_PATH fd on their first use after lookup (inode_table.h); a
   // quarter of the fd limit may go to those, the rest is for open files, directories,
@@ -347,6 +362,7 @@ Status Prepare(const Args& args, Daemon* d) {
     MakeParentDir(d->cfg.socket);
     st = DomainTracker::Open(d->cfg.socket + ".state", &d->tracker);
     if (!st.ok()) return st;
+    ShareSandboxEpoch(d);
   }
   st = AuditLog::Open(d->cfg.audit_log, d->cfg.audit_rate, &d->audit);
   if (!st.ok()) return st;
@@ -389,6 +405,7 @@ Status StartControl(Daemon* d) {
   d->ctx.tree = d->tree.get();
   d->ctx.mountpoint = d->mountpoint;
   d->ctx.label_xattr = d->cfg.label_xattr;
+  d->ctx.epoch = d->epoch.get();
   if (Status st = StaleWatcher::Start(&d->ctx, &d->stale); !st.ok()) {
     fprintf(stderr, "sptfs: warning: stale-rule watch off: %s\n", st.message().c_str());
   }

@@ -14,6 +14,7 @@ import unittest
 
 from confine import BASE_RULES, PYTHON_RULES, SandboxTestCase
 import confine
+import control_client
 import sptfs_harness as h
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -263,6 +264,65 @@ class SocketRulesTest(SandboxTestCase):
         rest = p.stdout.read()  # the world outlives spt-run; its calls are refused
         self.assertIn("create:inet:stream ENOSYS", rest)
 
+
+    # ---- kept answers (issue 17 item 4) ------------------------------------------------
+    def connector(self, domain):
+        """A world in `domain` that tries a TCP connect to 127.0.0.1:9 per line read;
+        returns (process, attempt()) where attempt() gives "ECONNREFUSED" (allowed, and
+        nothing listens) or the errno name of the refusal."""
+        code = ("import errno, socket, sys\n"
+                "for line in sys.stdin:\n"
+                "    try:\n"
+                "        s = socket.socket(); s.connect(('127.0.0.1', 9)); r = 'ok'\n"
+                "    except OSError as e:\n"
+                "        r = errno.errorcode[e.errno]\n"
+                "    print(r, flush=True)\n")
+        p = subprocess.Popen(
+            ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+            + self.sb.spt_run_args(domain, [sys.executable, "-I", "-c", code], root=False),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=confine.world_env())
+        self.sb._procs.append(p)
+
+        def attempt():
+            p.stdin.write("go\n")
+            p.stdin.flush()
+            return p.stdout.readline().strip()
+        return p, attempt
+
+    def test_kept_answers_follow_a_reload(self):
+        # The supervisor keeps the daemon's answer for a thread while the daemon's epoch
+        # stands still: a reload that takes the connect rule away reaches the next call.
+        p, attempt = self.connector("loopDom")
+        self.assertEqual(attempt(), "ECONNREFUSED")
+        self.assertEqual(attempt(), "ECONNREFUSED")  # a kept answer
+        narrowed = dict(DOMAINS)
+        narrowed["loopDom"] = dict(DOMAINS["loopDom"], rules=[
+            r for r in DOMAINS["loopDom"]["rules"] if "inet_socket_connect" not in r])
+        def load(domains):
+            h.write_policy(self.sb.policy, domains, labels=LABELS,
+                           default_domain=self.sb.default_domain)
+            return self.sb.spt("-p")
+        self.addCleanup(load, DOMAINS)  # the sandbox is the whole class's
+        r = load(narrowed)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(attempt(), "EPERM")
+        p.stdin.close()
+        self.assertEqual(p.wait(timeout=30), 0, p.stderr.read())
+
+    def test_kept_answers_follow_a_placement(self):
+        # An administrator places the world's program in a domain without sockets: its
+        # next call is decided for that domain, not from what was kept for the thread.
+        p, attempt = self.connector("loopDom")
+        self.assertEqual(attempt(), "ECONNREFUSED")
+        self.assertEqual(attempt(), "ECONNREFUSED")
+        program = confine.world_of(p.pid)
+        self.assertIsNotNone(program)
+        code, _, err = control_client.call(self.sb.socket, ["place", str(program), "noNetDom"])
+        self.assertEqual(code, 0, err)
+        self.assertEqual(attempt(), "EPERM")
+        p.stdin.close()
+        self.assertEqual(p.wait(timeout=30), 0, p.stderr.read())
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
