@@ -1,11 +1,13 @@
 #include "sandbox/target_process.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -25,6 +27,18 @@ pid_t FirstNumber(const std::string& line) {
   return static_cast<pid_t>(std::strtol(line.c_str() + line.find(':') + 1, nullptr, 10));
 }
 
+// A pidfd whose descriptor table is thread `tid`'s: of the thread itself where the
+// kernel has PIDFD_THREAD (6.9), one system call; else of its thread group, found in
+// /proc/TID/status.
+int PidfdOfThread(pid_t tid) {
+  constexpr unsigned kPidfdThread = O_EXCL;  // PIDFD_THREAD
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, tid, kPidfdThread));
+  if (pidfd >= 0 || errno != EINVAL) return pidfd;
+  TargetIds ids;
+  if (!ReadTargetIds(tid, &ids)) return -1;
+  return static_cast<int>(syscall(SYS_pidfd_open, ids.tgid, 0));
+}
+
 }  // namespace
 
 bool ReadTargetMemory(pid_t tid, uint64_t addr, void* buf, size_t len) {
@@ -34,9 +48,7 @@ bool ReadTargetMemory(pid_t tid, uint64_t addr, void* buf, size_t len) {
 }
 
 bool TargetSocket(pid_t tid, int fd, int* family, int* type, SocketAddress* local) {
-  TargetIds ids;
-  if (!ReadTargetIds(tid, &ids)) return false;
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, ids.tgid, 0));
+  int pidfd = PidfdOfThread(tid);
   if (pidfd < 0) return false;
   int sock = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
   close(pidfd);
