@@ -74,6 +74,12 @@ bool AnswersLabel(fuse_req_t req, SptFs& fs, Inode* node, const char* name, size
     } else if (r.id != kUnlabeledId) {
       from = kLabelSourceStored;
     }
+  } else if (source && !node->is_virtual()) {  // no policy: nothing is computed
+    RawLabel raw;
+    PathFd pf(fs.table(), node);
+    if (!pf.error() && ReadLabelFd(pf.fd(), ck.label_xattr(), &raw).ok() && raw.present) {
+      from = kLabelSourceStored;
+    }
   }
   if (label && !r.computed) return false;  // stored or absent: the backing file answers
   std::string value = source ? std::string(from) : std::string(r.name);
