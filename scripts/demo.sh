@@ -103,6 +103,11 @@ run ls "$MNT"
 run readlink "$MNT/vmimages/tools-isoimages"
 run readlink "$MNT/productLocker"
 check "/productLocker points at the local locker" '[ "$OUT" = /locker/packages/vmtoolsRepo ]'
+if [ -L /lib ] && [ "$(readlink /lib)" = usr/lib ]; then
+  # Merged /usr: the map of host /lib is the host's symlink in the tree (docs/sptfs.md).
+  run readlink "$MNT/lib"
+  check "/lib is the link usr/lib, as on the host" '[ "$OUT" = usr/lib ]'
+fi
 
 vmx() { run spt-run -D globalVMDom --mount "$MNT" --root -- /bin/vmx "$ISO"; }
 

@@ -13,8 +13,11 @@ Creates, from nothing but this repository and the host:
                      /vmimages/tools-isoimages -> /productLocker/vmtools
                      /bin/vmx (a copy of BINARY, the vmx stand-in) and one link per host
                        program: /bin/NAME -> /usr/bin/NAME
-  DIR/sptfs.toml   the mount config: the tree at "/", host /lib /lib64 /usr/lib /usr/bin
-                   read-only at the same places, the policy set, audit log, socket
+  DIR/sptfs.toml   the mount config: the tree at "/", host /lib /lib64 /usr/lib /usr/lib64
+                   /usr/bin read-only at the same places, the policy set, audit log,
+                   socket. Merged /usr (Debian): host /lib and /lib64 are symlinks into
+                   /usr, so the tree shows /lib -> usr/lib and /lib64 -> usr/lib64
+                   (docs/sptfs.md, "Merged /usr") and -r /lib and -r /usr/lib are one rule
 Then applies the policy set's default labels (default-labels.toml) to the backing files
 (`spt-label --restore` does the same through a mount; this step needs no daemon).
 Why /bin is a directory of the tree and not a map of host /bin: on Debian host /bin is
@@ -32,7 +35,7 @@ import tomllib
 UUID = "5d3fb5c5-3146d212-4263-8030e03bdef0"
 DATASTORE = f"/vmfs/volumes/{UUID}"
 LOCKER = "/locker/packages/vmtoolsRepo"
-HOST_MAPS = ["/lib", "/lib64", "/usr/lib", "/usr/bin"]
+HOST_MAPS = ["/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/bin"]
 
 
 def fail(msg):
@@ -89,7 +92,7 @@ def make_tree(root, vmx):
 def write_config(out_dir, policy):
     maps = [f'[[map]]\nat = "/"\nsource = "tree"\n']
     for m in HOST_MAPS:
-        if os.path.isdir(m):
+        if os.path.isdir(m):  # a symlink to a directory too: sptfs shows it as the link
             maps.append(f'[[map]]\nat = "{m}"\nsource = "{m}"\nread_only = true\n')
     text = ("# sptfs mount config of the productLocker sample (scripts/make-sample-tree.py).\n"
             "# Relative paths are relative to this file.\n"

@@ -123,17 +123,40 @@ class LabelRun {
     shown_progress_ = true;
   }
 
-  void Print(const std::string& path, const std::string& label) {
+  // `computed`: the label is not stored but computed by the mount from default-labels
+  // (a read-only map's file); said after the label, or as "source" in --json.
+  void Print(const std::string& path, const std::string& label, bool computed = false) {
     if (o_.json) {
       if (!json_.empty()) json_ += ",";
-      json_ += "{\"path\":" + JsonQuote(path) + ",\"label\":" + JsonQuote(label) + "}";
+      json_ += "{\"path\":" + JsonQuote(path) + ",\"label\":" + JsonQuote(label);
+      if (computed) json_ += ",\"source\":\"computed\"";
+      json_ += "}";
       return;
     }
+    std::string shown = computed ? label + " " + kComputedNote : label;
     if (o_.files.size() == 1 && !o_.recursive && o_.mode == LabelMode::kGet) {
-      std::printf("%s\n", label.c_str());
+      std::printf("%s\n", shown.c_str());
     } else {
-      std::printf("%s: %s\n", path.c_str(), label.c_str());
+      std::printf("%s: %s\n", path.c_str(), shown.c_str());
     }
+  }
+
+  static constexpr const char* kComputedNote = "(computed: default-labels, read-only map)";
+
+  // Through the mount: the label FILE carries (stored, or computed on a read-only map)
+  // and whether it is computed; false (reported) if it cannot be read.
+  bool MountedLabel(const std::string& path, const std::string& xattr, std::string* label,
+                    bool* computed) {
+    char buf[512];
+    ssize_t n = getxattr(path.c_str(), xattr.c_str(), buf, sizeof(buf));
+    if (n < 0 && errno != ENODATA) {
+      Error(path + ": reading the label: " + std::strerror(errno));
+      return false;
+    }
+    *label = n < 0 ? std::string(kUnlabeledName) : std::string(buf, static_cast<size_t>(n));
+    n = getxattr(path.c_str(), LabelSourceXattr(xattr).c_str(), buf, sizeof(buf));
+    *computed = n > 0 && std::string(buf, static_cast<size_t>(n)) == kLabelSourceComputed;
+    return true;
   }
 
   void One(const std::string& path) {
@@ -187,11 +210,12 @@ class LabelRun {
     Daemon* d = DaemonFor(mount);
     if (!d) return;
     if (o_.mode == LabelMode::kGet) {
-      char buf[512];
-      ssize_t n = getxattr(path.c_str(), d->xattr.c_str(), buf, sizeof(buf));
-      if (n < 0 && errno == ENODATA) return Print(path, std::string(kUnlabeledName));
-      if (n < 0) return Error(path + ": reading the label: " + std::strerror(errno));
-      return ShowRaw(path, d->xattr, RawLabel{true, std::string(buf, static_cast<size_t>(n))});
+      std::string label;
+      bool computed = false;
+      if (!MountedLabel(path, d->xattr, &label, &computed)) return;
+      if (computed) return Print(path, label, true);
+      if (label == kUnlabeledName) return Print(path, label);
+      return ShowRaw(path, d->xattr, RawLabel{true, label});
     }
     std::string label = o_.label;
     if (o_.mode == LabelMode::kRestore) {
@@ -212,12 +236,29 @@ class LabelRun {
     int rc = label == kUnlabeledName
                  ? removexattr(path.c_str(), xattr.c_str())
                  : setxattr(path.c_str(), xattr.c_str(), label.data(), label.size(), 0);
+    if (rc != 0 && errno == EROFS && o_.mode == LabelMode::kRestore) {
+      return ReadOnlyRestore(path, xattr, label);
+    }
     if (rc != 0 && !(errno == ENODATA && label == kUnlabeledName)) {
       std::string why = std::strerror(errno);
       if (errno == EPERM) why += " (the daemon refused: relabelling needs capability file_relabel)";
       return Error(path + ": setting label " + label + ": " + why);
     }
     if (o_.mode == LabelMode::kRestore) Print(path, label);
+  }
+
+  // --restore of a file the mount cannot relabel (a read-only map): done if the label it
+  // carries already is the default one, which is what the mount computes for a file
+  // without the attribute; an error only if a stored, different label stays in the way.
+  void ReadOnlyRestore(const std::string& path, const std::string& xattr,
+                       const std::string& label) {
+    std::string has;
+    bool computed = false;
+    if (!MountedLabel(path, xattr, &has, &computed)) return;
+    if (has == label) return Print(path, label, computed);
+    Error(path + ": setting label " + label + ": " + std::strerror(EROFS) +
+          " (a read-only map: the file keeps its stored label " + has +
+          "; expected no label attribute on the backing file, or the map writable)");
   }
 
   const CompiledPolicy* Offline() {

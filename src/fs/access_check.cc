@@ -154,6 +154,12 @@ ResolvedLabel AccessChecker::LabelOf(const CompiledPolicy& policy, const Inode* 
     if (pf.error() || !ReadLabelFd(pf.fd(), label_xattr_, &raw).ok()) raw = RawLabel{true, ""};
     labels_.Insert(node->dev, node->ino, raw);
   }
+  // A read-only map's files cannot be relabelled: one without the attribute carries the
+  // default label of its path (label_resolver.h ResolveLabelAt). The path is built only
+  // then; writable maps pay nothing for it.
+  if (!raw.present && node->read_only) {
+    return ResolveLabelAt(policy, raw, table.PathOf(node), true);
+  }
   return ResolveLabel(policy, raw);
 }
 

@@ -75,7 +75,9 @@ class AccessChecker {
   int CheckNoWidening(const Subject& s, const ResolvedLabel& label, const std::string& oldpath,
                       const std::string& newpath, const Decision& now, std::string_view op);
 
-  // Labels of backing objects, through the cache.
+  // Labels of backing objects, through the cache. LabelOf computes the default label of
+  // a read-only map's file that has no attribute (ResolvedLabel::computed); LabelAt is
+  // for names in writable directories only (create, unlink, rename), which never need it.
   ResolvedLabel LabelOf(const CompiledPolicy& policy, const Inode* node, const InodeTable& table);
   ResolvedLabel LabelAt(const CompiledPolicy& policy, int dirfd, std::string_view name);
   void LabelChanged(const Inode* node);

@@ -103,6 +103,18 @@ Inode* InodeTable::AddPinned(Inode* parent, const std::string& name, int fd, int
   return node;
 }
 
+Inode* InodeTable::AddPinnedLink(Inode* parent, const std::string& name,
+                                 const std::string& target) {
+  Inode* node = NewNode(-1, -1, true);
+  node->type = S_IFLNK;
+  node->link = target;
+  node->parent = parent;
+  node->name = name;
+  AddVirtual(node);
+  parent->overlay[name] = node;
+  return node;
+}
+
 Inode* InodeTable::Overlay(Inode* parent, std::string_view name) {
   if (parent->overlay.empty()) return nullptr;  // set up before the mount: no lock needed
   auto it = parent->overlay.find(name);

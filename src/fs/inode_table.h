@@ -46,8 +46,13 @@ struct Inode {
   std::string name;
   std::map<std::string, Inode*, std::less<>> overlay;  // pinned children by name
 
+  // A virtual symlink (type S_IFLNK): a map whose source is a host symlink (merged /usr,
+  // mount_config.h TreeLinks). Its target, relative; set up before the mount, never changed.
+  std::string link;
+
   bool is_virtual() const { return virt; }
   bool is_dir() const { return S_ISDIR(type); }
+  bool is_virtual_link() const { return virt && S_ISLNK(type); }
 };
 
 class InodeTable {
@@ -60,6 +65,8 @@ class InodeTable {
   // Setup (before the mount): the root and pinned nodes. Takes ownership of `fd`.
   Inode* MakeRoot(int fd, int map, bool read_only);  // fd -1: virtual root
   Inode* AddPinned(Inode* parent, const std::string& name, int fd, int map, bool read_only);
+  // A virtual symlink `name` -> `target` under `parent` (read-only, unlabeled).
+  Inode* AddPinnedLink(Inode* parent, const std::string& name, const std::string& target);
 
   // Setup: how many fds plain files may hold (see the top of this file).
   void set_file_fd_budget(size_t n) { file_fd_budget_ = n; }

@@ -13,8 +13,9 @@ namespace sptfs {
 class MapTree : public TreeView {
  public:
   struct Map {
-    std::string at;  // normalised ("/" or "/a/b")
-    int fd = -1;     // O_PATH directory fd of the map's source (not owned)
+    std::string at;         // normalised ("/" or "/a/b")
+    int fd = -1;            // O_PATH directory fd of the map's source (not owned)
+    std::string link = {};  // non-empty: `at` is a symlink to this (merged /usr), no fd
   };
   explicit MapTree(std::vector<Map> maps) : maps_(std::move(maps)) {}
   Entry Lookup(const std::string& path) const override;
@@ -23,6 +24,7 @@ class MapTree : public TreeView {
   std::string WatchPath(const std::string& path) const override;
 
  private:
+  const Map* Showing(const std::string& path) const;  // longest `at` covering path
   std::vector<Map> maps_;
 };
 

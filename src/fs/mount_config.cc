@@ -175,6 +175,86 @@ Status CheckMaps(std::vector<MapSpec>* maps, const std::string& where) {
   return Status::Ok();
 }
 
+namespace {
+
+bool CoversPath(const std::string& prefix, const std::string& path) {
+  if (prefix == "/") return true;
+  return path.compare(0, prefix.size(), prefix) == 0 &&
+         (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
+// `prefix` + what `path` has below `base` (CoversPath(base, path)).
+std::string Rebase(const std::string& prefix, const std::string& base, const std::string& path) {
+  std::string rest = base == "/" ? path : path.substr(base.size());
+  if (rest == "/") rest.clear();
+  if (prefix == "/") return rest.empty() ? "/" : rest;
+  return prefix + rest;
+}
+
+std::vector<std::string> Parts(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 1;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// The map that shows tree path `path` (the longest `at` covering it), or -1.
+int ShowingMap(const std::vector<MapSpec>& maps, const std::string& path) {
+  int best = -1;
+  for (size_t k = 0; k < maps.size(); ++k) {
+    if (CoversPath(maps[k].at, path) &&
+        (best < 0 || maps[k].at.size() > maps[static_cast<size_t>(best)].at.size())) {
+      best = static_cast<int>(k);
+    }
+  }
+  return best;
+}
+
+// The tree link for map `i` (see TreeLinks), or "".
+std::string TreeLinkOf(size_t i, const std::vector<MapSpec>& maps,
+                       const std::vector<std::string>& real, const std::vector<bool>& is_link) {
+  if (!is_link[i] || maps[i].at == "/") return "";
+  // The directory map whose source holds the link's resolved directory most closely.
+  int via = -1;
+  for (size_t j = 0; j < maps.size(); ++j) {
+    if (j == i || is_link[j] || !CoversPath(real[j], real[i])) continue;
+    if (via < 0 || real[j].size() > real[static_cast<size_t>(via)].size())
+      via = static_cast<int>(j);
+  }
+  if (via < 0) return "";
+  std::string target =
+      Rebase(maps[static_cast<size_t>(via)].at, real[static_cast<size_t>(via)], real[i]);
+  // Another map could hide that place (or the link itself cover it: a loop).
+  if (ShowingMap(maps, target) != via) return "";
+  size_t slash = maps[i].at.rfind('/');
+  return RelativeTreePath(slash == 0 ? "/" : maps[i].at.substr(0, slash), target);
+}
+
+}  // namespace
+
+std::string RelativeTreePath(const std::string& from, const std::string& to) {
+  std::vector<std::string> a = Parts(from), b = Parts(to);
+  size_t common = 0;
+  while (common < a.size() && common < b.size() && a[common] == b[common]) ++common;
+  std::string out;
+  for (size_t k = common; k < a.size(); ++k) out += out.empty() ? ".." : "/..";
+  for (size_t k = common; k < b.size(); ++k) out += (out.empty() ? "" : "/") + b[k];
+  return out.empty() ? "." : out;
+}
+
+std::vector<std::string> TreeLinks(const std::vector<MapSpec>& maps,
+                                   const std::vector<std::string>& real,
+                                   const std::vector<bool>& is_link) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < maps.size(); ++i) out.push_back(TreeLinkOf(i, maps, real, is_link));
+  return out;
+}
+
 Status LoadMountConfig(const std::string& file, MountConfig* out) {
   if (access(file.c_str(), R_OK) != 0) {
     return Status::NotFound(file + ": cannot read the mount config: " + std::strerror(errno) +

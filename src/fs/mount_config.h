@@ -42,4 +42,20 @@ Status NormaliseTreePath(const std::string& path, std::string* out);
 // Checks the maps (absolute `at`, no duplicates) and sorts them.
 Status CheckMaps(std::vector<MapSpec>* maps, const std::string& where);
 
+// Merged /usr (docs/sptfs.md, "Merged /usr"): a map whose source is a host symlink
+// (Debian's /bin -> usr/bin) appears in the tree as a symlink, so that /bin/true and
+// /usr/bin/true are one path for the policy. For each of `maps`: the target of that
+// tree symlink, relative to the map point's directory ("usr/bin" for a map at /bin), or
+// "" to show the directory itself (the source is no symlink, the map is at "/", or no
+// other map shows the directory it resolves to at the tree path found for it).
+// `real[i]`: maps[i].source with every symlink resolved (realpath); `is_link[i]`:
+// maps[i].source itself is a symlink. Pure: looks at nothing on disk.
+std::vector<std::string> TreeLinks(const std::vector<MapSpec>& maps,
+                                   const std::vector<std::string>& real,
+                                   const std::vector<bool>& is_link);
+
+// `to` relative to directory `from` (both normalised absolute): "/" "usr/bin" for
+// "/usr/bin", "/a/b" "../c" for "/a/c", "." when they are equal.
+std::string RelativeTreePath(const std::string& from, const std::string& to);
+
 }  // namespace sptfs

@@ -98,5 +98,66 @@ TEST(NormaliseTreePathTest, RejectsDots) {
   EXPECT_FALSE(NormaliseTreePath("a", &out).ok());
 }
 
+// Maps as TreeLinks sees them: (at, resolved source, source is a symlink).
+struct LinkCase {
+  std::vector<MapSpec> maps;
+  std::vector<std::string> real;
+  std::vector<bool> is_link;
+  void Add(const std::string& at, const std::string& real_source, bool link) {
+    maps.push_back(MapSpec{at, at, true, 0});
+    real.push_back(real_source);
+    is_link.push_back(link);
+  }
+  std::vector<std::string> Links() const { return TreeLinks(maps, real, is_link); }
+};
+
+TEST(TreeLinksTest, MergedUsrBinBecomesARelativeLinkIntoTheUsrMap) {
+  LinkCase c;  // Debian: /bin -> usr/bin, /lib -> usr/lib; /usr mapped
+  c.Add("/bin", "/usr/bin", true);
+  c.Add("/lib", "/usr/lib", true);
+  c.Add("/usr", "/usr", false);
+  EXPECT_EQ(c.Links(), (std::vector<std::string>{"usr/bin", "usr/lib", ""}));
+}
+
+TEST(TreeLinksTest, LinkIntoASubdirectoryMapOrADeeperPlace) {
+  LinkCase c;
+  c.Add("/", "/srv/root", false);
+  c.Add("/lib64", "/usr/lib64", true);
+  c.Add("/opt/tools/bin", "/usr/bin", true);  // relative from /opt/tools
+  c.Add("/usr/bin", "/usr/bin", false);
+  c.Add("/usr/lib64", "/usr/lib64", false);
+  EXPECT_EQ(c.Links(), (std::vector<std::string>{"", "usr/lib64", "../../usr/bin", "", ""}));
+}
+
+TEST(TreeLinksTest, NoMapShowsTheTargetSoTheDirectoryIsMapped) {
+  LinkCase c;
+  c.Add("/lib64", "/usr/lib64", true);  // /usr/lib64 is not mapped
+  c.Add("/usr/lib", "/usr/lib", false);
+  EXPECT_EQ(c.Links(), (std::vector<std::string>{"", ""}));
+}
+
+TEST(TreeLinksTest, AMapHidingTheTargetPlaceKeepsTheDirectory) {
+  LinkCase c;
+  c.Add("/bin", "/usr/bin", true);
+  c.Add("/usr", "/usr", false);
+  c.Add("/usr/bin", "/opt/otherbin", false);  // tree /usr/bin is not the host's
+  EXPECT_EQ(c.Links()[0], "");
+}
+
+TEST(TreeLinksTest, TheRootAndOtherLinksNeverServeAsTargets) {
+  LinkCase c;
+  c.Add("/", "/usr", true);  // the root is always a directory
+  c.Add("/a", "/usr/bin", true);
+  c.Add("/b", "/usr", true);  // a link map shows no directory for /a to point into
+  EXPECT_EQ(c.Links(), (std::vector<std::string>{"", "", ""}));
+}
+
+TEST(TreeLinksTest, RelativeTreePath) {
+  EXPECT_EQ(RelativeTreePath("/", "/usr/bin"), "usr/bin");
+  EXPECT_EQ(RelativeTreePath("/a/b", "/a/c"), "../c");
+  EXPECT_EQ(RelativeTreePath("/a/b", "/"), "../..");
+  EXPECT_EQ(RelativeTreePath("/a", "/a"), ".");
+}
+
 }  // namespace
 }  // namespace sptfs

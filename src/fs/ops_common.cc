@@ -23,6 +23,11 @@ void VirtualStat(const Inode* node, struct stat* st) {
   st->st_ino = node->ino;
   st->st_mode = S_IFDIR | 0755;
   st->st_nlink = 2 + node->overlay.size();
+  if (node->is_virtual_link()) {
+    st->st_mode = S_IFLNK | 0777;
+    st->st_nlink = 1;
+    st->st_size = static_cast<off_t>(node->link.size());
+  }
   st->st_blksize = 4096;
   st->st_atime = st->st_mtime = st->st_ctime = kMounted;
 }

@@ -52,7 +52,8 @@ void MergeListing(const Inode* node, DirHandle* d) {
     d->listing.push_back({"..", node->parent ? node->parent->ino : node->ino, DT_DIR});
   }
   for (auto& [name, child] : node->overlay) {
-    if (!seen.count(name)) d->listing.push_back({name, child->ino, DT_DIR});
+    unsigned char type = child->is_virtual_link() ? DT_LNK : DT_DIR;
+    if (!seen.count(name)) d->listing.push_back({name, child->ino, type});
   }
 }
 

@@ -55,6 +55,39 @@ int XattrCall(SptFs& fs, const Inode* node, Fn fn) {
   return fn(ProcPath(pf.fd()).c_str()) == 0 ? 0 : errno;
 }
 
+// The label attribute of a read-only map's file without one, which carries the label
+// computed from default-labels (AccessChecker::LabelOf), and the virtual ".source"
+// attribute that says where any file's label comes from. True if it replied.
+bool AnswersLabel(fuse_req_t req, SptFs& fs, Inode* node, const char* name, size_t size) {
+  AccessChecker& ck = fs.checker();
+  bool label = ck.label_xattr() == name;
+  bool source = LabelSourceXattr(ck.label_xattr()) == name;
+  if (!source && !(label && node->read_only && !node->is_virtual())) return false;
+  Subject s;
+  ck.Begin(req, &s);
+  ResolvedLabel r;
+  const char* from = kLabelSourceNone;
+  if (s.policy) {
+    r = ck.LabelOf(*s.policy, node, fs.table());
+    if (r.computed) {
+      from = kLabelSourceComputed;
+    } else if (r.id != kUnlabeledId) {
+      from = kLabelSourceStored;
+    }
+  } else if (source && !node->is_virtual()) {  // no policy: nothing is computed
+    RawLabel raw;
+    PathFd pf(fs.table(), node);
+    if (!pf.error() && ReadLabelFd(pf.fd(), ck.label_xattr(), &raw).ok() && raw.present) {
+      from = kLabelSourceStored;
+    }
+  }
+  if (label && !r.computed) return false;  // stored or absent: the backing file answers
+  std::string value = source ? std::string(from) : std::string(r.name);
+  errno = 0;
+  ReplyXattr(req, size, value.data(), static_cast<ssize_t>(value.size()));
+  return true;
+}
+
 }  // namespace
 
 void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
@@ -66,6 +99,7 @@ void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
     ReplyXattr(req, size, sock.data(), static_cast<ssize_t>(sock.size()));
     return;
   }
+  if (AnswersLabel(req, fs, node, name, size)) return;
   if (node->is_virtual()) {
     fuse_reply_err(req, ENODATA);
     return;

@@ -21,4 +21,12 @@ ResolvedLabel ResolveLabel(const CompiledPolicy& policy, const RawLabel& raw) {
   return ResolvedLabel{*id, policy.LabelName(*id)};
 }
 
+ResolvedLabel ResolveLabelAt(const CompiledPolicy& policy, const RawLabel& raw,
+                             std::string_view path, bool fixed) {
+  if (raw.present || !fixed) return ResolveLabel(policy, raw);
+  LabelId id = policy.DefaultLabelFor(path);
+  if (id == kUnlabeledId) return ResolvedLabel{};
+  return ResolvedLabel{id, policy.LabelName(id), true};
+}
+
 }  // namespace sptfs

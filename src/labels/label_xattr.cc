@@ -17,6 +17,8 @@ bool IsMissingAttr(int err) { return err == ENODATA || err == ENOTSUP; }
 
 std::string DefaultLabelXattr() { return geteuid() == 0 ? "trusted.spt.label" : "user.spt.label"; }
 
+std::string LabelSourceXattr(const std::string& xattr) { return xattr + ".source"; }
+
 Status ReadLabel(const std::string& path, const std::string& xattr, bool follow, RawLabel* out) {
   char buf[kMaxLabelBytes + 1];
   ssize_t n = follow ? getxattr(path.c_str(), xattr.c_str(), buf, sizeof(buf))

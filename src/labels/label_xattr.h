@@ -15,6 +15,14 @@ namespace sptfs {
 // "trusted.spt.label" if the process is root, else "user.spt.label".
 std::string DefaultLabelXattr();
 
+// The virtual attribute a mount answers next to the label attribute `xattr` (its name
+// plus ".source"): where a file's label comes from, one of the kLabelSource* words.
+// Never stored; spt-label -g reads it to say that a label is computed (docs/spt-label.md).
+std::string LabelSourceXattr(const std::string& xattr);
+inline constexpr const char* kLabelSourceStored = "stored";      // the attribute itself
+inline constexpr const char* kLabelSourceComputed = "computed";  // default-labels, read-only map
+inline constexpr const char* kLabelSourceNone = "none";          // unlabeled
+
 // The raw attribute of a file. `present` is false (and `value` empty) if the file has
 // no such attribute. Values longer than kMaxLabelBytes are read as garbage (truncated).
 struct RawLabel {

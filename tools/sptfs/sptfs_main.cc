@@ -347,6 +347,8 @@ Status Prepare(const Args& args, Daemon* d) {
   d->tree = std::make_unique<MapTree>(TreeMaps(d->maps));
   for (const std::string& w : SetuidWarnings(d->maps))
     fprintf(stderr, "sptfs: warning: %s\n", w.c_str());
+  for (const std::string& w : LinkWarnings(d->maps))
+    fprintf(stderr, "sptfs: warning: %s\n", w.c_str());
   st = BuildTree(d->maps, &d->table);
   if (!st.ok()) return st;
   if (d->cfg.socket.empty()) d->cfg.socket = SocketForMount(d->mountpoint);
