@@ -5,7 +5,8 @@ set -euo pipefail
 PACKAGES=(meson ninja-build pkg-config g++ libfuse3-dev fuse3 libattr1-dev attr
           libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
           libcap-dev libseccomp-dev bindfs util-linux procps python3
-          clang-tidy clang-format)
+          clang-tidy clang-format
+          nginx)  # a real daemon for the learning-run test (docs/learning-nginx.md)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
