@@ -84,29 +84,25 @@ def in_own_netns():
     os.execvp(cmd[0], cmd)
 
 
-@unittest.skipUnless(os.access(NGINX, os.X_OK), "nginx is not installed "
-                     "(scripts/install-deps.sh installs Debian's nginx)")
-class LearnNginxTest(unittest.TestCase):
-    def setUp(self):
-        self.port = free_port()
-        files = {"/srv/nginx/nginx.conf": nginx_conf(self.port), "/srv/www/index.html": INDEX,
-                 "/srv/www/hello.txt": TEXT}
-        for d in ("run", "log", "tmp"):
-            files[f"/srv/nginx/{d}/.keep"] = ""
-        self.rules = []
+class LearningCase(unittest.TestCase):
+    """The learning steps over self.sb (a confine.Sandbox) for one domain, DOMAIN, whose
+    rules (self.rules) and level (self.level) the test changes and reloads."""
+    START_RULES = ()
+
+    def start(self, **sandbox):
+        self.rules = list(self.START_RULES)
         self.level = "warning"
         self.mark_level = "disabled"
-        self.sb = confine.Sandbox(self.domains(), files=files, host_maps=("/etc",)).__enter__()
+        self.sb = confine.Sandbox(self.domains(), **sandbox).__enter__()
         self.addCleanup(self.sb.__exit__, None, None, None)
 
     def domains(self):
         return {DOMAIN: dict(id=DOMAIN_ID, level=self.level, rules=self.rules),
                 MARK: dict(id=DOMAIN_ID + 1, level=self.mark_level, rules=[])}
 
-    # ---- the steps of the walkthrough --------------------------------------------------
     def reload(self):
         """Writes the domain's file with the rules so far and the level, then `spt -p`."""
-        h.write_policy(self.sb.policy, self.domains())
+        h.write_policy(self.sb.policy, self.domains(), labels=self.sb.labels)
         r = self.sb.spt("-p")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
@@ -114,9 +110,10 @@ class LearnNginxTest(unittest.TestCase):
         return os.path.getsize(self.sb.m.audit_log)
 
     def records_since(self, offset):
-        """DOMAIN's access records (docs/audit.md) written after `offset`, once every record of the run is
-        in it: the daemon writes records in order from one queue, so a level change of
-        the mark domain, made now and seen in the log, comes after all of them."""
+        """DOMAIN's access records (docs/audit.md) written after `offset`, once every
+        record of the run is in it: the daemon writes records in order from one queue,
+        so a level change of the mark domain, made now and seen in the log, comes after
+        all of them."""
         self.mark_level = "warning" if self.mark_level == "disabled" else "disabled"
         r = h.run([h.tool("spt-domain"), "--socket", self.sb.socket, "set", "-n", MARK,
                    "-l", self.mark_level])
@@ -131,6 +128,36 @@ class LearnNginxTest(unittest.TestCase):
                        if l.startswith(("type=SPT_AVC ", "type=SPT_SANDBOX "))
                        and f" domain={DOMAIN}(" in l)
 
+    def suggest(self, log_text, policy=True):
+        """`spt --suggest` over the records; with `policy`, today's deciding rules come
+        from the policy set (compiled against the mount), else from each record's rule=."""
+        where = ["--policy", self.sb.policy, "--root", self.sb.mnt] if policy else []
+        r = h.run([h.tool("spt")] + where + ["--suggest", "-"], input=log_text)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def add(self, rules):
+        by_key = {rule_key(r): i for i, r in enumerate(self.rules)}
+        for rule in rules:
+            if rule_key(rule) in by_key:
+                self.rules[by_key[rule_key(rule)]] = rule
+            else:
+                by_key[rule_key(rule)] = len(self.rules)
+                self.rules.append(rule)
+
+
+@unittest.skipUnless(os.access(NGINX, os.X_OK), "nginx is not installed "
+                     "(scripts/install-deps.sh installs Debian's nginx)")
+class LearnNginxTest(LearningCase):
+    def setUp(self):
+        self.port = free_port()
+        files = {"/srv/nginx/nginx.conf": nginx_conf(self.port), "/srv/www/index.html": INDEX,
+                 "/srv/www/hello.txt": TEXT}
+        for d in ("run", "log", "tmp"):
+            files[f"/srv/nginx/{d}/.keep"] = ""
+        self.start(files=files, host_maps=("/etc",))
+
+    # ---- the steps of the walkthrough --------------------------------------------------
     def serve(self):
         """One run: nginx confined in DOMAIN, the requests, a graceful stop. Returns the
         responses {path: (status, body)} and nginx's stderr."""
@@ -159,21 +186,6 @@ class LearnNginxTest(unittest.TestCase):
             p.send_signal(signal.SIGQUIT)  # graceful: the master waits for its worker
         _, err = p.communicate(timeout=30)
         return got, p.returncode, err
-
-    def suggest(self, log_text):
-        r = h.run([h.tool("spt"), "--policy", self.sb.policy, "--root", self.sb.mnt,
-                   "--suggest", "-"], input=log_text)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return r.stdout
-
-    def add(self, rules):
-        by_key = {rule_key(r): i for i, r in enumerate(self.rules)}
-        for rule in rules:
-            if rule_key(rule) in by_key:
-                self.rules[by_key[rule_key(rule)]] = rule
-            else:
-                by_key[rule_key(rule)] = len(self.rules)
-                self.rules.append(rule)
 
     def learn(self, keep=lambda rule: True):
         """Warning runs until one records nothing (at most MAX_LEARNING_RUNS); returns
@@ -250,6 +262,42 @@ class LearnNginxTest(unittest.TestCase):
         self.assertIn("Operation not permitted", err)
         self.assertIn('denied op="socket"', denials)
         self.assertIn("-c inet_stream_socket_create grant", denials)
+
+
+
+class LabelledLibraryTest(LearningCase):
+    """An executable mapping is recorded like a file access (docs/syscall-classes.md):
+    with the object's label and the -r rule that decided as written, so `spt --suggest`
+    proposes the -o rule the label step needs and keeps the r that rule grants, even
+    without the policy at hand (from the record alone)."""
+    LIB = "/opt/lib/libz.so.1"
+    START_RULES = confine.BASE_RULES + ["-o libObj r"]
+    LOAD = f"import ctypes; ctypes.CDLL('{LIB}'); print('loaded')"
+
+    def setUp(self):
+        self.start(labels=[("libObj", 3600)],
+                   files={self.LIB: ("/usr/lib/x86_64-linux-gnu/libz.so.1", 0o644)},
+                   labels_on={self.LIB: "libObj"})
+
+    def load(self):
+        start = self.log_size()
+        r = self.sb.run(DOMAIN, "", argv=["/usr/bin/python3", "-I", "-c", self.LOAD])
+        return r, self.records_since(start)
+
+    def test_labelled_library_learns_its_label_rule(self):
+        r, records = self.load()
+        self.assertIn("loaded", r.stdout, r.stderr)  # warning: allowed, and recorded
+        self.assertIn('warning op="mmap"', records)
+        self.assertIn(" label=libObj ", records)
+        self.assertIn(' rule="-r / r" ', records)
+        suggestions = suggested_rules(self.suggest(records, policy=False))
+        self.assertEqual(suggestions, [f"-r {self.LIB} rx", "-o libObj x"], records)
+        self.add(suggestions)
+        self.level = "enforcing"
+        self.reload()
+        r, records = self.load()
+        self.assertEqual(records, "")
+        self.assertIn("loaded", r.stdout, r.stderr)
 
 
 if __name__ == "__main__":
