@@ -188,8 +188,9 @@ class LearnNginxTest(LearningCase):
         return got, p.returncode, err
 
     def learn(self, keep=lambda rule: True):
-        """Warning runs until one records nothing (at most MAX_LEARNING_RUNS); returns
-        the number of runs and what each printed: [(records, suggestions)]."""
+        """Warning runs until one records nothing (at most MAX_LEARNING_RUNS), each
+        followed by suggest, add (the suggestions `keep` accepts) and reload. Returns
+        one (records, suggestions) per run."""
         runs = []
         while len(runs) < MAX_LEARNING_RUNS:
             start = self.log_size()
@@ -232,9 +233,10 @@ class LearnNginxTest(LearningCase):
                      "-c unix_socket_create grant"):
             self.assertIn(rule, suggested_rules(first), first)
         self.assertNotIn("# no rule:", first)  # every record became a rule
+        # Converged within MAX_LEARNING_RUNS: the last run recorded nothing.
+        self.assertLessEqual(len(runs), MAX_LEARNING_RUNS)
         self.assertEqual(runs[-1][0], "", "the last learning run still recorded accesses:\n"
                          + runs[-1][0] + runs[-1][1])
-        self.assertLessEqual(len(runs), MAX_LEARNING_RUNS)
         got, rc, err, denials = self.enforce()
         self.assertEqual(denials, "", "the enforcing run was refused something")
         self.assertEqual(rc, 0, err)
@@ -262,7 +264,6 @@ class LearnNginxTest(LearningCase):
         self.assertIn("Operation not permitted", err)
         self.assertIn('denied op="socket"', denials)
         self.assertIn("-c inet_stream_socket_create grant", denials)
-
 
 
 class LabelledLibraryTest(LearningCase):
