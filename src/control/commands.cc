@@ -133,6 +133,29 @@ LabelId LabelThroughMount(const DaemonContext& ctx, const CompiledPolicy& policy
   return id ? *id : kMaxId + 1;  // garbage: a label no rule grants
 }
 
+// The record of a refused (or warned) executable mapping: an SPT_SANDBOX line with the
+// fields of a file record (docs/audit.md) that `spt --suggest` needs to turn it into the
+// right rules: path, requested=x, the label, and the -r rule that decided as written.
+std::string ExecMapRecord(const CompiledPolicy& policy, const CompiledDomain& d,
+                          const CallerInfo& c, pid_t tid, const std::string& path, LabelId label,
+                          const Decision& dec) {
+  std::string name(policy.LabelName(label));  // "": a garbled label attribute
+  if (name.empty()) {
+    name = "invalid";
+  } else if (name.find_first_of("\"\\ ") != std::string::npos) {
+    name = AuditValue(name);  // label names are plain words; anything else is hex
+  }
+  return std::string(dec.warning ? "warning" : "denied") +
+         " op=\"mmap\" asked=" + AuditText("map executable " + path) + " path=" + AuditValue(path) +
+         " requested=x pid=" + std::to_string(c.identified ? c.pid : tid) +
+         " tid=" + std::to_string(tid) + " comm=" + AuditValue(c.comm) +
+         " exe=" + AuditValue(c.exe) + " uid=" + std::to_string(c.uid) + " label=" + name +
+         " domain=" + DomainField(&policy, d.id) + " level=" + std::string(LevelName(d.level)) +
+         " rule=" + (dec.path_rule ? AuditText(dec.path_rule->source.ToString()) : "\"no rule\"") +
+         (dec.label_limited ? " limited_by=label" : "") + " missing=" + AuditText("x on " + path) +
+         " generation=" + std::to_string(policy.generation());
+}
+
 // sandbox exec TID PATH: may thread TID map the file at tree path PATH executable (an
 // `x` access, docs/syscall-classes.md "Executable mappings")? Answers "allow GEN" or
 // "deny GEN" (GEN: the policy generation) and records a denial like a file denial.
@@ -149,16 +172,7 @@ Reply ExecMapCommand(const DaemonContext& ctx, pid_t tid, const std::string& pat
   LabelId label = LabelThroughMount(ctx, *policy, path);
   Decision dec = Decide(*policy, d->id, path, label, kPermExec);
   if (dec.record && ctx.audit) {
-    ctx.audit->Event("SPT_SANDBOX",
-                     std::string(dec.warning ? "warning" : "denied") + " op=\"mmap\" asked=" +
-                         AuditText("map executable " + path) + " path=" + AuditValue(path) +
-                         " requested=x pid=" + std::to_string(c.identified ? c.pid : tid) +
-                         " tid=" + std::to_string(tid) + " comm=" + AuditValue(c.comm) +
-                         " exe=" + AuditValue(c.exe) + " uid=" + std::to_string(c.uid) +
-                         " domain=" + DomainField(policy.get(), d->id) +
-                         " level=" + std::string(LevelName(d->level)) + " rule=\"" +
-                         std::string(dec.reason) + "\" missing=" + AuditText("x on " + path) +
-                         " generation=" + std::to_string(policy->generation()));
+    ctx.audit->Event("SPT_SANDBOX", ExecMapRecord(*policy, *d, c, tid, path, label, dec));
   }
   return Reply{0, (dec.allowed() ? "allow" : "deny") + gen, ""};
 }

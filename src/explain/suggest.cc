@@ -367,6 +367,10 @@ std::vector<Record> ReadRecords(std::string_view text, const SuggestOptions& opt
     bool complete = ParseAuditFields(line, &f);
     bool sandbox = false;
     if (!IsDenialRecord(f, &sandbox)) continue;
+    // An executable mapping (SPT_SANDBOX op="mmap" with path= and requested=x,
+    // docs/syscall-classes.md) is an x access of a file, granted by a -r rule like an
+    // exec: read as a file record, so it merges with the loader's open of the same file.
+    if (sandbox && !FirstField(f, {"path"}).empty()) sandbox = false;
     Record r;
     std::string missing =
         complete ? ReadRecord(f, sandbox, &r) : "unterminated quote (truncated line?)";

@@ -12,7 +12,8 @@
 //   - names that look generated (mkstemp-style, e.g. /tmp/ccJUXiWL.s) give their
 //     directory, saying so; `glob` does that for every path.
 //   - a hard-link denial of the link subset rule gets an explanation, not a rule.
-//   - socket and syscall denials (type=SPT_SANDBOX): the rules named by missing=.
+//   - socket and syscall denials (type=SPT_SANDBOX): the rules named by missing=; an
+//     executable mapping (op="mmap", with path=) is a file access (x) instead.
 // Every rule wider than what was denied carries a "wider" note. A denial that the same
 // process went on after (a later record of its pid) is "survived": it is also offered
 // as a `dontaudit` rule (docs/policy-language.md), or instead of the grant with

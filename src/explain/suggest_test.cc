@@ -224,6 +224,87 @@ TEST(SuggestRecordedTest, LearningRunGivesLeastPrivilege) {
       << text;
 }
 
+// An executable mapping as spt-run reports it (src/control/commands.cc, "sandbox exec").
+std::string MmapLine(const std::string& verdict, const std::string& path,
+                     const std::string& rule = "no rule") {
+  return "type=SPT_SANDBOX msg=audit(1700000000.200): " + verdict +
+         " op=\"mmap\" asked=\"map executable " + path + "\" path=\"" + path +
+         "\" requested=x pid=42 tid=42 comm=\"nginx\" exe=\"/usr/sbin/nginx\" uid=0 "
+         "domain=nginxDom(50) level=warning rule=\"" +
+         rule + "\" missing=\"x on " + path + "\" generation=1\n";
+}
+
+// Issue 19.2: the loader opens a library (r) and maps it executable (x, an SPT_SANDBOX
+// record): both are file accesses of one path, so one -r rule with rx. They once
+// became a "no rule" note, and a learning run never ended.
+TEST(SuggestTest, ExecutableMappingIsAnXRuleMergedWithTheOpen) {
+  const std::string lib = "/usr/lib/x86_64-linux-gnu/libpcre2-8.so.0.11.2";
+  auto s = Suggest(Line("warning", "read", lib, "nginxDom(50)") + MmapLine("warning", lib));
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].denials, 2);
+  EXPECT_EQ(Texts(s[0]), (std::vector<std::string>{"-r " + lib + " rx"}));
+  EXPECT_EQ(s[0].rules[0].why, "mmap,open rx (2 denials)");
+  EXPECT_TRUE(s[0].notes.empty());
+  // Alone, and under a rule that grants r there today: x added, r kept.
+  auto alone = Suggest(MmapLine("denied", lib, "-r /usr r"));
+  EXPECT_EQ(Texts(alone[0]), (std::vector<std::string>{"-r " + lib + " rx"}));
+}
+
+// The first warning run of Debian's nginx in an empty domain, recorded by
+// tests/integration/domains/test_learn_nginx.py: every record gives a rule (libraries
+// rx from open + mmap), nothing is left as a note, and these rules are all the
+// enforcing run needed (the integration test checks that part for real).
+TEST(SuggestRecordedTest, NginxLearningRunGivesEveryRule) {
+  std::vector<std::string> warnings;
+  auto s = Suggest(Recorded("nginx_learning_run.log"), false, &warnings);
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].domain, "nginxDom");
+  EXPECT_EQ(s[0].denials, 54);
+  const std::string lib = "/usr/lib/x86_64-linux-gnu/";
+  EXPECT_EQ(Texts(s[0]), (std::vector<std::string>{
+                             "-r /etc/group r",
+                             "-r /etc/ld.so.cache r",
+                             "-r /etc/nginx/mime.types r",
+                             "-r /etc/nsswitch.conf r",
+                             "-r /etc/passwd r",
+                             "-r /etc/ssl/openssl.cnf r",
+                             "-r /srv/nginx/log/access.log w",
+                             "-r /srv/nginx/nginx.conf r",
+                             "-r /srv/nginx/run/nginx.pid rw",
+                             "-r /srv/nginx/tmp/body w",
+                             "-r /srv/nginx/tmp/fastcgi w",
+                             "-r /srv/nginx/tmp/proxy w",
+                             "-r /srv/nginx/tmp/scgi w",
+                             "-r /srv/nginx/tmp/uwsgi w",
+                             "-r /srv/www/hello.txt r",
+                             "-r /srv/www/index.html r",
+                             "-r " + lib + "ld-linux-x86-64.so.2 x",
+                             "-r " + lib + "libc.so.6 rx",
+                             "-r " + lib + "libcap.so.2.66 rx",
+                             "-r " + lib + "libcrypt.so.1.1.0 rx",
+                             "-r " + lib + "libcrypto.so.3 rx",
+                             "-r " + lib + "libm.so.6 rx",
+                             "-r " + lib + "libnss_systemd.so.2 rx",
+                             "-r " + lib + "libpcre2-8.so.0.11.2 rx",
+                             "-r " + lib + "libssl.so.3 rx",
+                             "-r " + lib + "libz.so.1.2.13 rx",
+                             "-r /usr/sbin/nginx x",
+                             "-r /usr/share/zoneinfo/Etc/UTC r",
+                             "-c inet_stream_socket_create grant",
+                             "-c unix_socket_create grant",
+                             "-p inet_socket_bind loopback grant",
+                         }));
+  EXPECT_TRUE(s[0].notes.empty()) << s[0].notes[0];
+  // The master's socketpair and nscd probes, the worker's socketpair: one rule.
+  const SuggestedRule* unix_sock = Find(s[0], "-c unix_socket_create grant");
+  ASSERT_NE(unix_sock, nullptr);
+  EXPECT_NE(unix_sock->why.find("socketpair(AF_UNIX, SOCK_STREAM)"), std::string::npos)
+      << unix_sock->why;
+  // Warning level: nothing is offered as dontaudit.
+  for (const SuggestedRule& r : s[0].rules) EXPECT_TRUE(r.dontaudit.empty()) << r.text;
+}
+
 TEST(SuggestRecordedTest, GlobReplacesTheDecidingRuleWithMergedPerms) {
   // After -r /lib/x86_64-linux-gnu x a read below must give rx, never r (issue 19.3).
   auto s = Suggest(Recorded("learning_run.log"), true);

@@ -8,7 +8,8 @@ programs run in it with spt-run.
 
 The tree (backing directory sb.tree) holds /bin (links to every host /usr/bin program),
 /tmp (1777), /proc, /dev, /etc, /secret/s.txt ("SECRET"), /data/d.txt ("DATA"); host
-/lib, /lib64 and /usr are mapped read-only at the same places. `files` adds more
+/lib, /lib64 and /usr are mapped read-only at the same places (and `host_maps`, e.g.
+("/etc",), too). `files` adds more
 ({"/x/y": "text"}), `labels_on` labels backing files ({"/x/y": "someObj"}).
 The mount is always unmounted (harness.mount), and every world started with popen()
 is killed on exit.
@@ -69,8 +70,11 @@ def spt_run_bin():
 
 class Sandbox:
     def __init__(self, domains, labels=(), files=None, labels_on=None,
-                 default_domain="superDom", shared_parent=False):
+                 default_domain="superDom", shared_parent=False, host_maps=()):
         self.domains = domains
+        # More host directories mapped read-only at the same place (e.g. "/etc"); a map
+        # point hides what the tree has there.
+        self.host_maps = tuple(host_maps)
         self.labels = list(labels)
         self.files = dict(files or {})
         self.labels_on = dict(labels_on or {})
@@ -114,7 +118,7 @@ class Sandbox:
         self.policy = h.write_policy(os.path.join(self.work, "policy"), self.domains,
                                      labels=self.labels, default_domain=self.default_domain)
         maps = f'[[map]]\nat = "/"\nsource = "{self.tree}"\n'
-        for m in ("/lib", "/lib64", "/usr"):
+        for m in ("/lib", "/lib64", "/usr") + self.host_maps:
             if os.path.islink(m):  # merged /usr: the tree links the same way
                 os.symlink(os.readlink(m), self.backing(m))
             elif os.path.isdir(m):
