@@ -3,7 +3,6 @@ world's last denial (`last-denial`, docs/control-protocol.md), against a real mo
 
 import os
 import shutil
-import socket
 import struct
 import sys
 import unittest
@@ -57,6 +56,8 @@ call_daemon = namespace["call"]
 DOMAINS = {
     # May execute every program under /usr, but not the loader they all need.
     "noLoaderDom": dict(id=20, rules=BASE_RULES + [f"-r {LOADER} r"]),
+    # The same, with the loader's denial kept out of the audit log.
+    "quietLoaderDom": dict(id=25, rules=BASE_RULES + [f"-r {LOADER} r", f"-r {LOADER} x dontaudit"]),
     # May execute scripts under /opt, but not their interpreter /opt/sh.
     "noInterpDom": dict(id=24, rules=BASE_RULES + ["-r /opt rx", "-r /opt/sh r"]),
     # May read /opt/prog but not execute it.
@@ -79,6 +80,21 @@ class ExecDenialMessageTest(SandboxTestCase):
             r.stderr.strip(),
             f"spt-run: /bin/true: {EPERM_TEXT}: its loader or interpreter {LOADER} was denied "
             f"(x, label unlabeled, domain noLoaderDom, rule -r {LOADER} r)")
+
+    def test_names_the_loader_whose_denial_the_log_leaves_out(self):
+        r = self.sb.run("quietLoaderDom", "", argv=["/bin/true"])
+        self.assertEqual(r.returncode, 126, r.stderr)
+        self.assertIn(f"its loader or interpreter {LOADER} was denied (x, label unlabeled, "
+                      "domain quietLoaderDom", r.stderr)
+        # The log is written in order: once a later denial is there, the loader's would be.
+        secret = lambda rs: [x for x in rs if x.get("type") == "SPT_AVC" and
+                             x.get("domain") == "jailDom(23)" and x.get("path") == "/secret/s.txt"]
+        before = len(secret(h.read_audit(self.sb.m.audit_log)))
+        self.sb.run("jailDom", "cat /secret/s.txt")
+        records = self.sb.m.audit(until=lambda rs: len(secret(rs)) > before)
+        self.assertGreater(len(secret(records)), before)
+        self.assertFalse([x for x in records if x.get("type") == "SPT_AVC" and
+                          x.get("domain") == "quietLoaderDom(25)"], records)
 
     def test_names_a_script_s_interpreter_without_root(self):
         # Without --root the world sees the tree under the mount: so does the line. (The
