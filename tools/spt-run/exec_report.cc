@@ -5,7 +5,6 @@
 #include "exec_report.h"
 
 #include <limits.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,9 +21,6 @@ namespace sptfs {
 namespace {
 
 constexpr size_t kHeader = 1 + sizeof(int32_t) + sizeof(int64_t);
-// How long CMD's process waits for spt-run's answer (a daemon that does not answer
-// must not keep the world alive forever): then it prints the line itself.
-constexpr int kAnswerTimeoutMs = 15000;
 
 int ExitCodeFor(int err) { return err == ENOENT ? 127 : 126; }
 
@@ -86,8 +82,11 @@ void ReportExecFailure(int fd, const std::string& cmd, int err, int64_t start_ms
   msg += ExecutedPath(cmd);
   char answer = 0;
   if (send(fd, msg.data(), msg.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(msg.size())) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, kAnswerTimeoutMs) == 1 && read(fd, &answer, 1) != 1) answer = 0;
+    // No timeout of our own: spt-run answers once its daemon call is over (that call has
+    // the client's timeouts), or its end closes when it dies. Printing first and being
+    // answered later would print the line twice.
+    while (read(fd, &answer, 1) < 0 && errno == EINTR) {
+    }
   }
   if (answer != 'p') PrintPlain(cmd, err);
   _exit(ExitCodeFor(err));
@@ -131,25 +130,26 @@ std::string ExecFailureLine(const std::string& cmd, const ExecFailure& failure,
 void ServeExecReports(int fd, const std::string& socket, pid_t world, const std::string& cmd,
                       const std::function<std::string()>& prefix) {
   std::vector<char> buf(kHeader + PATH_MAX + 1);
-  for (;;) {
-    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < static_cast<ssize_t>(kHeader) || buf[0] != 'E') return;  // closed: exec done
-    ExecFailure failure;
-    int32_t e = 0;
-    std::memcpy(&e, &buf[1], sizeof(e));
-    std::memcpy(&failure.start_ms, &buf[1 + sizeof(e)], sizeof(failure.start_ms));
-    failure.err = e;
-    failure.path.assign(buf.data() + kHeader, static_cast<size_t>(n) - kHeader);
-    Reply reply;
-    std::map<std::string, std::string> denial;
-    if (CallDaemon(socket, {"last-denial", std::to_string(world)}, &reply).ok() &&
-        reply.exit_code == 0) {
-      denial = ParseDenial(reply.out);
-    }
-    std::fprintf(stderr, "%s\n", ExecFailureLine(cmd, failure, denial, prefix()).c_str());
-    (void)!send(fd, "p", 1, MSG_NOSIGNAL);
+  ssize_t n;
+  while ((n = recv(fd, buf.data(), buf.size(), 0)) < 0 && errno == EINTR) {
   }
+  // Closed: the exec succeeded (or the world ended). One report at most: the program's
+  // process exits after it.
+  if (n < static_cast<ssize_t>(kHeader) || buf[0] != 'E') return;
+  ExecFailure failure;
+  int32_t e = 0;
+  std::memcpy(&e, &buf[1], sizeof(e));
+  std::memcpy(&failure.start_ms, &buf[1 + sizeof(e)], sizeof(failure.start_ms));
+  failure.err = e;
+  failure.path.assign(buf.data() + kHeader, static_cast<size_t>(n) - kHeader);
+  Reply reply;
+  std::map<std::string, std::string> denial;
+  if (CallDaemon(socket, {"last-denial", std::to_string(world)}, &reply).ok() &&
+      reply.exit_code == 0) {
+    denial = ParseDenial(reply.out);
+  }
+  std::fprintf(stderr, "%s\n", ExecFailureLine(cmd, failure, denial, prefix()).c_str());
+  (void)!send(fd, "p", 1, MSG_NOSIGNAL);
 }
 
 }  // namespace sptfs

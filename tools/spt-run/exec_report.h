@@ -10,7 +10,8 @@
 //                          for the world's last denial (while the world still lives),
 //                          prints the line (ExecFailureLine) and answers; the process
 //                          then exits 126 without a line of its own.
-// If spt-run does not answer, the process prints today's line itself.
+// If spt-run's end is closed (spt-run died, or could not start the thread), the process
+// prints the plain line itself.
 #pragma once
 
 #include <sys/types.h>
