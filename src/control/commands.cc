@@ -171,6 +171,9 @@ Reply ExecMapCommand(const DaemonContext& ctx, pid_t tid, const std::string& pat
   if (path.empty() || path[0] != '/' || ctx.mountpoint.empty()) return Reply{0, "deny" + gen, ""};
   LabelId label = LabelThroughMount(ctx, *policy, path);
   Decision dec = Decide(*policy, d->id, path, label, kPermExec);
+  if (ctx.denials && !dec.allowed()) {
+    ctx.denials->Record(dec, kPermExec, "mmap", c, path, policy->LabelName(label), policy);
+  }
   if (dec.record && ctx.audit) {
     ctx.audit->Event("SPT_SANDBOX", ExecMapRecord(*policy, *d, c, tid, path, label, dec));
   }
@@ -250,6 +253,7 @@ Reply CommandRunner::Run(const Peer& peer, const std::vector<std::string>& argv)
   if (cmd == "info") return Info();
   if (cmd == "label") return Label(args);
   if (cmd == "landlock") return LandlockCommand(*ctx_->policy->Current(), args);
+  if (cmd == "last-denial") return LastDenial(peer, args);
   if (cmd == "sandbox") {
     // record: only a caller that may place processes (spt-run), so a confined program
     // can neither forge nor flood records. Queries: anyone, like ps.
@@ -263,7 +267,8 @@ Reply CommandRunner::Run(const Peer& peer, const std::vector<std::string>& argv)
     return SandboxCommand(*ctx_, args);
   }
   return Usage("unknown control command \"" + cmd +
-               "\" (expected spt, domain, place, ps, info, label, sandbox or landlock)");
+               "\" (expected spt, domain, place, ps, info, label, sandbox, landlock or "
+               "last-denial)");
 }
 
 void CommandRunner::Audit(std::string_view type, const Peer& peer, const std::string& fields) {
@@ -416,6 +421,57 @@ Status CommandRunner::LimitConfinedPlacer(const Peer& peer, const CompiledPolicy
         "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
   return Status::Permission(what + ": permission denied: " + why +
                             " (expected a child of the caller, in a confined domain)");
+}
+
+// last-denial [PID]: the last file denial of the caller's own world, or of the world
+// process PID lives in. A world's own processes may read its record (nothing in it is
+// news to them); another world's is for those who may start worlds (spt-run, an
+// unconfined administrator), and a confined one of them only for its own descendants,
+// as for `place`: a confined program must not learn what other worlds were refused.
+Reply CommandRunner::LastDenial(const Peer& peer, const std::vector<std::string>& args) {
+  if (args.size() > 1) return Usage("last-denial [PID]");
+  if (!ctx_->tracker || !ctx_->denials) {
+    return Fail(1, "last-denial: this daemon does not track processes");
+  }
+  if (!peer.info.identified) {
+    return FromStatus(
+        Status::Permission("last-denial: permission denied: the caller cannot be identified"));
+  }
+  uint64_t world = peer.info.world;
+  if (args.size() == 1) {
+    pid_t pid = 0;
+    if (!ParsePid(args[0], &pid)) {
+      return Fail(2, "last-denial: bad pid \"" + args[0] + "\" (expected a positive process id)");
+    }
+    CallerInfo target = ctx_->tracker->Identify(pid, ctx_->policy->Current()->default_domain());
+    if (!target.identified) return Fail(1, "last-denial: no process " + args[0]);
+    if (target.world != world) {
+      std::string what = "last-denial " + args[0];
+      if (Status s = Authorize(peer, "domain_transition", what); !s.ok()) return FromStatus(s);
+      if (Status s = LimitConfinedInspector(peer, pid, what); !s.ok()) return FromStatus(s);
+    }
+    world = target.world;
+    if (world == 0) {
+      return Fail(1, "last-denial: process " + args[0] +
+                         " is in no confined world (expected a process started by spt-run)");
+    }
+  } else if (world == 0) {
+    return Fail(1, "last-denial: the caller is in no confined world (expected last-denial PID)");
+  }
+  DenialRecord r;
+  if (!ctx_->denials->Find(world, &r)) return Reply{0, "", ""};
+  return Reply{0, FormatDenial(r), ""};
+}
+
+// A confined caller may read the records of its own descendants' worlds only.
+Status CommandRunner::LimitConfinedInspector(const Peer& peer, pid_t pid, const std::string& what) {
+  const CompiledDomain* own = ctx_->policy->Current()->FindDomain(peer.info.domain);
+  if ((own && own->unconfined) || IsStrictDescendant(pid, peer.pid)) return Status::Ok();
+  std::string why = "process " + std::to_string(pid) + " is not a descendant of the caller";
+  Audit("SPT_CONTROL_DENIED", peer,
+        "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
+  return Status::Permission(what + ": permission denied: " + why +
+                            " (expected a process of the caller's own world or a child of it)");
 }
 
 Reply CommandRunner::Ps() {

@@ -11,12 +11,15 @@
 //   info                         mount facts for tools (key=value lines)
 //   label default PATH...        default label of each tree path
 //   label check NAME             exit 0 if the policy defines label NAME
+//   last-denial [PID]            the last file denial of the caller's (or PID's) world
 //
 // Who may: queries, info and label: anyone. Policy mutations (-p, -r, -N, -C, -T, domain
 // set): an identified caller of uid 0 (or the daemon's uid) whose domain is unconfined or
 // holds `policy_admin`. place: the same uid rule, domain unconfined or holding
 // `domain_transition`; a confined caller may only place its own descendants, and not
-// in an unconfined domain. Every mutation and every refused mutation writes an audit event.
+// in an unconfined domain. last-denial: of the caller's own world, anyone identified;
+// of another world, the place rule (a confined caller: its descendants' worlds only).
+// Every mutation and every refused mutation writes an audit event.
 #pragma once
 
 #include <sys/types.h>
@@ -57,6 +60,7 @@ class CommandRunner {
   Reply Ps();
   Reply Info();
   Reply Label(const std::vector<std::string>& args);
+  Reply LastDenial(const Peer& peer, const std::vector<std::string>& args);
 
   Reply Reload(const Peer& peer, const std::string& dir, bool reset);
   Reply DryRun(const Peer& peer, const std::string& dir, const std::string& log);
@@ -68,6 +72,7 @@ class CommandRunner {
 
   Status LimitConfinedPlacer(const Peer& peer, const CompiledPolicy& policy,
                              const CompiledDomain& target, pid_t pid, const std::string& what);
+  Status LimitConfinedInspector(const Peer& peer, pid_t pid, const std::string& what);
   // OK if `peer` may use `capability`; otherwise audits the refusal of `what`.
   Status Authorize(const Peer& peer, std::string_view capability, std::string_view what);
   void Audit(std::string_view type, const Peer& peer, const std::string& fields);

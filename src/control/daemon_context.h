@@ -5,6 +5,7 @@
 #include <string>
 
 #include "audit/audit_log.h"
+#include "audit/last_denial.h"
 #include "domains/tracker.h"
 #include "policy/policy_holder.h"
 #include "policy/tree.h"
@@ -18,6 +19,7 @@ struct DaemonContext {
   PolicyHolder* policy = nullptr;
   DomainTracker* tracker = nullptr;
   AuditLog* audit = nullptr;
+  LastDenials* denials = nullptr;  // each world's last file denial (`last-denial`)
   const TreeView* tree = nullptr;  // the mounted tree, through its backing maps
   std::string mountpoint;
   std::string label_xattr;  // e.g. "trusted.spt.label"

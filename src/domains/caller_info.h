@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
 #include "policy/model.h"
@@ -19,6 +20,10 @@ struct CallerInfo {
   gid_t gid = 0;
   bool placed = false;  // false: nobody placed it; domain is the default domain
   DomainId domain = 0;
+  // The placed world (spt-run's PID namespace) the caller lives in, innermost first, as a
+  // serial number the tracker gives each placement: 0 if none. A reused namespace inode
+  // gets a new serial, so what was kept of an ended world is never a new one's.
+  uint64_t world = 0;
   std::string comm;
   std::string exe;
 };

@@ -140,6 +140,8 @@ class ProcTracker : public DomainTracker {
     if (change_hook_) change_hook_();
   }
   void SetChangeHook(std::function<void()> hook) override { change_hook_ = std::move(hook); }
+  // The serial of the innermost placed world among `namespaces` (innermost first), or 0.
+  uint64_t WorldOfLocked(const std::vector<uint64_t>& namespaces) const;
 
   const std::string state_file_;
   const std::string boot_id_;
@@ -149,7 +151,9 @@ class ProcTracker : public DomainTracker {
   std::once_flag gate_once_;
   std::mutex mu_;
   std::map<ProcKey, ProcRecord> procs_;
-  std::map<uint64_t, WorldRecord> worlds_;  // by PID-namespace inode
+  std::map<uint64_t, WorldRecord> worlds_;      // by PID-namespace inode
+  std::map<uint64_t, uint64_t> world_serials_;  // PID-namespace inode -> serial (CallerInfo)
+  uint64_t next_world_serial_ = 1;
   std::map<ProcKey, uint64_t> leaders_;     // world leader -> its namespace inode
   std::map<ProcKey, PendingExec> pending_;  // exec transitions not done yet
   // What process events say each descendant of a recorded process inherited at its
@@ -397,6 +401,7 @@ CallerInfo ProcTracker::IdentifyFromProc(pid_t tid, DomainId default_domain) {
   std::lock_guard lock(mu_);
   DrainLocked();
   Resolution r = ResolveLocked(ancestry, namespaces);
+  info.world = WorldOfLocked(namespaces);
   info.placed = r.placed;
   info.domain = r.placed ? r.domain : default_domain;
   if (r.via_record && !procs_.count(self)) {
@@ -458,6 +463,14 @@ void ProcTracker::RememberWorldLocked(const WorldRecord& world) {
   }
   worlds_[world.pidns] = world;
   leaders_[{world.leader, world.leader_start}] = world.pidns;
+  world_serials_[world.pidns] = next_world_serial_++;
+}
+
+uint64_t ProcTracker::WorldOfLocked(const std::vector<uint64_t>& namespaces) const {
+  for (uint64_t ns : namespaces) {
+    if (auto it = world_serials_.find(ns); it != world_serials_.end()) return it->second;
+  }
+  return 0;
 }
 
 std::vector<ProcKey> ProcTracker::Descendants(pid_t pid) const {
@@ -600,6 +613,7 @@ void ProcTracker::PruneLocked() {
       ++it;
     } else {
       leaders_.erase(leader);
+      world_serials_.erase(it->first);
       it = worlds_.erase(it);
     }
   }

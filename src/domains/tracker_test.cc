@@ -188,6 +188,33 @@ TEST(Tracker, WorldHoldsOrphansAndDoubleForks) {
   EXPECT_EQ(t->Identify(init, kDefault).domain, 9u);
 }
 
+// CallerInfo::world names the placement (last-denial keys each world's record by it).
+TEST(Tracker, EachPlacedWorldHasItsOwnSerial) {
+  auto t = NewTracker();
+  auto a = World([](int report, int go) {
+    WaitGo(go);
+    Report(report, ForkOuter([] {}));
+  });
+  auto b = World([](int, int) {});
+  pid_t a_init = a->Next(), b_init = b->Next();
+  ASSERT_GT(a_init, 0);
+  ASSERT_GT(b_init, 0);
+  ASSERT_TRUE(t->Place(a_init, 9).ok());
+  ASSERT_TRUE(t->Place(b_init, 9).ok());
+  a->Go();
+  pid_t a_child = a->Next();
+  ASSERT_GT(a_child, 0);
+  uint64_t world_a = t->Identify(a_init, kDefault).world;
+  EXPECT_NE(world_a, 0u);
+  EXPECT_EQ(t->Identify(a_child, kDefault).world, world_a);
+  EXPECT_NE(t->Identify(b_init, kDefault).world, world_a);
+  EXPECT_NE(t->Identify(b_init, kDefault).world, 0u);
+  EXPECT_EQ(t->Identify(getpid(), kDefault).world, 0u);  // the test is in no world
+  // A new placement of the namespace is a new world: nothing kept of the old one is its.
+  ASSERT_TRUE(t->Place(a_init, 9).ok());
+  EXPECT_NE(t->Identify(a_child, kDefault).world, world_a);
+}
+
 TEST(Tracker, EnteringTheWorldsNamespaceConfines) {
   auto t = NewTracker();
   auto w = World([](int, int) {});

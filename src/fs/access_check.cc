@@ -58,6 +58,9 @@ int AccessChecker::Check(const Subject& s, std::string_view path, const Resolved
     d = Decide(*s.policy, s.caller.domain, path, label.id, requested);
   }
   if (out) *out = d;
+  if (denials_ && !d.allowed()) {
+    denials_->Record(d, requested, op, s.caller, path, label.name, s.policy);
+  }
   if (d.record && audit_) {
     AccessRecord rec{&d, requested, op, &s.caller, path, label.name, s.policy->generation(),
                      {}, {}};
@@ -98,6 +101,7 @@ int AccessChecker::Refuse(const Subject& s, Decision d, std::string_view path,
   d.verdict = warn ? Verdict::kAllow : Verdict::kDeny;
   d.warning = warn;
   d.record = !(d.domain && d.domain->Silenced(path, requested));  // dontaudit
+  if (denials_ && !warn) denials_->Record(d, requested, op, s.caller, path, label.name, s.policy);
   if (audit_ && d.record) {
     AccessRecord rec{&d,   requested, op, &s.caller, path, label.name, s.policy->generation(),
                      hint, {}};

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "audit/last_denial.h"
 #include "domains/tracker.h"
 #include "labels/label_cache.h"
 #include "labels/label_resolver.h"
@@ -85,6 +86,9 @@ class AccessChecker {
   void LabelIs(const Inode* node, const RawLabel& raw);
   const std::string& label_xattr() const { return label_xattr_; }
   AuditLog* audit() const { return audit_; }
+  // Where every denial of a caller in a world is also kept (last_denial.h), whether the
+  // audit log writes it or not; set before the mount serves requests (nullptr: not kept).
+  void set_last_denials(LastDenials* denials) { denials_ = denials; }
 
   static constexpr std::chrono::milliseconds kStaleRulesTtl{1000};
 
@@ -103,6 +107,7 @@ class AccessChecker {
   PolicyHolder* holder_;
   DomainTracker* tracker_;
   AuditLog* audit_;
+  LastDenials* denials_ = nullptr;
   std::string default_domain_;
   std::string label_xattr_;
   const TreeView* tree_;

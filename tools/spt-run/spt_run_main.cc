@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include <thread>
 
 #include "control/client.h"
+#include "exec_report.h"
 #include "host_layer.h"
 #include "options.h"
 #include "sandbox.h"
@@ -187,6 +189,17 @@ void PrintStats(const Supervisor& sup) {
                static_cast<unsigned long long>(st.warned));
 }
 
+// Where the tree is in the world ("" with --root, else the mount's real path), to name
+// a denied file as the program sees it.
+std::string TreePrefix(const std::string& socket, const sptfs::RunOptions& opts,
+                       const sptfs::ExecMapScope& exec_maps) {
+  if (opts.root) return "";
+  if (exec_maps.enabled) return exec_maps.prefix;
+  sptfs::ExecMapScope scope;
+  if (!sptfs::ExecMapScopeOf(socket, opts.mount, false, false, &scope).ok()) return "";
+  return scope.prefix;
+}
+
 int Run(const sptfs::RunOptions& opts) {
   sptfs::WorldPlan plan;
   plan.options = opts;
@@ -224,8 +237,10 @@ int Run(const sptfs::RunOptions& opts) {
     return Fail(s.message());
   }
   if (!notice.empty()) std::fprintf(stderr, "%s\n", notice.c_str());
-  int go[2];
-  if (pipe2(go, O_CLOEXEC) != 0) return Fail(std::string("pipe: ") + strerror(errno));
+  int go[2];  // 'g', 's' to the world; a refused exec back (exec_report.h)
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, go) != 0) {
+    return Fail(std::string("socketpair: ") + strerror(errno));
+  }
   sigset_t wait_set;
   sigemptyset(&wait_set);
   sigaddset(&wait_set, SIGCHLD);
@@ -249,7 +264,7 @@ int Run(const sptfs::RunOptions& opts) {
     Discard(pid);
     return Fail(why);
   }
-  if (write(go[1], "g", 1) != 1) {
+  if (send(go[1], "g", 1, MSG_NOSIGNAL) != 1) {
     Discard(pid);
     return Fail("the confined world died before it started");
   }
@@ -258,12 +273,20 @@ int Run(const sptfs::RunOptions& opts) {
     Discard(pid);
     return Fail(why);
   }
-  if (write(go[1], "s", 1) != 1) {
+  if (send(go[1], "s", 1, MSG_NOSIGNAL) != 1) {
     Discard(pid);
     return Fail("the confined world died before it started");
   }
-  close(go[1]);
+  std::thread reports;
+  try {
+    reports = std::thread(sptfs::ServeExecReports, go[1], socket, pid, opts.command[0],
+                          [&] { return TreePrefix(socket, opts, exec_maps); });
+  } catch (const std::system_error&) {
+    shutdown(go[1], SHUT_RDWR);  // the program's process then prints its own line at once
+  }
   int code = Supervise(pid, wait_set, opts.kill_after);
+  if (reports.joinable()) reports.join();  // the world has ended: the channel is closed
+  close(go[1]);
   if (const char* v = std::getenv("SPT_RUN_STATS"); v != nullptr && *v) PrintStats(*sup);
   return code;
 }

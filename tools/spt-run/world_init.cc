@@ -1,5 +1,6 @@
 #include "world_init.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "exec_report.h"
 #include "sandbox.h"
 
 namespace sptfs {
@@ -37,8 +39,9 @@ int ExitCodeOf(int status) {
   return kExitSetupFailed;
 }
 
-// The program: undo the signal set-up, become the user, exec. Never returns.
-[[noreturn]] void StartProgram(const WorldPlan& plan) {
+// The program: undo the signal set-up, become the user, exec. Never returns. A refused
+// exec is reported to spt-run over `report_fd` (close-on-exec), exec_report.h.
+[[noreturn]] void StartProgram(const WorldPlan& plan, int report_fd) {
   sigset_t none;
   sigemptyset(&none);
   for (int sig : ForwardedSignals()) signal(sig, SIG_DFL);
@@ -55,8 +58,10 @@ int ExitCodeOf(int status) {
   std::vector<char*> argv;
   for (const std::string& a : plan.options.command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  int64_t start_ms = RealtimeMs();
   execvp(argv[0], argv.data());
   int err = errno;
+  if (err == EPERM || err == EACCES) ReportExecFailure(report_fd, argv[0], err, start_ms);
   DieErrno(plan.options.command[0], err, err == ENOENT ? 127 : 126);
 }
 
@@ -101,7 +106,9 @@ void RunWorldInit(const WorldPlan& plan) {
   }
   if (ready != 's') _exit(kExitSetupFailed);  // spt-run could not supervise: it said why
   close(listener);
-  close(go_fd);
+  // The channel stays open for the program's process, which reports a refused exec on it;
+  // the program itself never has it.
+  fcntl(go_fd, F_SETFD, FD_CLOEXEC);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the program may not read or trace this process
   // A PID namespace's first process gets only the signals it handles: handle, block,
   // and take them with sigwaitinfo (the mask was already set by spt-run).
@@ -115,7 +122,8 @@ void RunWorldInit(const WorldPlan& plan) {
   sigprocmask(SIG_BLOCK, &wait_set, nullptr);
   pid_t program = fork();
   if (program < 0) DieErrno("cannot fork", errno, kExitSetupFailed);
-  if (program == 0) StartProgram(plan);
+  if (program == 0) StartProgram(plan, go_fd);
+  close(go_fd);  // spt-run sees the channel end when the program's exec succeeded
   for (;;) {
     siginfo_t info;
     if (sigwaitinfo(&wait_set, &info) < 0) continue;

@@ -14,8 +14,10 @@ struct WorldPlan {
   RunOptions options;
   bool switch_user = false;
   RunIdentity identity;
-  int go_fd = -1;     // spt-run writes 'g' once the daemon has placed this process, then
-                      // 's' once it supervises the sandbox filter's listener
+  // A SOCK_SEQPACKET channel to spt-run: spt-run sends 'g' once the daemon has placed
+  // this process, then 's' once it supervises the sandbox filter's listener; the
+  // program's process reports a refused exec on it (exec_report.h).
+  int go_fd = -1;
   FilterPlan filter;  // which calls the supervisor decides (sandbox/notify_filter.h)
   std::vector<int> kept_capabilities;  // KeptCapabilities (sandbox.h)
   // The Landlock ruleset over host paths (host_layer.h).

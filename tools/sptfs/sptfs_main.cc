@@ -284,6 +284,7 @@ struct Daemon {
   std::unique_ptr<PolicyHolder> holder;  // nullptr: no policy
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<DomainTracker> tracker;
+  LastDenials denials;  // written by the checker's denials, read by `last-denial`
   std::unique_ptr<AccessChecker> checker;
   std::unique_ptr<SptFs> fs;
   std::unique_ptr<ServiceNotifier> notifier;  // nullptr: no service manager asked
@@ -371,6 +372,7 @@ Status Prepare(const Args& args, Daemon* d) {
   d->checker =
       std::make_unique<AccessChecker>(d->holder.get(), d->tracker.get(), d->audit.get(),
                                       d->cfg.default_domain, d->cfg.label_xattr, d->tree.get());
+  d->checker->set_last_denials(&d->denials);
   d->fs = std::make_unique<SptFs>(
       &d->table, d->checker.get(),
       FsOptions{d->cfg.cache_timeout, d->cfg.writeback, d->cfg.socket, d->cfg.fd_budget});
@@ -404,6 +406,7 @@ Status StartControl(Daemon* d) {
   d->ctx.policy = d->holder.get();
   d->ctx.tracker = d->tracker.get();
   d->ctx.audit = d->audit.get();
+  d->ctx.denials = &d->denials;
   d->ctx.tree = d->tree.get();
   d->ctx.mountpoint = d->mountpoint;
   d->ctx.label_xattr = d->cfg.label_xattr;
