@@ -31,7 +31,8 @@ def rss_kib(pid, key="VmRSS:"):
 
 
 def settled_rss(pid, timeout=60):
-    """VmRSS once it has not changed for a second (FORGETs are processed in batches)."""
+    """VmRSS once it has not changed for 3 s (FORGETs come in batches; the daemon gives
+    freed memory back once a second)."""
     last, since = rss_kib(pid), time.monotonic()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -39,7 +40,7 @@ def settled_rss(pid, timeout=60):
         now = rss_kib(pid)
         if now != last:
             last, since = now, time.monotonic()
-        elif time.monotonic() - since >= 1.0:
+        elif time.monotonic() - since >= 3.0:
             break
     return last
 

@@ -236,6 +236,7 @@ void InodeTable::UnrefLocked(Inode* node, uint64_t n) {
     }
     if (node->counted_fd) file_fds_--;
     delete node;
+    ++freed_since_trim_;
     node = parent;
     n = 1;
   }
@@ -373,6 +374,13 @@ std::vector<std::pair<fuse_ino_t, std::string>> InodeTable::FdHolders(size_t max
     }
   }
   return out;
+}
+
+bool InodeTable::TakeTrimHint() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (freed_since_trim_ < kTrimNodes || freed_since_trim_ < nodes_.size()) return false;
+  freed_since_trim_ = 0;
+  return true;
 }
 
 size_t InodeTable::size() const {

@@ -105,6 +105,12 @@ class InodeTable {
   // Absolute path in the mounted tree ("/" for the root); with `child`, of that entry.
   std::string PathOf(const Inode* node, std::string_view child = {}) const;
   size_t size() const;
+  // True once each time the nodes freed since the last true are at least kTrimNodes and
+  // at least as many as remain: the moment to give freed memory back (glibc keeps freed
+  // small blocks; a table that once held a million nodes kept about 250 MiB after the
+  // kernel forgot them). So a table that empties gives back about log2(size) times.
+  static constexpr size_t kTrimNodes = 10000;
+  bool TakeTrimHint();
   // O_PATH fds the nodes hold now (directories, hard links, cached plain files, pinned
   // nodes): what the descriptor budget (fd_budget.h) counts outside the handles.
   size_t held_fds() const { return held_fds_.load(std::memory_order_relaxed); }
@@ -148,6 +154,7 @@ class InodeTable {
 
   size_t file_fd_budget_;
   size_t file_fds_ = 0;  // fds held by nodes that are neither directories nor hard links
+  size_t freed_since_trim_ = 0;
   std::atomic<size_t> held_fds_{0};  // fds held by all nodes
   mutable std::mutex mu_;
   Inode* root_ = nullptr;

@@ -199,5 +199,28 @@ TEST_F(InodeTableTest, RootCountsTheKernelsOwnLookup) {
   EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
 }
 
+// Freed memory goes back once enough nodes are gone: at least kTrimNodes, and at least
+// as many as remain (so an emptying table trims about log2(size) times, not per FORGET).
+TEST_F(InodeTableTest, TrimHintAfterEnoughNodesWereForgotten) {
+  constexpr size_t k = InodeTable::kTrimNodes;
+  std::vector<Inode*> nodes;
+  for (size_t i = 0; i < 2 * k + 2; ++i) {
+    struct stat st {};
+    st.st_mode = S_IFREG | 0644;
+    st.st_nlink = 1;
+    st.st_ino = 1000000 + i;
+    nodes.push_back(table_.Found(table_.root(), "f" + std::to_string(i), -1, st));
+  }
+  EXPECT_FALSE(table_.TakeTrimHint());
+  for (size_t i = 0; i < k; ++i) table_.Forget(nodes[i], 1);
+  EXPECT_FALSE(table_.TakeTrimHint());  // k freed, k + 2 (and the root) remain
+  for (size_t i = k; i < k + 2; ++i) table_.Forget(nodes[i], 1);
+  EXPECT_TRUE(table_.TakeTrimHint());   // k + 2 freed, k + 1 remain
+  EXPECT_FALSE(table_.TakeTrimHint());  // once
+  for (size_t i = k + 2; i < 2 * k + 2; ++i) table_.Forget(nodes[i], 1);
+  EXPECT_TRUE(table_.TakeTrimHint());  // k more freed, the root remains
+  EXPECT_EQ(table_.size(), 1u);
+}
+
 }  // namespace
 }  // namespace sptfs

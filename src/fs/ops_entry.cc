@@ -80,15 +80,19 @@ void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
-  Fs(req).table().Forget(Node(req, ino), nlookup);
+  SptFs& fs = Fs(req);
+  fs.table().Forget(Node(req, ino), nlookup);
   fuse_reply_none(req);
+  fs.TrimIfWanted();
 }
 
 void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  SptFs& fs = Fs(req);
   for (size_t i = 0; i < count; ++i) {
-    Fs(req).table().Forget(Node(req, forgets[i].ino), forgets[i].nlookup);
+    fs.table().Forget(Node(req, forgets[i].ino), forgets[i].nlookup);
   }
   fuse_reply_none(req);
+  fs.TrimIfWanted();
 }
 
 void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {

@@ -51,6 +51,8 @@ class SptFs {
   void PokeReclaimer() {
     if (FdReclaimer* r = reclaimer_.load()) r->Poke();
   }
+  // After a FORGET's reply: gives freed memory back when the table says it is time.
+  void TrimIfWanted();
 
  private:
   InodeTable* table_;
