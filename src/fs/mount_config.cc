@@ -191,18 +191,6 @@ std::string Rebase(const std::string& prefix, const std::string& base, const std
   return prefix + rest;
 }
 
-std::vector<std::string> Parts(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 1;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // The map that shows tree path `path` (the longest `at` covering it), or -1.
 int ShowingMap(const std::vector<MapSpec>& maps, const std::string& path) {
   int best = -1;
@@ -238,13 +226,25 @@ std::string TreeLinkOf(size_t i, const std::vector<MapSpec>& maps,
 }  // namespace
 
 std::string RelativeTreePath(const std::string& from, const std::string& to) {
-  std::vector<std::string> a = Parts(from), b = Parts(to);
+  std::vector<std::string> a = PathComponents(from), b = PathComponents(to);
   size_t common = 0;
   while (common < a.size() && common < b.size() && a[common] == b[common]) ++common;
   std::string out;
   for (size_t k = common; k < a.size(); ++k) out += out.empty() ? ".." : "/..";
   for (size_t k = common; k < b.size(); ++k) out += (out.empty() ? "" : "/") + b[k];
   return out.empty() ? "." : out;
+}
+
+std::vector<std::string> PathComponents(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 1;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
 }
 
 std::vector<std::string> TreeLinks(const std::vector<MapSpec>& maps,

@@ -42,6 +42,9 @@ Status NormaliseTreePath(const std::string& path, std::string* out);
 // Checks the maps (absolute `at`, no duplicates) and sorts them.
 Status CheckMaps(std::vector<MapSpec>* maps, const std::string& where);
 
+// The components of absolute path `path` ("/a/b" -> {"a", "b"}; "/" -> {}).
+std::vector<std::string> PathComponents(const std::string& path);
+
 // Merged /usr (docs/sptfs.md, "Merged /usr"): a map whose source is a host symlink
 // (Debian's /bin -> usr/bin) appears in the tree as a symlink, so that /bin/true and
 // /usr/bin/true are one path for the policy. For each of `maps`: the target of that

@@ -12,18 +12,6 @@
 namespace sptfs {
 namespace {
 
-std::vector<std::string> Components(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 1;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // The pinned directory `name` under `parent`: the one already pinned, the real directory
 // the parent's map has there, or a new virtual one.
 Inode* PinStep(InodeTable* table, Inode* parent, const std::string& name) {
@@ -101,7 +89,7 @@ Status BuildTree(const std::vector<OpenMap>& maps, InodeTable* table) {
     table->MakeRoot(-1, -1, true);
   }
   for (size_t i = first; i < maps.size(); ++i) {
-    std::vector<std::string> parts = Components(maps[i].spec.at);
+    std::vector<std::string> parts = PathComponents(maps[i].spec.at);
     Inode* dir = table->root();
     for (size_t k = 0; k + 1 < parts.size() && !dir->is_virtual_link(); ++k) {
       dir = PinStep(table, dir, parts[k]);
