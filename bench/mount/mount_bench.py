@@ -256,6 +256,27 @@ def w_lookup_many(root, backing, n):
     return n, time.perf_counter() - t
 
 
+def w_cold_lookup(root, backing, batches, per):
+    """`batches` batches of `per` distinct files (made natively): before each batch the
+    kernel drops its caches (so it also FORGETs the previous batch's inodes), then each
+    file of the batch is stat'ed; only the stats are timed (issue 17 item 1)."""
+    d = os.path.join(backing, "cold")
+    os.mkdir(d)
+    for b in range(batches):
+        os.mkdir(os.path.join(d, f"b{b}"))
+        for i in range(per):
+            os.close(os.open(os.path.join(d, f"b{b}", f"f{i}"), os.O_CREAT | os.O_WRONLY, 0o644))
+    secs = 0.0
+    for b in range(batches):
+        drop_caches()
+        bd = os.path.join(root, "cold", f"b{b}")
+        t = time.perf_counter()
+        for i in range(per):
+            os.stat(os.path.join(bd, f"f{i}"))
+        secs += time.perf_counter() - t
+    return batches * per, secs
+
+
 RENAME_RUNS = itertools.count()
 
 
@@ -308,7 +329,7 @@ def w_rename_dir(root, backing, nfiles, n):
 
 def reset(root, backing):
     """Removes what a previous run of a workload left (on the backing store: fast)."""
-    for name in ("csu", "untar", "many") + tuple(n for n in os.listdir(backing)
+    for name in ("csu", "untar", "many", "cold") + tuple(n for n in os.listdir(backing)
                                                  if n.startswith("rn")):
         shutil.rmtree(os.path.join(backing, name), ignore_errors=True)
 
@@ -333,7 +354,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(SOURCE, "build"))
     ap.add_argument("--dir", default="/var/tmp")
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
-    ap.add_argument("--only", default="native,passthrough_ll,bindfs,sptfs,sptfs-nopolicy")
+    ap.add_argument("--only", default="native,passthrough_ll-xattr-dp,bindfs,sptfs,sptfs-nopolicy")
     ap.add_argument("--workloads", default="",
                     help="comma-separated substrings: run only workloads whose name has one")
     ap.add_argument("--repeat", type=int, default=3,
@@ -343,13 +364,16 @@ def main():
     ap.add_argument("--backing", choices=("image", "dir"), default="image",
                     help="image: each file system on its own fresh ext4 loop image (default); "
                          "dir: plain directories under --dir")
+    ap.add_argument("--sptfs-old", default=None,
+                    help="another sptfs binary (an older build), run as target sptfs-old")
     ap.add_argument("--cpu", type=int, default=None,
                     help="pin the benchmark and every daemon to this CPU")
     args = ap.parse_args()
     q = args.quick
     sizes = dict(csu=1000 if q else 10000, orc=5000 if q else 100000, mib=64 if q else 1024,
                  rnd=2000 if q else 20000, tar=500 if q else 3000, exe=200 if q else 2000,
-                 many=5000 if q else 100000, rnf=1000 if q else 10000, rn=200 if q else 2000)
+                 many=5000 if q else 100000, rnf=1000 if q else 10000, rn=200 if q else 2000,
+                 cold=3 if q else 10, per=1000 if q else 10000)
     # passthrough_ll holds an fd per looked-up inode: give every daemon the highest
     # limit this process may set (raising the hard limit needs CAP_SYS_RESOURCE).
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -382,6 +406,11 @@ def main():
                                        "--default-domain", "benchDom", "--audit-log",
                                        os.path.join(work, "audit3.log"),
                                        "--socket", os.path.join(work, "sptfs3.sock")],
+        # an older build with the same arguments (before/after in one run)
+        "sptfs-old": lambda b, m: [args.sptfs_old, b, m, "-f", "--policy", policy,
+                                   "--default-domain", "benchDom", "--audit-log",
+                                   os.path.join(work, "audit4.log"),
+                                   "--socket", os.path.join(work, "sptfs4.sock")],
         # the same daemon without a policy: what mediation itself costs
         "sptfs-nopolicy": lambda b, m: [sptfs, b, m, "-f", "--socket",
                                         os.path.join(work, "sptfs2.sock")],
@@ -395,6 +424,8 @@ def main():
         (f"tar x {sizes['tar']} files", "file", lambda r, b: w_tar_x(r, tarball, sizes["tar"])),
         ("exec /bin/true copy", "exec", lambda r, b: w_exec(r, sizes["exe"])),
         (f"stat {sizes['many']} distinct files", "file", lambda r, b: w_lookup_many(r, b, sizes["many"])),
+        (f"lookup after drop, {sizes['cold']}x{sizes['per']} files", "file",
+         lambda r, b: w_cold_lookup(r, b, sizes["cold"], sizes["per"])),
         (f"rename dir, {sizes['rnf']} files below", "rename",
          lambda r, b: w_rename_dir(r, b, sizes["rnf"], sizes["rn"])),
         ("rename dir, empty", "rename", lambda r, b: w_rename_dir(r, b, 0, sizes["rn"])),
@@ -452,7 +483,8 @@ def run_workloads(targets, workloads, repeat, results, stat="best"):
 
 
 def print_table(names, workloads, results, rss):
-    peers = [n for n in ("passthrough_ll", "bindfs") if n in names]
+    # Like for like (issue 17): kernel permission checks and xattrs on, as sptfs has them.
+    peers = [n for n in ("passthrough_ll-xattr-dp", "bindfs") if n in names]
     head = "| workload | unit | " + " | ".join(f"{n} µs" for n in names)
     if "sptfs" in names:
         head += " | sptfs/native | sptfs/best peer"

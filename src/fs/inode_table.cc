@@ -209,6 +209,14 @@ void InodeTable::Forget(Inode* node, uint64_t n) {
   UnrefLocked(node, n);
 }
 
+void InodeTable::Forget(const fuse_forget_data* forgets, size_t count) {
+  for (size_t at = 0; at < count; at += kForgetChunk) {
+    size_t end = std::min(count, at + kForgetChunk);
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = at; i < end; ++i) UnrefLocked(Get(forgets[i].ino), forgets[i].nlookup);
+  }
+}
+
 void InodeTable::Moved(int map, dev_t dev, ino_t ino, Inode* parent, const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = nodes_.find(Key{map, dev, ino});

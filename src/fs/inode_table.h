@@ -91,6 +91,10 @@ class InodeTable {
   void Ref(Inode* node);
   // The kernel forgets `n` lookups; the node goes when nothing refers to it.
   void Forget(Inode* node, uint64_t n);
+  // FORGET_MULTI: the same for each entry, taking the lock once per kForgetChunk
+  // entries (a cache drop sends thousands; lookups wait at most one chunk).
+  static constexpr size_t kForgetChunk = 64;
+  void Forget(const fuse_forget_data* forgets, size_t count);
   // Before `name` under `parent` is unlinked: if the kernel knows its inode by a node
   // without fd, give the node one, so the file stays reachable while it is open.
   void KeepBeforeUnlink(Inode* parent, const char* name);

@@ -222,5 +222,27 @@ TEST_F(InodeTableTest, TrimHintAfterEnoughNodesWereForgotten) {
   EXPECT_EQ(table_.size(), 1u);
 }
 
+// FORGET_MULTI: each entry counts, across chunks of the batch, and only what the
+// kernel forgot goes.
+TEST_F(InodeTableTest, ForgetManyUnrefsEveryEntry) {
+  std::vector<fuse_forget_data> batch;
+  std::vector<Inode*> nodes;
+  for (size_t i = 0; i < 3 * InodeTable::kForgetChunk + 5; ++i) {
+    struct stat st {};
+    st.st_mode = S_IFREG | 0644;
+    st.st_nlink = 1;
+    st.st_ino = 2000000 + i;
+    nodes.push_back(table_.Found(table_.root(), "g" + std::to_string(i), -1, st));
+    batch.push_back({table_.IdOf(nodes.back()), 1});
+  }
+  table_.Ref(nodes[7]);  // looked up twice: one FORGET of 1 leaves it
+  size_t before = table_.size();
+  table_.Forget(batch.data(), batch.size());
+  EXPECT_EQ(table_.size(), before - batch.size() + 1);
+  EXPECT_EQ(table_.PathOf(nodes[7]), "/g7");
+  table_.Forget(nodes[7], 1);
+  EXPECT_EQ(table_.size(), before - batch.size());
+}
+
 }  // namespace
 }  // namespace sptfs

@@ -88,9 +88,7 @@ void OpForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
 
 void OpForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
   SptFs& fs = Fs(req);
-  for (size_t i = 0; i < count; ++i) {
-    fs.table().Forget(Node(req, forgets[i].ino), forgets[i].nlookup);
-  }
+  fs.table().Forget(forgets, count);
   fuse_reply_none(req);
   fs.TrimIfWanted();
 }
