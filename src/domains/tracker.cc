@@ -229,13 +229,17 @@ ProcTracker::ProcTracker(std::string state_file, std::string boot_id, StateWrite
 }
 
 // The gate first (its deciders call FinishExec), then the drainer (it asks for saves),
-// then the saver, which writes what is still wanted.
+// then the saver, which writes what is still wanted. Requests still read the events.
 void ProcTracker::Shutdown() {
   gate_.reset();
   if (drainer_.joinable()) {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof one);  // cannot fail: +1
     drainer_.join();
+  }
+  {
+    std::lock_guard lock(mu_);
+    DrainLocked();  // what happened before the shutdown is in the last write
   }
   if (saver_) saver_->Stop();  // kept: later Want()s are not written, waits fail
   if (stop_fd_ >= 0) close(stop_fd_);
