@@ -3,6 +3,7 @@
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,9 +66,21 @@ ProcEvents::~ProcEvents() {
   close(fd_);
 }
 
-void ProcEvents::Drain(const std::function<void(const ProcEvent&)>& sink) {
-  alignas(nlmsghdr) char buf[16384];
+bool ProcEvents::Wait(int stop_fd) const {
+  pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd, POLLIN, 0}};
   for (;;) {
+    int n = poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    // An error of the socket (POLLERR: ENOBUFS, events lost) is for Drain to read.
+    return n > 0 && fds[1].revents == 0;
+  }
+}
+
+void ProcEvents::Drain(const std::function<void(const ProcEvent&)>& sink, uint64_t until_ns,
+                       size_t max) {
+  alignas(nlmsghdr) char buf[16384];
+  bool past = false;
+  for (size_t handed = 0; handed < max;) {
     ssize_t n = recv(fd_, buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == ENOBUFS) {
@@ -114,8 +127,12 @@ void ProcEvents::Drain(const std::function<void(const ProcEvent&)>& sink) {
         default:
           continue;
       }
+      e.time_ns = ev.timestamp_ns;
       sink(e);
+      ++handed;
+      past |= until_ns != 0 && e.time_ns > until_ns;
     }
+    if (past) return;  // at the end of a datagram: nothing read is left unhanded
   }
 }
 

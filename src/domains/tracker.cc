@@ -17,8 +17,28 @@
 // a fork copies the parent's record to the child at once (so an orphan never seen
 // before keeps its domain), and a process's records end when its last thread's exit
 // event comes (threads counted from the events, see OnEventLocked) or when the fork
-// event of the next process with its pid does. Events are read before every answer that
-// is not cached. Without them (or after lost events) the ppid chain decides, as above.
+// event of the next process with its pid does. Without them (or after lost events) the
+// ppid chain decides, as above.
+//
+// Who reads the events: a thread of the tracker (DrainLoop) waits on the socket and
+// reads them as they come, in batches of kDrainBatch under the lock, so a fork storm is
+// read there and not by requests. Every answer still reads the queue first (DrainLocked,
+// non-blocking), up to the first event made after the answer began. Why an answer never
+// misses an event that happened before its request: the kernel queues fork, exec and
+// exit events synchronously, in the task that forks, execs or exits, before that task
+// (or the new child) runs on, so every event the asking thread's past caused is queued
+// before its request reaches us. Events are taken off the queue only under the lock, and
+// handled in the same critical section, so at the moment a request holds the lock each
+// such event is either handled already or still queued; and the queue is in queueing
+// order, each event made before it was queued, so one made after the answer began was
+// queued after all of those (ProcEvents::Drain). Usually the drainer has emptied the
+// queue, and the answer's read is one empty recv().
+//
+// Saving: changes ask the StateSaver (state_saver.h) for a write; its thread takes a
+// snapshot under the lock and writes the file with no lock held, so no request (and no
+// exec held by the gate) waits for file I/O. Place() waits for the write (the caller
+// is told the placement will survive a restart); transitions and inherited records do
+// not. The destructor and Shutdown() write the newest state before they return.
 //
 // Speed: Identify answers from a cache keyed by thread id. With process events, an entry
 // stays valid until an event names its thread id (a fork or thread creation that reuses
@@ -31,12 +51,16 @@
 // Place/Transition (generation_ changes).
 #include "domains/tracker.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
-#include <chrono>
+#include <ctime>
 #include <deque>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "domains/exec_gate.h"
@@ -44,6 +68,7 @@
 #include "domains/proc_reader.h"
 #include "domains/secure_env.h"
 #include "domains/state_file.h"
+#include "domains/state_saver.h"
 
 namespace sptfs {
 namespace {
@@ -61,6 +86,15 @@ constexpr size_t kMaxDescendants = 8192;
 constexpr size_t kMaxCache = 8192;
 // Buckets (by thread id) of the event counter at the last event that named an id in it.
 constexpr size_t kEndBuckets = 4096;
+// Events the drainer thread handles per hold of the lock: a request waits for at most
+// one batch (a fork of a recorded process reads /proc: a few microseconds each).
+constexpr size_t kDrainBatch = 64;
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of the events' time stamps
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 struct Resolution {
   bool placed = false;
@@ -78,20 +112,21 @@ struct PendingExec {
 
 class ProcTracker : public DomainTracker {
  public:
-  ProcTracker(std::string state_file, std::string boot_id)
-      : state_file_(std::move(state_file)),
-        boot_id_(std::move(boot_id)),
-        events_(ProcEvents::Open()) {}
+  ProcTracker(std::string state_file, std::string boot_id, StateWriter write);
+  ~ProcTracker() override { Shutdown(); }
 
   Status Load();
   CallerInfo Identify(pid_t tid, DomainId default_domain) override;
   Status Place(pid_t pid, DomainId domain) override;
+  // Place() under the lock: a world if `pidns` (the namespace `key` leads) is not 0.
+  void PlaceLocked(ProcKey key, DomainId domain, uint64_t pidns);
   Status Transition(pid_t tid, DomainId domain) override;
   Status ExecTransition(pid_t tid, DomainId domain, const ExecTarget& target,
                         ExecReport report) override;
   std::map<DomainId, int> WorldCounts() override;
   std::vector<ConfinedProcess> List() override;
   uint64_t EventsLost() const override { return events_ ? events_->lost() : 0; }
+  void Shutdown() override;
 
  private:
   struct CacheEntry {
@@ -106,15 +141,17 @@ class ProcTracker : public DomainTracker {
   Resolution ResolveLocked(const std::vector<ProcKey>& ancestry,
                            const std::vector<uint64_t>& namespaces);
   void SettleLocked(ProcKey key, bool exec_seen = false);
-  void DrainLocked();
+  // Handles queued events: by default (a request) those queued before now.
+  void DrainLocked(uint64_t until_ns = MonotonicNs(), size_t max = SIZE_MAX);
+  void DrainLoop();  // the drainer thread
   void OnEventLocked(const ProcEvent& e);
   // Drops every record of pid `pid` (its process ended).
   void EndLocked(pid_t pid);
   // Children of the process (all threads), with start times, for pinning at an exec.
   std::vector<ProcKey> Descendants(pid_t pid) const;
   // Records the pending exec transition of the caller of thread `tid`.
-  Status BeginExecLocked(const CallerInfo& before, ProcKey self, PendingExec pending,
-                         const std::vector<ProcKey>& pinned);
+  void BeginExecLocked(const CallerInfo& before, ProcKey self, PendingExec pending,
+                       const std::vector<ProcKey>& pinned);
   // The exec gate's verdict on a held exec: "" to settle, else why it is refused.
   std::string JudgeExec(const ExecTarget& target, const ExecStop& stop) const;
   void FinishExec(ProcKey self, const ExecTarget& target, const ExecStop& stop,
@@ -129,17 +166,23 @@ class ProcTracker : public DomainTracker {
   std::map<ProcKey, ProcRecord>::iterator RecordOfPid(pid_t pid);
   bool Alive(ProcKey key) const;
   void PruneLocked();
-  Status SaveLocked() const;
-  // For records made on the way (inheritance): at most every 100 ms, so a fork storm
-  // does not turn into a storm of state file writes; the next save catches up.
-  void SaveSoonLocked();
+  // Asks the saver for a write of the state as it is now; a ticket for WaitSaved().
+  uint64_t SaveLocked(bool soon = false);
+  // For records made on the way (inheritance): the write may wait StateSaver::kSoon, so
+  // a fork storm does not turn into a storm of state file writes.
+  void SaveSoonLocked() { SaveLocked(true); }
+  Status WaitSaved(uint64_t ticket);
+  TrackerState SnapshotLocked() const;
   void RememberWorldLocked(const WorldRecord& world);
   // A process's domain changed: cached answers (ours and the supervisors') are stale.
   void ChangedLocked() {
     ++generation_;
     if (change_hook_) change_hook_();
   }
-  void SetChangeHook(std::function<void()> hook) override { change_hook_ = std::move(hook); }
+  void SetChangeHook(std::function<void()> hook) override {
+    std::lock_guard lock(mu_);  // the drainer thread may be settling a transition
+    change_hook_ = std::move(hook);
+  }
   // The serial of the innermost placed world among `namespaces` (innermost first), or 0.
   uint64_t WorldOfLocked(const std::vector<uint64_t>& namespaces) const;
 
@@ -149,6 +192,9 @@ class ProcTracker : public DomainTracker {
   std::unique_ptr<ProcEvents> events_;  // nullptr: the kernel does not send them
   std::unique_ptr<ExecGate> gate_;      // made at the first exec transition
   std::once_flag gate_once_;
+  std::unique_ptr<StateSaver> saver_;  // nullptr: no state file
+  int stop_fd_ = -1;                   // an eventfd: the drainer thread stops
+  std::thread drainer_;
   std::mutex mu_;
   std::map<ProcKey, ProcRecord> procs_;
   std::map<uint64_t, WorldRecord> worlds_;      // by PID-namespace inode
@@ -169,9 +215,50 @@ class ProcTracker : public DomainTracker {
   uint64_t lost_seen_ = 0;  // events_->lost() when the cache was last emptied for it
   uint64_t generation_ = 1;
   std::function<void()> change_hook_;
-  std::chrono::steady_clock::time_point last_soon_save_;
   size_t prune_at_ = 1024;
 };
+
+ProcTracker::ProcTracker(std::string state_file, std::string boot_id, StateWriter write)
+    : state_file_(std::move(state_file)),
+      boot_id_(std::move(boot_id)),
+      events_(ProcEvents::Open()) {
+  if (!state_file_.empty()) {
+    if (!write) {
+      write = [this](const TrackerState& state) {
+        return SaveTrackerState(state_file_, boot_id_, state);
+      };
+    }
+    saver_ = std::make_unique<StateSaver>(
+        [this] {
+          std::lock_guard lock(mu_);
+          return SnapshotLocked();
+        },
+        std::move(write));
+  }
+  if (events_) {
+    stop_fd_ = eventfd(0, EFD_CLOEXEC);
+    // Without the thread (no eventfd) requests still read every event themselves.
+    if (stop_fd_ >= 0) drainer_ = std::thread([this] { DrainLoop(); });
+  }
+}
+
+// The gate first (its deciders call FinishExec), then the drainer (it asks for saves),
+// then the saver, which writes what is still wanted. Requests still read the events.
+void ProcTracker::Shutdown() {
+  gate_.reset();
+  if (drainer_.joinable()) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof one);  // cannot fail: +1
+    drainer_.join();
+  }
+  {
+    std::lock_guard lock(mu_);
+    DrainLocked();  // what happened before the shutdown is in the last write
+  }
+  if (saver_) saver_->Stop();  // kept: later Want()s are not written, waits fail
+  if (stop_fd_ >= 0) close(stop_fd_);
+  stop_fd_ = -1;
+}
 
 // A zombie leader whose other threads still run counts as alive (its pid is freed only
 // after the last of them; /proc then still counts them in Threads).
@@ -267,18 +354,20 @@ void ProcTracker::ForgetThreadLocked(const ProcEvent& e) {
   cache_.erase(e.tid);
 }
 
-void ProcTracker::DrainLocked() {
+void ProcTracker::DrainLocked(uint64_t until_ns, size_t max) {
   if (!events_) return;
   bool changed = false;
-  events_->Drain([&](const ProcEvent& e) {
-    ForgetThreadLocked(e);
-    if (e.kind == ProcEvent::Kind::kChanged) return;
-    if (!procs_.empty() || !pending_.empty() || !lineage_.empty()) {
-      size_t before = procs_.size();
-      OnEventLocked(e);
-      changed |= procs_.size() != before;
-    }
-  });
+  events_->Drain(
+      [&](const ProcEvent& e) {
+        ForgetThreadLocked(e);
+        if (e.kind == ProcEvent::Kind::kChanged) return;
+        if (!procs_.empty() || !pending_.empty() || !lineage_.empty()) {
+          size_t before = procs_.size();
+          OnEventLocked(e);
+          changed |= procs_.size() != before;
+        }
+      },
+      until_ns, max);
   if (events_->lost() != lost_seen_) {  // some ends may be missing: trust nothing cached
     lost_seen_ = events_->lost();
     cache_.clear();
@@ -290,6 +379,15 @@ void ProcTracker::DrainLocked() {
   if (changed) {
     if (procs_.size() >= prune_at_) PruneLocked();
     SaveSoonLocked();
+  }
+}
+
+// Reads and handles events as they come; a request finds the queue empty, or holds the
+// lock between two batches and reads the rest of what came before it itself.
+void ProcTracker::DrainLoop() {
+  while (events_->Wait(stop_fd_)) {
+    std::lock_guard lock(mu_);
+    DrainLocked(0, kDrainBatch);
   }
 }
 
@@ -436,15 +534,25 @@ Status ProcTracker::Place(pid_t pid, DomainId domain) {
   bool leads_namespace = status.ns_pids.size() > 1 && status.ns_pids.back() == 1 &&
                          reader_.PidNamespaceChain(pid, &namespaces) &&
                          namespaces.front() != reader_.OwnPidNamespace();
-  std::lock_guard lock(mu_);
+  uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mu_);
+    PlaceLocked(key, domain, leads_namespace ? namespaces.front() : 0);
+    ticket = SaveLocked();
+  }
+  return WaitSaved(ticket);  // with no lock held: requests go on meanwhile
+}
+
+void ProcTracker::PlaceLocked(ProcKey key, DomainId domain, uint64_t pidns) {
+  pid_t pid = key.pid;
   DrainLocked();
   procs_.erase(key);
   lineage_.erase(pid);
   live_.erase(pid);
-  if (leads_namespace) {
-    RememberWorldLocked({namespaces.front(), pid, st.start_time, domain});
+  if (pidns != 0) {
+    RememberWorldLocked({pidns, pid, key.start, domain});
   } else {
-    procs_[key] = {pid, st.start_time, domain, ProcKind::kPlaced};
+    procs_[key] = {pid, key.start, domain, ProcKind::kPlaced};
     // Counted after the drain, under the lock: a thread that ended before this read has
     // its exit drained already, one that starts after it is an event still to come.
     ProcStatus now;
@@ -454,7 +562,6 @@ Status ProcTracker::Place(pid_t pid, DomainId domain) {
     }
   }
   ChangedLocked();
-  return SaveLocked();
 }
 
 void ProcTracker::RememberWorldLocked(const WorldRecord& world) {
@@ -489,8 +596,8 @@ std::vector<ProcKey> ProcTracker::Descendants(pid_t pid) const {
   return out;
 }
 
-Status ProcTracker::BeginExecLocked(const CallerInfo& before, ProcKey self, PendingExec pending,
-                                    const std::vector<ProcKey>& pinned) {
+void ProcTracker::BeginExecLocked(const CallerInfo& before, ProcKey self, PendingExec pending,
+                                  const std::vector<ProcKey>& pinned) {
   DrainLocked();
   // Children forked before this exec run the old program: pin them to the old domain.
   for (const ProcKey& child : pinned) {
@@ -500,7 +607,7 @@ Status ProcTracker::BeginExecLocked(const CallerInfo& before, ProcKey self, Pend
   }
   pending_[self] = pending;
   ChangedLocked();
-  return SaveLocked();
+  SaveLocked();  // the pinned children; the gate's thread is not held for the write
 }
 
 Status ProcTracker::Transition(pid_t tid, DomainId domain) {
@@ -513,7 +620,8 @@ Status ProcTracker::Transition(pid_t tid, DomainId domain) {
   }
   std::vector<ProcKey> pinned = Descendants(before.pid);
   std::lock_guard lock(mu_);
-  return BeginExecLocked(before, {before.pid, st.start_time}, pending, pinned);
+  BeginExecLocked(before, {before.pid, st.start_time}, pending, pinned);
+  return Status::Ok();
 }
 
 Status ProcTracker::ExecTransition(pid_t tid, DomainId domain, const ExecTarget& target,
@@ -528,12 +636,11 @@ Status ProcTracker::ExecTransition(pid_t tid, DomainId domain, const ExecTarget&
   }
   ProcKey self{before.pid, st.start_time};
   std::call_once(gate_once_, [this] { gate_ = ExecGate::Open(); });
+  if (!gate_) return Status::Busy("transition: the tracker has shut down");
   std::vector<ProcKey> pinned = Descendants(before.pid);
   {
     std::lock_guard lock(mu_);
-    Status s =
-        BeginExecLocked(before, self, {domain, true, 0, 0, before.domain, before.placed}, pinned);
-    if (!s.ok()) return s;
+    BeginExecLocked(before, self, {domain, true, 0, 0, before.domain, before.placed}, pinned);
   }
   Status held = gate_->Hold(tid, before.pid, [this, self, target, report](const ExecStop& stop) {
     FinishExec(self, target, stop, report);
@@ -620,19 +727,19 @@ void ProcTracker::PruneLocked() {
   prune_at_ = std::max<size_t>(1024, procs_.size() * 2);
 }
 
-void ProcTracker::SaveSoonLocked() {
-  auto now = std::chrono::steady_clock::now();
-  if (now - last_soon_save_ < std::chrono::milliseconds(100)) return;
-  last_soon_save_ = now;
-  SaveLocked();
+uint64_t ProcTracker::SaveLocked(bool soon) { return saver_ ? saver_->Want(soon) : 0; }
+
+Status ProcTracker::WaitSaved(uint64_t ticket) {
+  return saver_ ? saver_->Wait(ticket) : Status::Ok();
 }
 
-Status ProcTracker::SaveLocked() const {
-  if (state_file_.empty()) return Status::Ok();
+TrackerState ProcTracker::SnapshotLocked() const {
   TrackerState state;
+  state.worlds.reserve(worlds_.size());
+  state.procs.reserve(procs_.size());
   for (const auto& [key, world] : worlds_) state.worlds.push_back(world);
   for (const auto& [key, proc] : procs_) state.procs.push_back(proc);
-  return SaveTrackerState(state_file_, boot_id_, state);
+  return state;
 }
 
 Status ProcTracker::Load() {
@@ -640,11 +747,15 @@ Status ProcTracker::Load() {
   TrackerState state;
   Status s = LoadTrackerState(state_file_, boot_id_, &state);
   if (!s.ok()) return s;
-  std::lock_guard lock(mu_);
-  for (const WorldRecord& w : state.worlds) RememberWorldLocked(w);
-  for (const ProcRecord& p : state.procs) procs_[{p.pid, p.start}] = p;
-  PruneLocked();  // what died while the daemon was down is gone for good
-  return SaveLocked();
+  uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const WorldRecord& w : state.worlds) RememberWorldLocked(w);
+    for (const ProcRecord& p : state.procs) procs_[{p.pid, p.start}] = p;
+    PruneLocked();  // what died while the daemon was down is gone for good
+    ticket = SaveLocked();
+  }
+  return WaitSaved(ticket);
 }
 
 std::vector<ConfinedProcess> ProcTracker::List() {
@@ -666,8 +777,9 @@ std::map<DomainId, int> ProcTracker::WorldCounts() {
 
 }  // namespace
 
-Status DomainTracker::Open(const std::string& state_file, std::unique_ptr<DomainTracker>* out) {
-  auto tracker = std::make_unique<ProcTracker>(state_file, CurrentBootId());
+Status DomainTracker::Open(const std::string& state_file, std::unique_ptr<DomainTracker>* out,
+                           StateWriter write) {
+  auto tracker = std::make_unique<ProcTracker>(state_file, CurrentBootId(), std::move(write));
   Status s = tracker->Load();
   if (!s.ok()) return s;
   *out = std::move(tracker);

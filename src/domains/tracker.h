@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "domains/caller_info.h"
+#include "domains/state_file.h"
 #include "policy/model.h"
 #include "util/status.h"
 
@@ -35,15 +36,23 @@ struct ConfinedProcess {
   std::string comm;
 };
 
+// Writes a snapshot of the placements to the state file (SaveTrackerState by default).
+using StateWriter = std::function<Status(const TrackerState&)>;
+
 class DomainTracker {
  public:
-  // `state_file`: where placements survive a daemon restart ("" = not kept).
-  static Status Open(const std::string& state_file, std::unique_ptr<DomainTracker>* out);
+  // `state_file`: where placements survive a daemon restart ("" = not kept). It is
+  // written by a thread of the tracker, never by a request (Place waits for it); the
+  // destructor writes the newest state before it returns. `write` (tests): writes it
+  // instead of SaveTrackerState, e.g. slowly.
+  static Status Open(const std::string& state_file, std::unique_ptr<DomainTracker>* out,
+                     StateWriter write = nullptr);
   virtual ~DomainTracker() = default;
 
   // Never fails: an unidentifiable caller comes back with identified = false.
   virtual CallerInfo Identify(pid_t tid, DomainId default_domain) = 0;
-  // Puts process `pid` and every descendant it will have into `domain`.
+  // Puts process `pid` and every descendant it will have into `domain`. Returns once
+  // the state file holds it (fails if it cannot be written; the placement holds anyway).
   virtual Status Place(pid_t pid, DomainId domain) = 0;
   // Exec transition without a check of what runs (tests and tools only; the mount uses
   // ExecTransition): the process runs in `domain` once /proc/<pid>/exe has changed; if
@@ -65,8 +74,12 @@ class DomainTracker {
   virtual uint64_t EventsLost() const { return 0; }
   // Called (under the tracker's lock: quick, and never calling back into the tracker)
   // after every change of a process's domain: a placement, a transition begun, settled
-  // or refused. Set once, before other threads use the tracker. The sandbox epoch's bump.
+  // or refused. Set once, before the mount serves. The sandbox epoch's bump.
   virtual void SetChangeHook(std::function<void()> hook) { (void)hook; }
+  // Writes the newest state to the state file, then stops the tracker's own threads:
+  // later changes are not written (Place then fails), answers stay right. The daemon's
+  // last word on the file at shutdown, before it decides whether to keep it (run_dir.h).
+  virtual void Shutdown() {}
   // Live processes per domain (WorldRefCount) and the list for `spt --ps`.
   virtual std::map<DomainId, int> WorldCounts() = 0;
   virtual std::vector<ConfinedProcess> List() = 0;

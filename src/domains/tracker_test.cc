@@ -8,9 +8,13 @@
 #include <sys/syscall.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "domains/proc_events.h"
@@ -43,9 +47,10 @@ pid_t WaitForParent(pid_t pid, const std::function<bool(pid_t)>& wanted) {
   return 0;
 }
 
-std::unique_ptr<DomainTracker> NewTracker(const std::string& state = "") {
+std::unique_ptr<DomainTracker> NewTracker(const std::string& state = "",
+                                          StateWriter write = nullptr) {
   std::unique_ptr<DomainTracker> t;
-  Status s = DomainTracker::Open(state, &t);
+  Status s = DomainTracker::Open(state, &t, std::move(write));
   EXPECT_TRUE(s.ok()) << s.ToString();
   return t;
 }
@@ -665,6 +670,153 @@ TEST_F(TrackerStateTest, CorruptStateFailsOpen) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find(path_ + ":2:"), std::string::npos) << s.message();
   EXPECT_EQ(t, nullptr);
+}
+
+// A state writer as slow as the test wants: writes the file as the daemon does, but
+// while held, each write waits until Release() (a disk that hangs). Shared with the
+// tracker's writer, which may run until the tracker is gone.
+class SlowWriter {
+ public:
+  explicit SlowWriter(std::string path) : path_(std::move(path)) {}
+  static StateWriter Of(const std::shared_ptr<SlowWriter>& w) {
+    return [w](const TrackerState& state) { return w->Write(state); };
+  }
+  void Hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    held_ = false;
+    cv_.notify_all();
+  }
+  // True once a write waits in Hold(), within 10 s.
+  bool WaitBlocked() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return blocked_; });
+  }
+
+ private:
+  Status Write(const TrackerState& state) {
+    std::unique_lock lock(mu_);
+    blocked_ = held_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !held_; });
+    lock.unlock();
+    return SaveTrackerState(path_, CurrentBootId(), state);
+  }
+  const std::string path_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false, blocked_ = false;
+};
+
+// Issue 15.4: a request never waits for a state file write. Place() waits for its own
+// write (held here), with no lock held: meanwhile others are answered, also about the
+// process being placed, and a transition begins.
+TEST_F(TrackerStateTest, SlowSaveHoldsNoRequest) {
+  auto writer = std::make_shared<SlowWriter>(path_);
+  auto t = NewTracker(path_, SlowWriter::Of(writer));
+  ProcTree placed([](int, int) {});
+  ProcTree other([](int, int) {});
+  writer->Hold();
+  auto place = std::async(std::launch::async, [&] { return t->Place(placed.pid(), 7); });
+  bool blocked = writer->WaitBlocked();
+  auto answers = std::async(std::launch::async, [&] {
+    CallerInfo c = t->Identify(placed.pid(), kDefault);
+    Status s = t->Transition(other.pid(), 8);
+    return std::make_pair(c, s);
+  });
+  bool answered = answers.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  bool place_done = place.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  writer->Release();
+  EXPECT_TRUE(blocked) << "Place did not write the state file";
+  EXPECT_TRUE(answered) << "Identify or Transition waited for the state file write";
+  EXPECT_FALSE(place_done) << "Place returned before its placement was written";
+  auto [c, transition] = answers.get();
+  EXPECT_TRUE(c.placed);
+  EXPECT_EQ(c.domain, 7u);
+  EXPECT_TRUE(transition.ok()) << transition.ToString();
+  EXPECT_TRUE(place.get().ok());
+}
+
+// A placed process forks `n` children that each fork a grandchild and exit at once (a
+// storm of double forks: every grandchild an orphan nobody asked about). Returns the
+// grandchildren's pids once all are forked.
+std::vector<pid_t> DoubleForkStorm(ProcTree* p, int n) {
+  p->Go();
+  std::vector<pid_t> out;
+  for (int i = 0; i < n; ++i) out.push_back(p->Next());
+  return out;
+}
+
+void DoubleForks(int report, int go, int n) {
+  WaitGo(go);
+  for (int i = 0; i < n; ++i) {
+    pid_t middle = ForkRun([report] {
+      Report(report, ForkRun([] {}));
+      _exit(0);
+    });
+    waitpid(middle, nullptr, 0);
+  }
+}
+
+// The records in the state file, by pid: (domain, kind).
+std::map<pid_t, std::pair<DomainId, ProcKind>> SavedProcs(const std::string& path) {
+  TrackerState state;
+  std::map<pid_t, std::pair<DomainId, ProcKind>> out;
+  if (!LoadTrackerState(path, CurrentBootId(), &state).ok()) return out;
+  for (const ProcRecord& r : state.procs) out[r.pid] = {r.domain, r.kind};
+  return out;
+}
+
+int CountInherited(const std::map<pid_t, std::pair<DomainId, ProcKind>>& saved,
+                   const std::vector<pid_t>& pids, DomainId domain) {
+  int n = 0;
+  for (pid_t pid : pids) {
+    auto it = saved.find(pid);
+    n += it != saved.end() && it->second == std::make_pair(domain, ProcKind::kInherited);
+  }
+  return n;
+}
+
+constexpr int kStorm = 40;
+
+// Issue 15.4: the tracker's own thread reads the events of a fork storm as they come and
+// the saver writes the records they make, with no request at all; the last write of
+// the burst has them all. Then every orphan is identified in its parent's domain.
+TEST_F(TrackerStateTest, DrainerThreadRecordsAForkStormWithoutRequests) {
+  if (!ProcEvents::Open()) GTEST_SKIP() << "no process events (needs root, CONFIG_PROC_EVENTS)";
+  auto t = NewTracker(path_);
+  ProcTree p([](int report, int go) { DoubleForks(report, go, kStorm); });
+  ASSERT_TRUE(t->Place(p.pid(), 7).ok());
+  std::vector<pid_t> orphans = DoubleForkStorm(&p, kStorm);
+  int saved = 0;
+  for (int i = 0; i < 1000 && saved < kStorm; ++i) {
+    saved = CountInherited(SavedProcs(path_), orphans, 7);
+    if (saved < kStorm) usleep(10000);
+  }
+  EXPECT_EQ(saved, kStorm) << "records of the storm missing from the state file";
+  for (pid_t pid : orphans) {
+    CallerInfo c = t->Identify(pid, kDefault);
+    EXPECT_TRUE(c.placed) << pid;
+    EXPECT_EQ(c.domain, 7u) << pid;
+  }
+}
+
+// Issue 15.4: what happened before the tracker is destroyed is in the state file when
+// the destructor returns (a daemon restart must find the latest state): the events
+// still queued are read, and the write a storm's records wait for is not skipped.
+TEST_F(TrackerStateTest, DestructionWritesTheLastRecordsOfABurst) {
+  if (!ProcEvents::Open()) GTEST_SKIP() << "no process events (needs root, CONFIG_PROC_EVENTS)";
+  auto t = NewTracker(path_);
+  ProcTree p([](int report, int go) { DoubleForks(report, go, kStorm); });
+  ASSERT_TRUE(t->Place(p.pid(), 7).ok());
+  std::vector<pid_t> orphans = DoubleForkStorm(&p, kStorm);
+  t.reset();  // at once: no request, the saver may not have written yet
+  EXPECT_EQ(CountInherited(SavedProcs(path_), orphans, 7), kStorm);
+  t = NewTracker(path_);  // a restart
+  for (pid_t pid : orphans) EXPECT_EQ(t->Identify(pid, kDefault).domain, 7u) << pid;
 }
 
 }  // namespace

@@ -500,8 +500,12 @@ int Run(const Args& args, int ready_fd) {
   fuse_session_destroy(se);
   if (d.audit) d.audit->Flush();
   // Placements must survive a restart while confined processes run; with none left the
-  // state file is litter (run_dir.h).
-  if (d.tracker) RemoveStateIfIdle(d.cfg.socket + ".state");
+  // state file is litter (run_dir.h). The tracker writes its newest state first, and
+  // nothing after (its saver thread would otherwise write behind the check).
+  if (d.tracker) {
+    d.tracker->Shutdown();
+    RemoveStateIfIdle(d.cfg.socket + ".state");
+  }
   return rc < 0 ? 1 : 0;
 }
 
