@@ -3,8 +3,7 @@
   clang_checks.py format SOURCE_ROOT        clang-format --dry-run -Werror (.clang-format)
   clang_checks.py tidy SOURCE_ROOT BUILD    clang-tidy (.clang-tidy) on every .cc of src/
                                             and tools/ in BUILD's compile_commands.json,
-                                            every warning an error, the analyzer left out
-                                            on *_test.cc
+                                            every warning an error
 Prints each finding; exit 1 if any, 77 (skipped) if the tool is not installed."""
 
 import concurrent.futures
@@ -42,19 +41,10 @@ def check_format(root):
     return 1 if r.returncode != 0 else 0
 
 
-# Test files get every check of .clang-tidy but the static analyzer: GoogleTest's macros
-# make it slow there, and a bug in a test shows as a failing test (.clang-tidy,
-# docs/CONTRIBUTING.md "Checks").
-NO_ANALYZER = "--checks=-clang-analyzer-*"
-
-
 def tidy_one(tool, build, path):
     """(path, findings, exit code, output, seconds) of clang-tidy on one file."""
-    args = [tool, "-quiet", "-p", build]
-    if path.endswith("_test.cc"):
-        args.append(NO_ANALYZER)
     start = time.monotonic()
-    r = subprocess.run(args + [path], capture_output=True, text=True)
+    r = subprocess.run([tool, "-quiet", "-p", build, path], capture_output=True, text=True)
     out = r.stdout + r.stderr
     found = [l for l in out.splitlines()
              if ("warning:" in l or "error:" in l) and "warnings generated" not in l]
@@ -78,9 +68,9 @@ def check_tidy(root, build):
         entries = json.load(f)
     mine = sorted({os.path.realpath(os.path.join(e["directory"], e["file"])) for e in entries})
     mine = [p for p in mine if os.path.relpath(p, root).split(os.sep)[0] in ("src", "tools")]
-    # Two processes (CI has 2 cores); the files the analyzer reads first, biggest first,
-    # so the last file to finish is a short one.
-    mine.sort(key=lambda p: (p.endswith("_test.cc"), -os.path.getsize(p)))
+    # Two processes (CI has 2 cores), biggest files first, so the last file to finish is
+    # a short one.
+    mine.sort(key=lambda p: -os.path.getsize(p))
     jobs = max(1, min(2, os.cpu_count() or 1))
     start = time.monotonic()
     findings, failed, took = set(), [], []
