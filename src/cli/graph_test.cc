@@ -140,7 +140,8 @@ TEST(RenderSvg, RunsDotFromPathWithTheTextOnStdin) {
   std::ofstream(fake)
       << "#!/bin/sh\n[ \"$1\" = -Tsvg ] && [ \"$2\" = -o ] || exit 3\ncat > \"$3\"\n";
   ASSERT_EQ(chmod(fake.c_str(), 0755), 0);
-  std::string old = std::getenv("PATH") ? std::getenv("PATH") : "";
+  const char* path = std::getenv("PATH");
+  std::string old = path ? path : "";
   setenv("PATH", (dir.path() + ":" + old).c_str(), 1);
   std::string file = dir.path() + "/g.svg";
   Status ok = RenderSvg("digraph x {}\n", file);

@@ -37,6 +37,13 @@ bool Subscribe(int fd, bool on) {
   return send(fd, buf, nl->nlmsg_len, 0) == static_cast<ssize_t>(nl->nlmsg_len);
 }
 
+// NLMSG_OK(nl, left), with the macro's int-to-unsigned comparison written out (clang
+// -Wsign-compare flags it in the macro); `left` is positive by then.
+bool MessageFits(const nlmsghdr* nl, int left) {
+  return left >= static_cast<int>(sizeof(nlmsghdr)) && nl->nlmsg_len >= sizeof(nlmsghdr) &&
+         nl->nlmsg_len <= static_cast<unsigned>(left);
+}
+
 }  // namespace
 
 std::unique_ptr<ProcEvents> ProcEvents::Open() {
@@ -91,7 +98,7 @@ void ProcEvents::Drain(const std::function<void(const ProcEvent&)>& sink, uint64
       return;  // EAGAIN: nothing more queued
     }
     int left = static_cast<int>(n);
-    for (auto* nl = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nl, left);
+    for (auto* nl = reinterpret_cast<nlmsghdr*>(buf); MessageFits(nl, left);
          nl = NLMSG_NEXT(nl, left)) {
       if (nl->nlmsg_len < NLMSG_LENGTH(sizeof(cn_msg) + kMinEvent)) continue;
       const auto* cn = static_cast<const cn_msg*>(NLMSG_DATA(nl));

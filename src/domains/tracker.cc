@@ -76,6 +76,7 @@ namespace {
 struct ProcKey {
   pid_t pid = 0;
   uint64_t start = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive (llvm issue 53961)
   auto operator<=>(const ProcKey&) const = default;
 };
 

@@ -30,6 +30,10 @@ bool IsSocketCall(std::string_view name) {
 
 int Nr(std::string_view name) { return seccomp_syscall_resolve_name(std::string(name).c_str()); }
 
+// Argument tests are written scmp_arg_cmp{arg, op, a, b}: libseccomp's SCMP_A<n> macros
+// build a C compound literal, which C++ has only as an extension (clang-tidy's
+// clang-diagnostic-c99-extensions).
+
 // Adds one rule unless it would repeat the default action (libseccomp refuses those).
 int Add(scmp_filter_ctx ctx, bool default_notify, bool notify, int nr, unsigned count = 0,
         scmp_arg_cmp cmp = {}) {
@@ -49,13 +53,14 @@ int AddClassRules(scmp_filter_ctx ctx, const FilterPlan& plan, bool default_noti
       if (IsSocketCall(call) && (notify || plan.sockets)) {
         rc = Add(ctx, default_notify, true, nr);
       } else if (call == "sendto" && !notify && plan.sockets) {  // to an address: a connect
-        rc = Add(ctx, default_notify, true, nr, 1, SCMP_A4(SCMP_CMP_NE, 0));
-        if (rc == 0) rc = Add(ctx, default_notify, false, nr, 1, SCMP_A4(SCMP_CMP_EQ, 0));
+        rc = Add(ctx, default_notify, true, nr, 1, scmp_arg_cmp{4, SCMP_CMP_NE, 0, 0});
+        if (rc == 0)
+          rc = Add(ctx, default_notify, false, nr, 1, scmp_arg_cmp{4, SCMP_CMP_EQ, 0, 0});
       } else if (call == "clone3" && notify) {
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
       } else if (call == "clone" && notify && !default_notify) {
         // A new thread is a generic call; only a new process is forkExecSys.
-        rc = Add(ctx, false, true, nr, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+        rc = Add(ctx, false, true, nr, 1, scmp_arg_cmp{0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0});
       } else {
         rc = Add(ctx, default_notify, notify, nr);
       }
@@ -68,12 +73,12 @@ int AddClassRules(scmp_filter_ctx ctx, const FilterPlan& plan, bool default_noti
 // asking for PROT_EXEC: the supervisor decides them as `x` accesses of the file.
 int AddExecMapRules(scmp_filter_ctx ctx) {
   int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mmap), 2,
-                            SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
-                            SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
+                            scmp_arg_cmp{2, SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC},
+                            scmp_arg_cmp{3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0});
   for (int nr : {SCMP_SYS(mprotect), SCMP_SYS(pkey_mprotect)}) {
     if (rc == 0) {
       rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
-                            SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+                            scmp_arg_cmp{2, SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC});
     }
   }
   return rc;

@@ -157,7 +157,8 @@ Status DenyTracing() {
        {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)}) {
     if (rc == 0) {
       rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-                            SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, req));
+                            // Not SCMP_A1: a C compound literal, not C++ (notify_filter.cc).
+                            scmp_arg_cmp{1, SCMP_CMP_MASKED_EQ, 0xffffffffu, req});
     }
   }
   if (rc == 0) rc = seccomp_load(ctx);

@@ -183,7 +183,7 @@ void PrintStats(const Supervisor& sup) {
   }
   const sptfs::SupervisorStats& st = sup.sup.stats();
   std::fprintf(stderr, "spt-run: stats: notified=%llu allowed=%llu denied=%llu warned=%llu\n",
-               static_cast<unsigned long long>(st.allowed + st.denied),
+               static_cast<unsigned long long>(st.allowed) + st.denied,
                static_cast<unsigned long long>(st.allowed),
                static_cast<unsigned long long>(st.denied),
                static_cast<unsigned long long>(st.warned));
