@@ -972,5 +972,24 @@ class EscapeSuite(SandboxTestCase):
             kill_world(world)
 
 
+    # ---- today's mechanisms, attacked from outside their authors' assumptions ---------
+    def test_issue17_4_epoch_page_cannot_be_written_by_its_holder(self):
+        # The page reaches every supervisor read-only, but its descriptor names a memfd
+        # (mode 0777): reopened through /proc/self/fd it would be writable, and whoever
+        # holds one (any session opener) could hold the counter still for every world's
+        # supervisor, which would keep answers across a reload. The seal refuses writes.
+        s, fd, code = control_attacks.open_session(self.sb.socket)
+        try:
+            self.assertEqual(code, 0)
+            self.assertIsNotNone(fd, "no epoch page came with the session")
+            ways = control_attacks.write_epoch_page(fd)
+            self.attack("issue 17.4: the holder of the epoch page writes the counter", ways,
+                        " and ".join(ways))
+        finally:
+            if fd is not None:
+                os.close(fd)
+            s.close()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
