@@ -14,8 +14,8 @@ import sys
 import time
 import unittest
 
-from confine import (BASE_RULES, EPERM_TEXT, HOST_RULES, SECRET, SandboxTestCase, kill_world,
-                     wait_for, worlds_in_domain)
+from confine import (BASE_RULES, EPERM_TEXT, HOST_RULES, PYTHON_RULES, SECRET, Sandbox,
+                     SandboxTestCase, kill_world, wait_for, world_env, worlds_in_domain)
 import sptfs_harness as h
 import control_attacks
 
@@ -152,6 +152,31 @@ def compile_c(source, out, *flags):
         raise AssertionError("cc: " + r.stderr)
     os.chmod(out, 0o755)
     return True
+
+
+def connector(sb, domain):
+    """A world in `domain` (in a network namespace of its own) that tries a TCP connect
+    to 127.0.0.1:9 per line read; returns (process, attempt()), attempt() giving
+    "ECONNREFUSED" (allowed: nothing listens) or the errno name of the refusal."""
+    code = ("import errno, socket, sys\n"
+            "for line in sys.stdin:\n"
+            "    try:\n"
+            "        s = socket.socket(); s.connect(('127.0.0.1', 9)); r = 'ok'\n"
+            "    except OSError as e:\n"
+            "        r = errno.errorcode[e.errno]\n"
+            "    print(r, flush=True)\n")
+    p = subprocess.Popen(
+        ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+        + sb.spt_run_args(domain, [sys.executable, "-I", "-c", code], root=False),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=world_env())
+    sb._procs.append(p)
+
+    def attempt():
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        return p.stdout.readline().strip()
+    return p, attempt
 
 
 def escaped_text(r):
@@ -989,6 +1014,29 @@ class EscapeSuite(SandboxTestCase):
             if fd is not None:
                 os.close(fd)
             s.close()
+
+
+    def test_issue17_4_kept_answers_outlive_a_daemon_restart(self):
+        # The supervisor keeps answers while the epoch page stands still: a daemon that
+        # ends leaves its page mapped and still, so without a check of the session a
+        # world would keep the old daemon's socket rules under a restarted daemon whose
+        # policy takes them away (the world stays placed: the state file).
+        loop = dict(id=31, rules=BASE_RULES + PYTHON_RULES + [
+            "-c inet_stream_socket_create grant", "-p inet_socket_connect loopback grant"])
+        with Sandbox({"loopDom": loop}, shared_parent=True) as sb:
+            p, attempt = connector(sb, "loopDom")
+            self.assertEqual(attempt(), "ECONNREFUSED")
+            self.assertEqual(attempt(), "ECONNREFUSED")  # a kept answer
+            sb.unmount()
+            narrowed = dict(loop, rules=[r for r in loop["rules"] if "connect" not in r])
+            h.write_policy(sb.policy, {"loopDom": narrowed}, default_domain=sb.default_domain)
+            sb.mount()
+            got = attempt()
+            self.attack("issue 17.4: a kept answer outlives a daemon restart with a new policy",
+                        got == "ECONNREFUSED", got)
+            self.assertEqual(got, "EPERM")
+            p.stdin.close()
+            self.assertEqual(p.wait(timeout=30), 0, p.stderr.read())
 
 
 if __name__ == "__main__":
