@@ -1039,5 +1039,54 @@ class EscapeSuite(SandboxTestCase):
             self.assertEqual(p.wait(timeout=30), 0, p.stderr.read())
 
 
+    def test_issue17_4_thread_exec_into_a_narrower_domain_keeps_no_answer(self):
+        # The leader keeps asking (its answer kept at the newest epoch) while another
+        # thread execs a program whose exec transition enters a domain without sockets:
+        # the exec'ing thread takes the leader's id, and the leader's pidfd then names a
+        # live thread again, so only the transition's epoch bump (before the gate lets the
+        # new program run) keeps its first connect from the leader's kept answer.
+        connect = ("import errno, socket\n"
+                   "def conn():\n"
+                   "    try: socket.socket().connect(('127.0.0.1', 9)); return 'ok'\n"
+                   "    except OSError as e: return errno.errorcode[e.errno]\n")
+        # The copy finds its prefix beside itself (the mount): give it the host's modules.
+        child = (f"import sys; sys.path[:0] = {[d for d in sys.path if 'dynload' in d]!r}\n"
+                 + connect + "import os\nprint('after', os.getpid(), conn(), flush=True)\n")
+        parent = connect + (
+            "import os, sys, threading\n"
+            "print('before', os.getpid(), conn(), flush=True)\n"
+            "argv = [sys.argv[1], '-I', '-c', sys.argv[2]]\n"
+            "threading.Thread(target=lambda: os.execv(argv[0], argv)).start()\n"
+            "while True: conn()\n")
+        domains = {
+            "netSrcDom": dict(id=51, rules=BASE_RULES + PYTHON_RULES + [
+                "-r /opt rx", "-c inet_stream_socket_create grant",
+                "-p inet_socket_connect loopback grant",
+                "-d toolObj noNetDom file_exec grant"]),
+            "noNetDom": dict(id=52, rules=BASE_RULES + PYTHON_RULES + [
+                "-r /opt rx", "-o toolObj rx", "genericSys grant"]),
+        }
+        python = os.path.realpath(sys.executable)
+        with Sandbox(domains, labels=[("toolObj", 3402)],
+                     files={"/opt/toolpy": (python, 0o755)},
+                     labels_on={"/opt/toolpy": "toolObj"}) as sb:
+            for _ in range(3):
+                r = h.run(["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"',
+                           "sh"] + sb.spt_run_args(
+                               "netSrcDom", [python, "-I", "-c", parent,
+                                             sb.path("/opt/toolpy"), child], root=False),
+                          timeout=60, env=world_env())
+                lines = dict((l.split()[0], l.split()[1:]) for l in r.stdout.splitlines()
+                             if len(l.split()) == 3)
+                self.assertEqual(lines.get("before", [None, None])[1], "ECONNREFUSED",
+                                 r.stdout + r.stderr)
+                self.assertIn("after", lines, r.stdout + r.stderr)
+                self.assertEqual(lines["after"][0], lines["before"][0])  # the leader's id
+                got = lines["after"][1]
+                self.attack("issue 17.4: a thread's exec into a narrower domain, the leader's "
+                            "kept answer", got in ("ok", "ECONNREFUSED"), got)
+                self.assertEqual(got, "EPERM")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
