@@ -1088,5 +1088,32 @@ class EscapeSuite(SandboxTestCase):
                 self.assertEqual(got, "EPERM")
 
 
+    def test_issue17_4_sessions_exhausted_then_new_worlds(self):
+        # Every session is held (256, by a supervisor-capable caller): a new world's
+        # supervisor is refused one (exit 75) and must ask per call, deciding as before:
+        # not fail open, not fail to start.
+        held = []
+        try:
+            for _ in range(300):
+                s, fd, code = control_attacks.open_session(self.sb.socket)
+                if fd is not None:
+                    os.close(fd)
+                held.append(s)
+                if code != 0:
+                    break
+            self.assertEqual(code, 75, f"{len(held)} sessions opened")
+            make = "import socket\ntry: socket.socket(socket.AF_UNIX); print('made')\n" \
+                   "except OSError as e: print('refused', e.errno)\n"
+            r = self.py(make)
+            self.attack("issue 17.4: sessions exhausted, a new world's socket rules", "made" in r.stdout,
+                        r.stdout + r.stderr)
+            self.assertIn("refused 1", r.stdout, r.stderr)
+            r = self.py(make, domain="callerDom")
+            self.assertIn("made", r.stdout, r.stderr)
+        finally:
+            for s in held:
+                s.close()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
