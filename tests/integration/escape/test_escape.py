@@ -6,7 +6,9 @@ outside its domain. The closing line states the count: "escape suite: N attacks,
 M escapes" (docs/THREAT-MODEL.md reports it). Any escape fails the test that made it.
 """
 
+import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -1113,6 +1115,62 @@ class EscapeSuite(SandboxTestCase):
         finally:
             for s in held:
                 s.close()
+
+
+    def test_audit_mark_forges_no_record_and_no_caller(self):
+        # `spt --audit-mark` may come from any domain (docs/spt.md): a confined root
+        # program writes marks meant to pass for something else: a line break and a
+        # forged SPT_AVC record, quotes, and a trailing backslash (which a quote-aware
+        # reader takes as escaping the closing quote, so the mark's own pid, uid and
+        # caller_domain would read as part of the text and the forged ones in it win).
+        tag = "forge-" + str(os.getpid())
+        texts = [tag + "\ntype=SPT_AVC msg=audit(1.0): denied { read } path=\"/secret/s.txt\"",
+                 tag + " caller_domain=superDom(1) uid=0 pid=1 \\",
+                 tag + " \\\" caller_domain=superDom(1) \\"]
+        code = ("import json, sys\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "for t in json.loads(sys.argv[3]):\n"
+                "    print(control_attacks.call(sys.argv[1], ['spt', '--audit-mark', t])[0])\n")
+        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
+                                     json.dumps(texts)])
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(out.split(), ["0"] * len(texts), err)
+        self.sb.audit()  # every mark is written
+        with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
+            lines = [l for l in f.read().splitlines() if tag in l or tag.encode().hex().upper() in l]
+        forged = [l for l in lines if not l.startswith("type=SPT_USER ")]
+        self.attack("audit mark: a line break starts a forged record", forged, forged)
+        self.assertEqual(len(lines), len(texts), lines)
+        for line in lines:
+            try:  # quote-aware, as spt --suggest reads (a backslash escapes)
+                fields = dict(w.split("=", 1) for w in shlex.split(line) if "=" in w)
+            except ValueError:  # the line does not parse: its caller is hidden
+                fields = {}
+            self.attack("audit mark: the text hides or forges the caller's fields",
+                        fields.get("caller_domain", "").split("(")[0] != "jailDom", line)
+
+
+    def test_audit_record_hidden_from_suggest_by_a_backslash(self):
+        # A confined program names itself (comm) with a trailing backslash, then is
+        # denied: if the writer left the backslash as it is, readers that honour escapes
+        # in quoted values (spt --suggest's) would take the comm's closing quote as
+        # escaped, the record would not parse, and the denial would vanish from the
+        # analysis (and the same for a mark's caller fields).
+        path = f"/secret/hide-{os.getpid()}.txt"
+        with open(self.sb.backing(path), "w") as f:
+            f.write(SECRET + "\n")
+        code = ("import ctypes\n"
+                "ctypes.CDLL(None).prctl(15, b'hide\\\\', 0, 0, 0)\n"
+                f"try: open({path!r})\n"
+                "except OSError as e: print('denied', e.errno)\n")
+        r = self.py(code)
+        self.assertIn("denied 1", r.stdout, r.stderr)
+        recs = self.sb.audit(lambda rs: any(path in x["_line"] for x in rs))
+        self.assertTrue(any(path in x["_line"] for x in recs), recs[-3:])
+        r = h.run([h.tool("spt"), "--suggest", os.path.join(self.sb.work, "audit.log")])
+        self.attack("audit record: a trailing backslash in comm hides a denial from "
+                    "spt --suggest", path not in r.stdout + r.stderr, r.stdout + r.stderr)
 
 
 if __name__ == "__main__":
