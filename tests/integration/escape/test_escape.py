@@ -19,6 +19,7 @@ import unittest
 from confine import (BASE_RULES, EPERM_TEXT, HOST_RULES, PYTHON_RULES, SECRET, Sandbox,
                      SandboxTestCase, kill_world, wait_for, world_env, worlds_in_domain)
 import sptfs_harness as h
+import confine
 import control_attacks
 
 SHELL = "/usr/bin/dash"
@@ -1171,6 +1172,56 @@ class EscapeSuite(SandboxTestCase):
         r = h.run([h.tool("spt"), "--suggest", os.path.join(self.sb.work, "audit.log")])
         self.attack("audit record: a trailing backslash in comm hides a denial from "
                     "spt --suggest", path not in r.stdout + r.stderr, r.stdout + r.stderr)
+
+
+    def test_last_denial_of_an_ended_world_through_its_reused_namespace(self):
+        # A world ends; the kernel gives its PID namespace's inode number to the next
+        # namespace made (the lowest free one). An unconfined host process in a new PID
+        # namespace of that number must be in no world: neither read the ended world's
+        # last denial (its paths) nor be decided as the ended world's domain.
+        path = f"/secret/leak-{os.getpid()}.txt"
+        with open(self.sb.backing(path), "w") as f:
+            f.write(SECRET + "\n")
+        p = self.sb.popen("jailDom", f"cat {path}; exec sleep 60")
+        self.assertTrue(wait_for(lambda: confine.world_of(p.pid) is not None))
+        world = confine.world_of(p.pid)
+        ns = os.stat(f"/proc/{world}/ns/pid").st_ino
+        self.assertTrue(wait_for(lambda: any(path in x["_line"] for x in self.sb.audit())))
+        kill_world(p)
+        self.assertTrue(wait_for(lambda: not os.path.exists(f"/proc/{world}")))
+        probe = ("import os, sys\n"
+                 f"sys.path.insert(0, {os.path.join(h.source_dir(), 'tests', 'lib')!r})\n"
+                 "import control_client\n"
+                 "print('ns', os.stat('/proc/self/ns/pid').st_ino, flush=True)\n"
+                 "sys.stdin.readline()\n"
+                 "print('reply', control_client.call(sys.argv[1], ['last-denial']))\n"
+                 "try: open(sys.argv[2]).read(); print('read ok')\n"
+                 "except OSError as e: print('read errno', e.errno)\n")
+        # Namespaces made meanwhile may hold lower numbers: each probe holds its own
+        # until one gets the ended world's.
+        holders, out = [], None
+        try:
+            for _ in range(30):
+                q = subprocess.Popen(["unshare", "-pf", sys.executable, "-c", probe,
+                                      self.sb.socket, self.sb.path("/secret/s.txt")],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, env=world_env())
+                holders.append(q)
+                got = q.stdout.readline().split()
+                if got == ["ns", str(ns)]:
+                    out, _ = q.communicate("go\n", timeout=30)
+                    break
+        finally:
+            for q in holders:
+                q.kill()
+                q.communicate()
+        if out is None:
+            self.skipTest(f"no new PID namespace got the ended world's inode {ns}")
+        self.attack("last-denial: an ended world's denial through its reused PID namespace",
+                    path in out, out)
+        self.attack("an unconfined process in an ended world's reused PID namespace is "
+                    "decided as that world's domain", "read ok" not in out, out)
+        self.assertIn("in no confined world", out)
 
 
 if __name__ == "__main__":
