@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -1222,6 +1223,58 @@ class EscapeSuite(SandboxTestCase):
         self.attack("an unconfined process in an ended world's reused PID namespace is "
                     "decided as that world's domain", "read ok" not in out, out)
         self.assertIn("in no confined world", out)
+
+
+    def test_read_only_map_file_escapes_its_computed_label(self):
+        # A read-only map's file without a label attribute carries its default label
+        # (docs/sptfs.md), but a writable map's file without one is unlabeled: a caller
+        # that may write /tmp links, renames or relabels the protected file so that a
+        # writable path reaches it (both maps' sources on one host file system).
+        work = tempfile.mkdtemp(prefix="sptfs-roesc-")
+        self.addCleanup(shutil.rmtree, work, True)
+        for rel in ("root/tmp/.keep", "etc/shadow"):
+            os.makedirs(os.path.dirname(os.path.join(work, rel)), exist_ok=True)
+            with open(os.path.join(work, rel), "w") as f:
+                f.write(SECRET + "\n" if rel == "etc/shadow" else "")
+        os.chmod(os.path.join(work, "root/tmp"), 0o1777)
+        domains = {"roDom": dict(id=5, rules=["-r / r", "-r /tmp rw", "-o passwdObj r"])}
+        policy = h.write_policy(os.path.join(work, "policy"), domains,
+                                [("shadowObj", 3300), ("passwdObj", 3301)],
+                                [("/etc/shadow", "shadowObj")])
+        cfg = os.path.join(work, "mount.toml")
+        with open(cfg, "w") as f:
+            f.write(f'policy = "{policy}"\ndefault_domain = "roDom"\n'
+                    '[[map]]\nat = "/"\nsource = "root"\n\n'
+                    '[[map]]\nat = "/etc"\nsource = "etc"\nread_only = true\n')
+        mnt = os.path.join(work, "mnt")
+        os.makedirs(mnt)
+        shadow, tmp = os.path.join(mnt, "etc/shadow"), os.path.join(mnt, "tmp")
+        # The test process is the caller: nobody placed it, so it is in roDom.
+        with h.mount(config=cfg, mountpoint=mnt):
+            def attempt(what, fn):
+                try:
+                    fn()
+                except OSError as e:
+                    return f"{what}: errno {e.errno}"
+                for p in (os.path.join(tmp, "l"), os.path.join(tmp, "r"), shadow):
+                    try:
+                        if SECRET in open(p).read():
+                            return f"{what}: read {p}"
+                    except OSError:
+                        pass
+                return f"{what}: done, nothing read"
+            with self.assertRaises(OSError):
+                open(shadow).read()
+            for what, fn in [
+                    ("link", lambda: os.link(shadow, os.path.join(tmp, "l"))),
+                    ("symlink", lambda: os.symlink(shadow, os.path.join(tmp, "s"))),
+                    ("rename", lambda: os.rename(shadow, os.path.join(tmp, "r"))),
+                    ("setxattr", lambda: os.setxattr(shadow, h.label_xattr(), b"passwdObj")),
+                    ("removexattr", lambda: os.removexattr(shadow, h.label_xattr()))]:
+                got = attempt(what, fn)
+                self.attack(f"read-only map: {what} takes a file out of its computed label",
+                            "read" in got and "nothing" not in got, got)
+            self.assertIsNone(h.get_label(os.path.join(work, "etc/shadow")))
 
 
 if __name__ == "__main__":
