@@ -1109,8 +1109,8 @@ class EscapeSuite(SandboxTestCase):
             make = "import socket\ntry: socket.socket(socket.AF_UNIX); print('made')\n" \
                    "except OSError as e: print('refused', e.errno)\n"
             r = self.py(make)
-            self.attack("issue 17.4: sessions exhausted, a new world's socket rules", "made" in r.stdout,
-                        r.stdout + r.stderr)
+            self.attack("issue 17.4: sessions exhausted, a new world's socket rules",
+                        "made" in r.stdout, r.stdout + r.stderr)
             self.assertIn("refused 1", r.stdout, r.stderr)
             r = self.py(make, domain="callerDom")
             self.assertIn("made", r.stdout, r.stderr)
@@ -1140,7 +1140,8 @@ class EscapeSuite(SandboxTestCase):
         self.assertEqual(out.split(), ["0"] * len(texts), err)
         self.sb.audit()  # every mark is written
         with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
-            lines = [l for l in f.read().splitlines() if tag in l or tag.encode().hex().upper() in l]
+            hexed = tag.encode().hex().upper()
+            lines = [l for l in f.read().splitlines() if tag in l or hexed in l]
         forged = [l for l in lines if not l.startswith("type=SPT_USER ")]
         self.attack("audit mark: a line break starts a forged record", forged, forged)
         self.assertEqual(len(lines), len(texts), lines)
