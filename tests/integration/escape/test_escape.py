@@ -1278,5 +1278,32 @@ class EscapeSuite(SandboxTestCase):
             self.assertIsNone(h.get_label(os.path.join(work, "etc/shadow")))
 
 
+    def test_issue17_4_world_reaches_the_supervisors_session_or_epoch_page(self):
+        # spt-run holds a privileged session (records, exec decisions in its name) and
+        # the epoch page: the world must hold neither (inherited across its fork and
+        # exec) nor reach them through /proc/SPT_RUN_PID/fd or map_files.
+        script = ("ls -l /proc/self/fd/ /proc/$SPT/fd/ /proc/$SPT/map_files/ 2>&1; "
+                  "cat /proc/self/maps")
+        for domain, root in (("hostJailDom", False), ("callerDom", True)):
+            argv = self.sb.spt_run_args(domain, ["sh", "-c", script], root=root)
+            # The outer shell's $$ is spt-run's pid once it execs it.
+            r = h.run(["sh", "-c", 'exec env SPT=$$ "$@"', "sh"] + argv, env=world_env())
+            out = r.stdout + r.stderr
+            self.assertIn("/proc/self/fd/", out)
+            held = [l for l in out.splitlines() if "sptfs-sandbox-epoch" in l
+                    or ("socket:" in l and "->" in l)]
+            self.attack(f"issue 17.4: a world ({'--root' if root else 'host'}) holds or "
+                        "reaches spt-run's session or epoch page", held, "\n".join(held))
+        # The detector sees them from the host: a world that made a notified call has a
+        # supervisor with a session and the page mapped.
+        p = self.sb.popen("callerDom", "", argv=[
+            "python3", "-c", "import socket, sys; socket.socket(socket.AF_UNIX); "
+            "print('made', flush=True); sys.stdin.read()"], stdin=subprocess.PIPE)
+        self.assertEqual(p.stdout.readline().strip(), "made")
+        maps = open(f"/proc/{p.pid}/maps").read()
+        self.assertIn("sptfs-sandbox-epoch", maps)
+        kill_world(p)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
