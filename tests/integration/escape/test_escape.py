@@ -1132,8 +1132,13 @@ class EscapeSuite(SandboxTestCase):
         code = ("import json, sys\n"
                 "sys.path.insert(0, sys.argv[2])\n"
                 "import control_attacks\n"
+                "import time\n"
                 "for t in json.loads(sys.argv[3]):\n"
-                "    print(control_attacks.call(sys.argv[1], ['spt', '--audit-mark', t])[0])\n")
+                "    for _ in range(100):  # 75: over the rate limit; the next second admits\n"
+                "        c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark', t])[0]\n"
+                "        if c != 75: break\n"
+                "        time.sleep(0.1)\n"
+                "    print(c)\n")
         p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
                                      json.dumps(texts)])
         out, err = p.communicate(timeout=30)
@@ -1303,6 +1308,32 @@ class EscapeSuite(SandboxTestCase):
         maps = open(f"/proc/{p.pid}/maps").read()
         self.assertIn("sptfs-sandbox-epoch", maps)
         kill_world(p)
+
+
+    def test_audit_mark_flood_by_a_confined_caller(self):
+        # Marks are events, and events were never rate limited: a confined root program
+        # writing 1 KiB marks as fast as it can filled the disk at ~8 MB/s. Its marks now
+        # count against the access records' rate (audit_rate, 200/s here): most of 3000
+        # sent within a few seconds get exit 75.
+        tag = "flood-" + str(os.getpid())
+        code = ("import sys, time\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "t = time.monotonic(); codes = {}\n"
+                "for i in range(3000):\n"
+                "    c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark', sys.argv[3]"
+                " + 'x' * 900])[0]\n"
+                "    codes[c] = codes.get(c, 0) + 1\n"
+                "print('codes', codes, 'seconds', time.monotonic() - t)\n")
+        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
+                                     tag])
+        out, err = p.communicate(timeout=120)
+        self.sb.audit()
+        with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
+            written = sum(1 for l in f if tag in l)
+        self.attack("audit mark: a confined caller floods the log", written >= 3000,
+                    f"{written} marks written; {out.strip()} {err[-300:]}")
+        self.assertIn("75:", out, err)
 
 
 if __name__ == "__main__":
