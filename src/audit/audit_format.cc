@@ -19,10 +19,14 @@ std::string PermWords(Perms perms) {
   return out;
 }
 
+// A backslash too (Linux audit leaves it): readers of quoted values take it as an escape,
+// so a value ending in one would swallow the closing quote and the fields after it, and
+// the record would not parse (escape test
+// test_audit_record_hidden_from_suggest_by_a_backslash).
 bool NeedsHex(std::string_view value, bool allow_space) {
   for (unsigned char c : value) {
     if (c == ' ' && allow_space) continue;
-    if (c < 0x21 || c > 0x7e || c == '"') return true;
+    if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') return true;
   }
   return false;
 }

@@ -60,6 +60,12 @@ class FdAuditLog : public AuditLog {
     Enqueue(std::move(line), now);  // policy events are rare: never rate limited
   }
 
+  bool LimitedEvent(std::string_view type, std::string_view fields) override {
+    if (!Admit(NowMs())) return false;
+    Event(type, fields);
+    return true;
+  }
+
   AuditStats Stats() const override {
     return AuditStats{written_.load(), suppressed_.load(), lost_.load()};
   }

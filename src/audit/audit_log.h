@@ -51,6 +51,10 @@ class AuditLog {
   virtual void Access(const AccessRecord& record) = 0;
   // type=... then `fields` (already "k=v k=v").
   virtual void Event(std::string_view type, std::string_view fields) = 0;
+  // An event a caller can make at will (a confined caller's `spt --audit-mark`): under
+  // the access records' rate limit, so it cannot fill the disk; false if it was only
+  // counted (reported like suppressed records).
+  virtual bool LimitedEvent(std::string_view type, std::string_view fields) = 0;
   virtual AuditStats Stats() const = 0;
   virtual void Flush() = 0;  // waits until queued lines are written (tests, shutdown)
 };

@@ -121,6 +121,9 @@ TEST(AuditValue, QuotesOrHexEncodes) {
   EXPECT_EQ(AuditValue("a\"b"), "612262");
   EXPECT_EQ(AuditText("-r /tmp rw"), "\"-r /tmp rw\"");
   EXPECT_EQ(AuditText("a\tb"), "610962");
+  // A trailing backslash would escape the closing quote for readers that honour escapes.
+  EXPECT_EQ(AuditValue("hide\\"), "686964655C");
+  EXPECT_EQ(AuditText("a b\\"), "6120625C");
   EXPECT_EQ(AuditTime(1700000000005), "1700000000.005");
 }
 

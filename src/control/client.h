@@ -64,6 +64,10 @@ class ControlSession {
   // the session it came with (a new session is another daemon, maybe: its epoch is
   // another counter). False when there is no session yet, or its daemon shares none.
   bool Stamp(uint64_t* session, uint64_t* epoch) const;
+  // The session's connection (-1 if none): readable or hung up once its daemon has
+  // ended it. A daemon that ended leaves its epoch page mapped and still, so a kept
+  // answer must also check this (a restarted daemon may have another policy).
+  int fd() const { return fd_; }
 
  private:
   Status Open();

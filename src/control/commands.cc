@@ -279,6 +279,15 @@ void CommandRunner::Audit(std::string_view type, const Peer& peer, const std::st
                                " caller_domain=" + DomainField(policy.get(), peer.info.domain));
 }
 
+bool CommandRunner::AuditLimited(std::string_view type, const Peer& peer,
+                                 const std::string& fields) {
+  if (!ctx_->audit) return false;
+  auto policy = ctx_->policy->Current();
+  return ctx_->audit->LimitedEvent(
+      type, fields + " pid=" + std::to_string(peer.pid) + " uid=" + std::to_string(peer.uid) +
+                " caller_domain=" + DomainField(policy.get(), peer.info.domain));
+}
+
 Status CommandRunner::Authorize(const Peer& peer, std::string_view capability,
                                 std::string_view what) {
   auto policy = ctx_->policy->Current();

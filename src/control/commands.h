@@ -76,6 +76,9 @@ class CommandRunner {
   // OK if `peer` may use `capability`; otherwise audits the refusal of `what`.
   Status Authorize(const Peer& peer, std::string_view capability, std::string_view what);
   void Audit(std::string_view type, const Peer& peer, const std::string& fields);
+  // Audit() under the audit log's rate limit (for what a caller can make at will);
+  // false if the line was only counted.
+  bool AuditLimited(std::string_view type, const Peer& peer, const std::string& fields);
 
   DaemonContext* ctx_;
   std::mutex tags_mu_;

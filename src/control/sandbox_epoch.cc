@@ -11,6 +11,9 @@ namespace sptfs {
 namespace {
 
 constexpr size_t kPage = 4096;
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010  // Linux 5.1
+#endif
 
 }  // namespace
 
@@ -19,11 +22,15 @@ Status SandboxEpoch::Create(std::unique_ptr<SandboxEpoch>* out) {
   if (fd < 0) return Status::Io(errno, "sandbox epoch: memfd_create");
   void* page = MAP_FAILED;
   int ro = -1;
-  if (ftruncate(fd, kPage) == 0 &&
-      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0) {
+  if (ftruncate(fd, kPage) == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0) {
     page = mmap(nullptr, kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    // A new open file description, read-only: what the supervisors get.
-    ro = open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC);
+    // Our mapping stays writable; nothing else can write: a memfd is mode 0777, so a
+    // read-only descriptor reopened through /proc/self/fd would be writable without
+    // this seal (escape test test_issue17_4_epoch_page_cannot_be_written_by_its_holder).
+    if (page != MAP_FAILED && fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) == 0) {
+      // A new open file description, read-only: what the supervisors get.
+      ro = open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC);
+    }
   }
   if (page == MAP_FAILED || ro < 0) {
     int err = errno;

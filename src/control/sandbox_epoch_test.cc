@@ -5,6 +5,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <string>
+
 namespace sptfs {
 namespace {
 
@@ -23,7 +25,17 @@ TEST(SandboxEpoch, ReadersSeeEveryBumpAndCannotWrite) {
   EXPECT_EQ(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), MAP_FAILED);
   EXPECT_NE(ftruncate(fd, 0), 0);
   EXPECT_NE(write(fd, "x", 1), 1);
+  // Nor through a new open of it (a memfd is mode 0777): the daemon's own mapping is
+  // the only writer (F_SEAL_FUTURE_WRITE).
+  int rw = open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDWR | O_CLOEXEC);
+  if (rw >= 0) {
+    EXPECT_NE(pwrite(rw, "xxxxxxxx", 8, 0), 8);
+    EXPECT_EQ(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, rw, 0), MAP_FAILED);
+    close(rw);
+  }
   EXPECT_EQ(view->Read(), start + 2);
+  epoch->Bump();  // and the daemon still writes
+  EXPECT_EQ(view->Read(), start + 3);
 }
 
 TEST(SandboxEpoch, AnUnmappableDescriptorIsAnError) {

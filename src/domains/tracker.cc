@@ -185,7 +185,10 @@ class ProcTracker : public DomainTracker {
     change_hook_ = std::move(hook);
   }
   // The serial of the innermost placed world among `namespaces` (innermost first), or 0.
-  uint64_t WorldOfLocked(const std::vector<uint64_t>& namespaces) const;
+  uint64_t WorldOfLocked(const std::vector<uint64_t>& namespaces);
+  // The world of PID namespace `ns` while its leader lives, else nullptr (and it is
+  // forgotten): the kernel gives a freed namespace's inode number to the next one made.
+  const WorldRecord* LiveWorldLocked(uint64_t ns);
 
   const std::string state_file_;
   const std::string boot_id_;
@@ -420,9 +423,26 @@ Resolution ProcTracker::ResolveLocked(const std::vector<ProcKey>& ancestry,
     }
   }
   for (uint64_t ns : namespaces) {
-    if (auto it = worlds_.find(ns); it != worlds_.end()) return {true, it->second.domain, false};
+    if (const WorldRecord* w = LiveWorldLocked(ns)) return {true, w->domain, false};
   }
   return {};
+}
+
+// The leader is the namespace's first process: when it is no longer alive (a zombie
+// without threads), every other process of the namespace has ended (the kernel kills
+// and waits for them first), so nothing of the world can ask any more, and a process in
+// a new namespace of the same number is in no world (escape test
+// test_last_denial_of_an_ended_world_through_its_reused_namespace).
+const WorldRecord* ProcTracker::LiveWorldLocked(uint64_t ns) {
+  auto it = worlds_.find(ns);
+  if (it == worlds_.end()) return nullptr;
+  ProcKey leader{it->second.leader, it->second.leader_start};
+  if (Alive(leader)) return &it->second;
+  leaders_.erase(leader);
+  world_serials_.erase(ns);
+  worlds_.erase(it);
+  SaveSoonLocked();
+  return nullptr;
 }
 
 bool ProcTracker::CachedLocked(pid_t tid, DomainId default_domain, CallerInfo* out) {
@@ -574,8 +594,9 @@ void ProcTracker::RememberWorldLocked(const WorldRecord& world) {
   world_serials_[world.pidns] = next_world_serial_++;
 }
 
-uint64_t ProcTracker::WorldOfLocked(const std::vector<uint64_t>& namespaces) const {
+uint64_t ProcTracker::WorldOfLocked(const std::vector<uint64_t>& namespaces) {
   for (uint64_t ns : namespaces) {
+    if (!LiveWorldLocked(ns)) continue;
     if (auto it = world_serials_.find(ns); it != world_serials_.end()) return it->second;
   }
   return 0;

@@ -77,8 +77,16 @@ bool ControlSandboxDaemon::Cached(pid_t tid, SandboxRules* out) {
     Forget();  // something changed: every answer may be stale
     return false;
   }
-  pollfd p{it->second.pidfd, POLLIN, 0};
-  if (poll(&p, 1, 0) != 0) {  // the thread ended (its id may be reused), or poll failed
+  // One poll: has the thread ended (its id may be reused), or has the daemon ended the
+  // session (restarted: its old epoch never moves again; escape test
+  // test_issue17_4_kept_answers_outlive_a_daemon_restart)?
+  pollfd p[2] = {{it->second.pidfd, POLLIN, 0}, {session_.fd(), POLLIN, 0}};
+  int n = poll(p, 2, 0);
+  if (n != 0 && (n < 0 || p[1].revents != 0)) {
+    Forget();
+    return false;
+  }
+  if (n != 0) {
     close(it->second.pidfd);
     answers_.erase(it);
     return false;

@@ -226,3 +226,50 @@ def unprivileged_holder(sock_path, holder, n, uid=65534):
         os.setuid(uid)
     return subprocess.Popen(["/usr/bin/python3", holder, sock_path, str(n)], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, preexec_fn=drop)
+
+
+# ---- issue 17.4: the supervisor's session and its epoch page -------------------------
+
+def open_session(sock_path, timeout=20):
+    """(connection, epoch page descriptor or None, exit code) of `sandbox session`, as
+    spt-run's supervisor opens it (docs/control-protocol.md): the reply, then one byte
+    that carries the page (SCM_RIGHTS)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(sock_path)
+    s.sendall(frame(["sandbox", "session"]))
+    (n,) = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))
+    body = s.recv(n, socket.MSG_WAITALL)
+    code = struct.unpack(">i", body[4:8])[0]
+    if code != 0:
+        return s, None, code
+    _, fds, _, _ = socket.recv_fds(s, 1, 1)
+    return s, (fds[0] if fds else None), code
+
+
+def write_epoch_page(fd):
+    """What a holder of the read-only page descriptor can do to the shared counter: a
+    list of the ways that changed it (reopen read-write, write(2), a writable mapping)."""
+    import mmap
+    ways = []
+    try:
+        rw = os.open(f"/proc/self/fd/{fd}", os.O_RDWR)
+    except OSError:
+        return ways
+    try:
+        before = os.pread(rw, 8, 0)
+        try:
+            if os.pwrite(rw, b"\xff" * 8, 0) == 8 and os.pread(rw, 8, 0) != before:
+                ways.append("write")
+                os.pwrite(rw, before, 0)
+        except OSError:
+            pass
+        try:
+            m = mmap.mmap(rw, 4096, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+            ways.append("mmap")
+            m.close()
+        except OSError:
+            pass
+    finally:
+        os.close(rw)
+    return ways

@@ -6,17 +6,21 @@ outside its domain. The closing line states the count: "escape suite: N attacks,
 M escapes" (docs/THREAT-MODEL.md reports it). Any escape fails the test that made it.
 """
 
+import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
-from confine import (BASE_RULES, EPERM_TEXT, HOST_RULES, SECRET, SandboxTestCase, kill_world,
-                     wait_for, worlds_in_domain)
+from confine import (BASE_RULES, EPERM_TEXT, HOST_RULES, PYTHON_RULES, SECRET, Sandbox,
+                     SandboxTestCase, kill_world, wait_for, world_env, worlds_in_domain)
 import sptfs_harness as h
+import confine
 import control_attacks
 
 SHELL = "/usr/bin/dash"
@@ -152,6 +156,31 @@ def compile_c(source, out, *flags):
         raise AssertionError("cc: " + r.stderr)
     os.chmod(out, 0o755)
     return True
+
+
+def connector(sb, domain):
+    """A world in `domain` (in a network namespace of its own) that tries a TCP connect
+    to 127.0.0.1:9 per line read; returns (process, attempt()), attempt() giving
+    "ECONNREFUSED" (allowed: nothing listens) or the errno name of the refusal."""
+    code = ("import errno, socket, sys\n"
+            "for line in sys.stdin:\n"
+            "    try:\n"
+            "        s = socket.socket(); s.connect(('127.0.0.1', 9)); r = 'ok'\n"
+            "    except OSError as e:\n"
+            "        r = errno.errorcode[e.errno]\n"
+            "    print(r, flush=True)\n")
+    p = subprocess.Popen(
+        ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+        + sb.spt_run_args(domain, [sys.executable, "-I", "-c", code], root=False),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=world_env())
+    sb._procs.append(p)
+
+    def attempt():
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        return p.stdout.readline().strip()
+    return p, attempt
 
 
 def escaped_text(r):
@@ -970,6 +999,341 @@ class EscapeSuite(SandboxTestCase):
             user.kill()
             user.communicate()
             kill_world(world)
+
+
+    # ---- today's mechanisms, attacked from outside their authors' assumptions ---------
+    def test_issue17_4_epoch_page_cannot_be_written_by_its_holder(self):
+        # The page reaches every supervisor read-only, but its descriptor names a memfd
+        # (mode 0777): reopened through /proc/self/fd it would be writable, and whoever
+        # holds one (any session opener) could hold the counter still for every world's
+        # supervisor, which would keep answers across a reload. The seal refuses writes.
+        s, fd, code = control_attacks.open_session(self.sb.socket)
+        try:
+            self.assertEqual(code, 0)
+            self.assertIsNotNone(fd, "no epoch page came with the session")
+            ways = control_attacks.write_epoch_page(fd)
+            self.attack("issue 17.4: the holder of the epoch page writes the counter", ways,
+                        " and ".join(ways))
+        finally:
+            if fd is not None:
+                os.close(fd)
+            s.close()
+
+
+    def test_issue17_4_kept_answers_outlive_a_daemon_restart(self):
+        # The supervisor keeps answers while the epoch page stands still: a daemon that
+        # ends leaves its page mapped and still, so without a check of the session a
+        # world would keep the old daemon's socket rules under a restarted daemon whose
+        # policy takes them away (the world stays placed: the state file).
+        loop = dict(id=31, rules=BASE_RULES + PYTHON_RULES + [
+            "-c inet_stream_socket_create grant", "-p inet_socket_connect loopback grant"])
+        with Sandbox({"loopDom": loop}, shared_parent=True) as sb:
+            p, attempt = connector(sb, "loopDom")
+            self.assertEqual(attempt(), "ECONNREFUSED")
+            self.assertEqual(attempt(), "ECONNREFUSED")  # a kept answer
+            sb.unmount()
+            narrowed = dict(loop, rules=[r for r in loop["rules"] if "connect" not in r])
+            h.write_policy(sb.policy, {"loopDom": narrowed}, default_domain=sb.default_domain)
+            sb.mount()
+            got = attempt()
+            self.attack("issue 17.4: a kept answer outlives a daemon restart with a new policy",
+                        got == "ECONNREFUSED", got)
+            self.assertEqual(got, "EPERM")
+            p.stdin.close()
+            self.assertEqual(p.wait(timeout=30), 0, p.stderr.read())
+
+
+    def test_issue17_4_thread_exec_into_a_narrower_domain_keeps_no_answer(self):
+        # The leader keeps asking (its answer kept at the newest epoch) while another
+        # thread execs a program whose exec transition enters a domain without sockets:
+        # the exec'ing thread takes the leader's id, and the leader's pidfd then names a
+        # live thread again, so only the transition's epoch bump (before the gate lets the
+        # new program run) keeps its first connect from the leader's kept answer.
+        connect = ("import errno, socket\n"
+                   "def conn():\n"
+                   "    try: socket.socket().connect(('127.0.0.1', 9)); return 'ok'\n"
+                   "    except OSError as e: return errno.errorcode[e.errno]\n")
+        # The copy finds its prefix beside itself (the mount): give it the host's modules.
+        child = (f"import sys; sys.path[:0] = {[d for d in sys.path if 'dynload' in d]!r}\n"
+                 + connect + "import os\nprint('after', os.getpid(), conn(), flush=True)\n")
+        parent = connect + (
+            "import os, sys, threading\n"
+            "print('before', os.getpid(), conn(), flush=True)\n"
+            "argv = [sys.argv[1], '-I', '-c', sys.argv[2]]\n"
+            "threading.Thread(target=lambda: os.execv(argv[0], argv)).start()\n"
+            "while True: conn()\n")
+        domains = {
+            "netSrcDom": dict(id=51, rules=BASE_RULES + PYTHON_RULES + [
+                "-r /opt rx", "-c inet_stream_socket_create grant",
+                "-p inet_socket_connect loopback grant",
+                "-d toolObj noNetDom file_exec grant"]),
+            "noNetDom": dict(id=52, rules=BASE_RULES + PYTHON_RULES + [
+                "-r /opt rx", "-o toolObj rx", "genericSys grant"]),
+        }
+        python = os.path.realpath(sys.executable)
+        with Sandbox(domains, labels=[("toolObj", 3402)],
+                     files={"/opt/toolpy": (python, 0o755)},
+                     labels_on={"/opt/toolpy": "toolObj"}) as sb:
+            for _ in range(3):
+                r = h.run(["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"',
+                           "sh"] + sb.spt_run_args(
+                               "netSrcDom", [python, "-I", "-c", parent,
+                                             sb.path("/opt/toolpy"), child], root=False),
+                          timeout=60, env=world_env())
+                lines = dict((l.split()[0], l.split()[1:]) for l in r.stdout.splitlines()
+                             if len(l.split()) == 3)
+                self.assertEqual(lines.get("before", [None, None])[1], "ECONNREFUSED",
+                                 r.stdout + r.stderr)
+                self.assertIn("after", lines, r.stdout + r.stderr)
+                self.assertEqual(lines["after"][0], lines["before"][0])  # the leader's id
+                got = lines["after"][1]
+                self.attack("issue 17.4: a thread's exec into a narrower domain, the leader's "
+                            "kept answer", got in ("ok", "ECONNREFUSED"), got)
+                self.assertEqual(got, "EPERM")
+
+
+    def test_issue17_4_sessions_exhausted_then_new_worlds(self):
+        # Every session is held (256, by a supervisor-capable caller): a new world's
+        # supervisor is refused one (exit 75) and must ask per call, deciding as before:
+        # not fail open, not fail to start.
+        held = []
+        try:
+            for _ in range(300):
+                s, fd, code = control_attacks.open_session(self.sb.socket)
+                if fd is not None:
+                    os.close(fd)
+                held.append(s)
+                if code != 0:
+                    break
+            self.assertEqual(code, 75, f"{len(held)} sessions opened")
+            make = "import socket\ntry: socket.socket(socket.AF_UNIX); print('made')\n" \
+                   "except OSError as e: print('refused', e.errno)\n"
+            r = self.py(make)
+            self.attack("issue 17.4: sessions exhausted, a new world's socket rules",
+                        "made" in r.stdout, r.stdout + r.stderr)
+            self.assertIn("refused 1", r.stdout, r.stderr)
+            r = self.py(make, domain="callerDom")
+            self.assertIn("made", r.stdout, r.stderr)
+        finally:
+            for s in held:
+                s.close()
+
+
+    def test_audit_mark_forges_no_record_and_no_caller(self):
+        # `spt --audit-mark` may come from any domain (docs/spt.md): a confined root
+        # program writes marks meant to pass for something else: a line break and a
+        # forged SPT_AVC record, quotes, and a trailing backslash (which a quote-aware
+        # reader takes as escaping the closing quote, so the mark's own pid, uid and
+        # caller_domain would read as part of the text and the forged ones in it win).
+        tag = "forge-" + str(os.getpid())
+        texts = [tag + "\ntype=SPT_AVC msg=audit(1.0): denied { read } path=\"/secret/s.txt\"",
+                 tag + " caller_domain=superDom(1) uid=0 pid=1 \\",
+                 tag + " \\\" caller_domain=superDom(1) \\"]
+        code = ("import json, sys\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "import time\n"
+                "for t in json.loads(sys.argv[3]):\n"
+                "    for _ in range(100):  # 75: over the rate limit; the next second admits\n"
+                "        c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark', t])[0]\n"
+                "        if c != 75: break\n"
+                "        time.sleep(0.1)\n"
+                "    print(c)\n")
+        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
+                                     json.dumps(texts)])
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(out.split(), ["0"] * len(texts), err)
+        self.sb.audit()  # every mark is written
+        with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
+            hexed = tag.encode().hex().upper()
+            lines = [l for l in f.read().splitlines() if tag in l or hexed in l]
+        forged = [l for l in lines if not l.startswith("type=SPT_USER ")]
+        self.attack("audit mark: a line break starts a forged record", forged, forged)
+        self.assertEqual(len(lines), len(texts), lines)
+        for line in lines:
+            try:  # quote-aware, as spt --suggest reads (a backslash escapes)
+                fields = dict(w.split("=", 1) for w in shlex.split(line) if "=" in w)
+            except ValueError:  # the line does not parse: its caller is hidden
+                fields = {}
+            self.attack("audit mark: the text hides or forges the caller's fields",
+                        fields.get("caller_domain", "").split("(")[0] != "jailDom", line)
+
+
+    def test_audit_record_hidden_from_suggest_by_a_backslash(self):
+        # A confined program names itself (comm) with a trailing backslash, then is
+        # denied: if the writer left the backslash as it is, readers that honour escapes
+        # in quoted values (spt --suggest's) would take the comm's closing quote as
+        # escaped, the record would not parse, and the denial would vanish from the
+        # analysis (and the same for a mark's caller fields).
+        path = f"/secret/hide-{os.getpid()}.txt"
+        with open(self.sb.backing(path), "w") as f:
+            f.write(SECRET + "\n")
+        code = ("import ctypes\n"
+                "ctypes.CDLL(None).prctl(15, b'hide\\\\', 0, 0, 0)\n"
+                f"try: open({path!r})\n"
+                "except OSError as e: print('denied', e.errno)\n")
+        r = self.py(code)
+        self.assertIn("denied 1", r.stdout, r.stderr)
+        recs = self.sb.audit(lambda rs: any(path in x["_line"] for x in rs))
+        self.assertTrue(any(path in x["_line"] for x in recs), recs[-3:])
+        r = h.run([h.tool("spt"), "--suggest", os.path.join(self.sb.work, "audit.log")])
+        self.attack("audit record: a trailing backslash in comm hides a denial from "
+                    "spt --suggest", path not in r.stdout + r.stderr, r.stdout + r.stderr)
+
+
+    def test_last_denial_of_an_ended_world_through_its_reused_namespace(self):
+        # A world ends; the kernel gives its PID namespace's inode number to the next
+        # namespace made (the lowest free one). An unconfined host process in a new PID
+        # namespace of that number must be in no world: neither read the ended world's
+        # last denial (its paths) nor be decided as the ended world's domain.
+        path = f"/secret/leak-{os.getpid()}.txt"
+        with open(self.sb.backing(path), "w") as f:
+            f.write(SECRET + "\n")
+        p = self.sb.popen("jailDom", f"cat {path}; exec sleep 60")
+        self.assertTrue(wait_for(lambda: confine.world_of(p.pid) is not None))
+        world = confine.world_of(p.pid)
+        ns = os.stat(f"/proc/{world}/ns/pid").st_ino
+        self.assertTrue(wait_for(lambda: any(path in x["_line"] for x in self.sb.audit())))
+        kill_world(p)
+        self.assertTrue(wait_for(lambda: not os.path.exists(f"/proc/{world}")))
+        probe = ("import os, sys\n"
+                 f"sys.path.insert(0, {os.path.join(h.source_dir(), 'tests', 'lib')!r})\n"
+                 "import control_client\n"
+                 "print('ns', os.stat('/proc/self/ns/pid').st_ino, flush=True)\n"
+                 "sys.stdin.readline()\n"
+                 "print('reply', control_client.call(sys.argv[1], ['last-denial']))\n"
+                 "try: open(sys.argv[2]).read(); print('read ok')\n"
+                 "except OSError as e: print('read errno', e.errno)\n")
+        # Namespaces made meanwhile may hold lower numbers: each probe holds its own
+        # until one gets the ended world's.
+        holders, out = [], None
+        try:
+            for _ in range(30):
+                q = subprocess.Popen(["unshare", "-pf", sys.executable, "-c", probe,
+                                      self.sb.socket, self.sb.path("/secret/s.txt")],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, env=world_env())
+                holders.append(q)
+                got = q.stdout.readline().split()
+                if got == ["ns", str(ns)]:
+                    out, _ = q.communicate("go\n", timeout=30)
+                    break
+        finally:
+            for q in holders:
+                q.kill()
+                q.communicate()
+        if out is None:
+            self.skipTest(f"no new PID namespace got the ended world's inode {ns}")
+        self.attack("last-denial: an ended world's denial through its reused PID namespace",
+                    path in out, out)
+        self.attack("an unconfined process in an ended world's reused PID namespace is "
+                    "decided as that world's domain", "read ok" not in out, out)
+        self.assertIn("in no confined world", out)
+
+
+    def test_read_only_map_file_escapes_its_computed_label(self):
+        # A read-only map's file without a label attribute carries its default label
+        # (docs/sptfs.md), but a writable map's file without one is unlabeled: a caller
+        # that may write /tmp links, renames or relabels the protected file so that a
+        # writable path reaches it (both maps' sources on one host file system).
+        work = tempfile.mkdtemp(prefix="sptfs-roesc-")
+        self.addCleanup(shutil.rmtree, work, True)
+        for rel in ("root/tmp/.keep", "etc/shadow"):
+            os.makedirs(os.path.dirname(os.path.join(work, rel)), exist_ok=True)
+            with open(os.path.join(work, rel), "w") as f:
+                f.write(SECRET + "\n" if rel == "etc/shadow" else "")
+        os.chmod(os.path.join(work, "root/tmp"), 0o1777)
+        domains = {"roDom": dict(id=5, rules=["-r / r", "-r /tmp rw", "-o passwdObj r"])}
+        policy = h.write_policy(os.path.join(work, "policy"), domains,
+                                [("shadowObj", 3300), ("passwdObj", 3301)],
+                                [("/etc/shadow", "shadowObj")])
+        cfg = os.path.join(work, "mount.toml")
+        with open(cfg, "w") as f:
+            f.write(f'policy = "{policy}"\ndefault_domain = "roDom"\n'
+                    '[[map]]\nat = "/"\nsource = "root"\n\n'
+                    '[[map]]\nat = "/etc"\nsource = "etc"\nread_only = true\n')
+        mnt = os.path.join(work, "mnt")
+        os.makedirs(mnt)
+        shadow, tmp = os.path.join(mnt, "etc/shadow"), os.path.join(mnt, "tmp")
+        # The test process is the caller: nobody placed it, so it is in roDom.
+        with h.mount(config=cfg, mountpoint=mnt):
+            def attempt(what, fn):
+                try:
+                    fn()
+                except OSError as e:
+                    return f"{what}: errno {e.errno}"
+                for p in (os.path.join(tmp, "l"), os.path.join(tmp, "r"), shadow):
+                    try:
+                        if SECRET in open(p).read():
+                            return f"{what}: read {p}"
+                    except OSError:
+                        pass
+                return f"{what}: done, nothing read"
+            with self.assertRaises(OSError):
+                open(shadow).read()
+            for what, fn in [
+                    ("link", lambda: os.link(shadow, os.path.join(tmp, "l"))),
+                    ("symlink", lambda: os.symlink(shadow, os.path.join(tmp, "s"))),
+                    ("rename", lambda: os.rename(shadow, os.path.join(tmp, "r"))),
+                    ("setxattr", lambda: os.setxattr(shadow, h.label_xattr(), b"passwdObj")),
+                    ("removexattr", lambda: os.removexattr(shadow, h.label_xattr()))]:
+                got = attempt(what, fn)
+                self.attack(f"read-only map: {what} takes a file out of its computed label",
+                            "read" in got and "nothing" not in got, got)
+            self.assertIsNone(h.get_label(os.path.join(work, "etc/shadow")))
+
+
+    def test_issue17_4_world_reaches_the_supervisors_session_or_epoch_page(self):
+        # spt-run holds a privileged session (records, exec decisions in its name) and
+        # the epoch page: the world must hold neither (inherited across its fork and
+        # exec) nor reach them through /proc/SPT_RUN_PID/fd or map_files.
+        script = ("ls -l /proc/self/fd/ /proc/$SPT/fd/ /proc/$SPT/map_files/ 2>&1; "
+                  "cat /proc/self/maps")
+        for domain, root in (("hostJailDom", False), ("callerDom", True)):
+            argv = self.sb.spt_run_args(domain, ["sh", "-c", script], root=root)
+            # The outer shell's $$ is spt-run's pid once it execs it.
+            r = h.run(["sh", "-c", 'exec env SPT=$$ "$@"', "sh"] + argv, env=world_env())
+            out = r.stdout + r.stderr
+            self.assertIn("/proc/self/fd/", out)
+            held = [l for l in out.splitlines() if "sptfs-sandbox-epoch" in l
+                    or ("socket:" in l and "->" in l)]
+            self.attack(f"issue 17.4: a world ({'--root' if root else 'host'}) holds or "
+                        "reaches spt-run's session or epoch page", held, "\n".join(held))
+        # The detector sees them from the host: a world that made a notified call has a
+        # supervisor with a session and the page mapped.
+        p = self.sb.popen("callerDom", "", argv=[
+            "python3", "-c", "import socket, sys; socket.socket(socket.AF_UNIX); "
+            "print('made', flush=True); sys.stdin.read()"], stdin=subprocess.PIPE)
+        self.assertEqual(p.stdout.readline().strip(), "made")
+        maps = open(f"/proc/{p.pid}/maps").read()
+        self.assertIn("sptfs-sandbox-epoch", maps)
+        kill_world(p)
+
+
+    def test_audit_mark_flood_by_a_confined_caller(self):
+        # Marks are events, and events were never rate limited: a confined root program
+        # writing 1 KiB marks as fast as it can filled the disk at ~8 MB/s. Its marks now
+        # count against the access records' rate (audit_rate, 200/s here): most of 3000
+        # sent within a few seconds get exit 75.
+        tag = "flood-" + str(os.getpid())
+        code = ("import sys, time\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "t = time.monotonic(); codes = {}\n"
+                "for i in range(3000):\n"
+                "    c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark', sys.argv[3]"
+                " + 'x' * 900])[0]\n"
+                "    codes[c] = codes.get(c, 0) + 1\n"
+                "print('codes', codes, 'seconds', time.monotonic() - t)\n")
+        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
+                                     tag])
+        out, err = p.communicate(timeout=120)
+        self.sb.audit()
+        with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
+            written = sum(1 for l in f if tag in l)
+        self.attack("audit mark: a confined caller floods the log", written >= 3000,
+                    f"{written} marks written; {out.strip()} {err[-300:]}")
+        self.assertIn("75:", out, err)
 
 
 if __name__ == "__main__":
