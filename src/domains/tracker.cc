@@ -111,10 +111,10 @@ struct PendingExec {
   bool before_placed = false;
 };
 
-class ProcTracker : public DomainTracker {
+class ProcTracker final : public DomainTracker {
  public:
   ProcTracker(std::string state_file, std::string boot_id, StateWriter write);
-  ~ProcTracker() override { Shutdown(); }
+  ~ProcTracker() override { ProcTracker::Shutdown(); }  // final: no override to miss
 
   Status Load();
   CallerInfo Identify(pid_t tid, DomainId default_domain) override;
