@@ -49,9 +49,14 @@ class AuditTest(unittest.TestCase):
         # The test process is in boxDom (the default domain): every open of /data/x is denied.
         with mount(self.src, self.mnt, policy=self.policy, default_domain="boxDom") as m:
             self.deny_many(3000)
-            # The writer reports suppressed lines within about a second: wait for one.
-            wait_for(lambda: any(r.get("type") == "SPT_AUDIT_SUPPRESSED"
-                                 for r in read_audit(m.audit_log)), timeout=10)
+            # The writer reports suppressed lines about once a second, each with the total
+            # so far: wait until the written and the counted lines account for every
+            # denial (a report read earlier may not have counted the last ones yet).
+            def accounted(records):
+                reports = [r for r in records if r.get("type") == "SPT_AUDIT_SUPPRESSED"]
+                written = sum(1 for r in records if r.get("type") == "SPT_AVC")
+                return reports and written + int(reports[-1]["total_suppressed"]) >= 3000
+            wait_for(lambda: accounted(read_audit(m.audit_log)), timeout=10)
             records = read_audit(m.audit_log)
         avc = [r for r in records if r.get("type") == "SPT_AVC"]
         reports = [r for r in records if r.get("type") == "SPT_AUDIT_SUPPRESSED"]
