@@ -276,3 +276,28 @@ def start_reader(sb, domain, paths, interval):
         with open(log) as f:
             return f.read()
     return proc, read_log
+
+
+def connector(sb, domain):
+    """A world in `domain` (in a network namespace of its own) that tries a TCP connect
+    to 127.0.0.1:9 per line read; returns (process, attempt()), attempt() giving
+    "ECONNREFUSED" (allowed: nothing listens) or the errno name of the refusal."""
+    code = ("import errno, socket, sys\n"
+            "for line in sys.stdin:\n"
+            "    try:\n"
+            "        s = socket.socket(); s.connect(('127.0.0.1', 9)); r = 'ok'\n"
+            "    except OSError as e:\n"
+            "        r = errno.errorcode[e.errno]\n"
+            "    print(r, flush=True)\n")
+    p = subprocess.Popen(
+        ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+        + sb.spt_run_args(domain, [sys.executable, "-I", "-c", code], root=False),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=world_env())
+    sb._procs.append(p)
+
+    def attempt():
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        return p.stdout.readline().strip()
+    return p, attempt

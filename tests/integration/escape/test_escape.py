@@ -158,31 +158,6 @@ def compile_c(source, out, *flags):
     return True
 
 
-def connector(sb, domain):
-    """A world in `domain` (in a network namespace of its own) that tries a TCP connect
-    to 127.0.0.1:9 per line read; returns (process, attempt()), attempt() giving
-    "ECONNREFUSED" (allowed: nothing listens) or the errno name of the refusal."""
-    code = ("import errno, socket, sys\n"
-            "for line in sys.stdin:\n"
-            "    try:\n"
-            "        s = socket.socket(); s.connect(('127.0.0.1', 9)); r = 'ok'\n"
-            "    except OSError as e:\n"
-            "        r = errno.errorcode[e.errno]\n"
-            "    print(r, flush=True)\n")
-    p = subprocess.Popen(
-        ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
-        + sb.spt_run_args(domain, [sys.executable, "-I", "-c", code], root=False),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=world_env())
-    sb._procs.append(p)
-
-    def attempt():
-        p.stdin.write("go\n")
-        p.stdin.flush()
-        return p.stdout.readline().strip()
-    return p, attempt
-
-
 def escaped_text(r):
     return SECRET in (r.stdout or "") or SECRET in (r.stderr or "")
 
@@ -1028,7 +1003,7 @@ class EscapeSuite(SandboxTestCase):
         loop = dict(id=31, rules=BASE_RULES + PYTHON_RULES + [
             "-c inet_stream_socket_create grant", "-p inet_socket_connect loopback grant"])
         with Sandbox({"loopDom": loop}, shared_parent=True) as sb:
-            p, attempt = connector(sb, "loopDom")
+            p, attempt = confine.connector(sb, "loopDom")
             self.assertEqual(attempt(), "ECONNREFUSED")
             self.assertEqual(attempt(), "ECONNREFUSED")  # a kept answer
             sb.unmount()

@@ -266,34 +266,10 @@ class SocketRulesTest(SandboxTestCase):
 
 
     # ---- kept answers (issue 17 item 4) ------------------------------------------------
-    def connector(self, domain):
-        """A world in `domain` that tries a TCP connect to 127.0.0.1:9 per line read;
-        returns (process, attempt()) where attempt() gives "ECONNREFUSED" (allowed, and
-        nothing listens) or the errno name of the refusal."""
-        code = ("import errno, socket, sys\n"
-                "for line in sys.stdin:\n"
-                "    try:\n"
-                "        s = socket.socket(); s.connect(('127.0.0.1', 9)); r = 'ok'\n"
-                "    except OSError as e:\n"
-                "        r = errno.errorcode[e.errno]\n"
-                "    print(r, flush=True)\n")
-        p = subprocess.Popen(
-            ["unshare", "-n", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
-            + self.sb.spt_run_args(domain, [sys.executable, "-I", "-c", code], root=False),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=confine.world_env())
-        self.sb._procs.append(p)
-
-        def attempt():
-            p.stdin.write("go\n")
-            p.stdin.flush()
-            return p.stdout.readline().strip()
-        return p, attempt
-
     def test_kept_answers_follow_a_reload(self):
         # The supervisor keeps the daemon's answer for a thread while the daemon's epoch
         # stands still: a reload that takes the connect rule away reaches the next call.
-        p, attempt = self.connector("loopDom")
+        p, attempt = confine.connector(self.sb, "loopDom")
         self.assertEqual(attempt(), "ECONNREFUSED")
         self.assertEqual(attempt(), "ECONNREFUSED")  # a kept answer
         narrowed = dict(DOMAINS)
@@ -313,7 +289,7 @@ class SocketRulesTest(SandboxTestCase):
     def test_kept_answers_follow_a_placement(self):
         # An administrator places the world's program in a domain without sockets: its
         # next call is decided for that domain, not from what was kept for the thread.
-        p, attempt = self.connector("loopDom")
+        p, attempt = confine.connector(self.sb, "loopDom")
         self.assertEqual(attempt(), "ECONNREFUSED")
         self.assertEqual(attempt(), "ECONNREFUSED")
         program = confine.world_of(p.pid)
