@@ -11,6 +11,7 @@
 #include <string>
 
 #include "fs/caller_creds.h"
+#include "fs/kill_priv.h"
 #include "fs/ops_internal.h"
 
 namespace sptfs::ops {
@@ -27,12 +28,13 @@ int ApplySetattr(fuse_req_t req, const InodeTable& table, const Inode* node,
     uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : static_cast<uid_t>(-1);
     gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : static_cast<gid_t>(-1);
     if (fchownat(pf.fd(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return errno;
+    if (int err = KillPrivAfterChown(pf.fd())) return err;  // HANDLE_KILLPRIV: ours to do
   }
   if (to_set & FUSE_SET_ATTR_MODE) {
     // As the caller: the backing store then drops a setgid bit for a group the caller is
-    // not in, as it would for the caller itself (the daemon, as root, keeps it). The
-    // kernel's own clearing of set-id bits on write or truncate by a non-owner comes as a
-    // mode change too; that one the kernel does for anyone, so it runs as the daemon.
+    // not in, as it would for the caller itself (the daemon, as root, keeps it). A mode
+    // change that only clears set-id bits (a kernel without HANDLE_KILLPRIV sends one
+    // after a write or truncate by a non-owner) is the kernel's, for anyone: as the daemon.
     struct stat now;
     constexpr mode_t kSetid = S_ISUID | S_ISGID;
     bool kills_setid_only = fstatat(pf.fd(), "", &now, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -44,6 +46,9 @@ int ApplySetattr(fuse_req_t req, const InodeTable& table, const Inode* node,
     if (rc != 0) return errno;
   }
   if (to_set & FUSE_SET_ATTR_SIZE) {
+    if (int err =
+            fd >= 0 ? KillPrivBeforeWrite(req, fd, false) : KillPrivBeforeWrite(req, pf.fd(), true))
+      return err;
     int rc =
         fd >= 0 ? ftruncate(fd, attr->st_size) : truncate(ProcPath(pf.fd()).c_str(), attr->st_size);
     if (rc != 0) return errno;

@@ -1,4 +1,5 @@
 // init: what sptfs asks of the FUSE connection. Nothing is mediated here.
+#include "fs/fuse_io.h"
 #include "fs/ops_internal.h"
 
 namespace sptfs::ops {
@@ -18,9 +19,15 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   // applies, and a parent's default ACL replaces the umask as it does on the backing
   // store (docs/sptfs.md, "Modes and umask").
   if (conn->capable & FUSE_CAP_DONT_MASK) conn->want |= FUSE_CAP_DONT_MASK;
+  // The kernel then skips the attribute refresh (a GETATTR round trip) before every chown,
+  // and the daemon clears set-id bits and file capabilities on write, truncate and chown
+  // as the kernel would for the caller (fs/kill_priv.h). libfuse 3.14 has no
+  // HANDLE_KILLPRIV_V2 (which would also spare the GETXATTR of security.capability).
+  if (conn->capable & FUSE_CAP_HANDLE_KILLPRIV) conn->want |= FUSE_CAP_HANDLE_KILLPRIV;
   // Locks are left to the kernel (local to this machine, which is all a mount here sees).
   conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
   conn->max_write = 1 << 20;
+  NoteInitWant(conn->want);  // libfuse 3.14 would not send HANDLE_KILLPRIV (fs/fuse_io.h)
 }
 
 }  // namespace sptfs::ops

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fs/kill_priv.h"
 #include "fs/ops_internal.h"
 
 namespace sptfs::ops {
@@ -116,6 +117,10 @@ void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* 
 
 void OpWriteBuf(fuse_req_t req, fuse_ino_t, fuse_bufvec* in, off_t off, fuse_file_info* fi) {
   int fd = static_cast<int>(fi->fh);
+  if (int err = KillPrivBeforeWrite(req, fd, false)) {  // before the data changes
+    fuse_reply_err(req, err);
+    return;
+  }
   if ((fi->flags & O_DIRECT) && !fi->writepage) {
     ReplyWritten(req, WriteDirect(fd, in, off));
     return;
@@ -151,6 +156,10 @@ void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
     fuse_reply_err(req, EROFS);
     return;
   }
+  if (int err = KillPrivBeforeWrite(req, static_cast<int>(fi->fh), false)) {
+    fuse_reply_err(req, err);
+    return;
+  }
   int rc = fallocate(static_cast<int>(fi->fh), mode, off, len);
   fuse_reply_err(req, rc == 0 ? 0 : errno);
 }
@@ -160,6 +169,10 @@ void OpCopyFileRange(fuse_req_t req, fuse_ino_t, off_t off_in, fuse_file_info* f
                      int flags) {
   if (Node(req, ino_out)->read_only) {
     fuse_reply_err(req, EROFS);
+    return;
+  }
+  if (int err = KillPrivBeforeWrite(req, static_cast<int>(fi_out->fh), false)) {
+    fuse_reply_err(req, err);
     return;
   }
   loff_t in = off_in, out = off_out;

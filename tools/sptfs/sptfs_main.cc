@@ -36,6 +36,7 @@
 #include "fs/access_check.h"
 #include "fs/event_watch.h"
 #include "fs/fd_reclaim.h"
+#include "fs/fuse_io.h"
 #include "fs/inode_table.h"
 #include "fs/map_tree.h"
 #include "fs/mount_config.h"
@@ -463,6 +464,9 @@ int Run(const Args& args, int ready_fd) {
   if (fuse_set_signal_handlers(se) != 0 || fuse_session_mount(se, d.mountpoint.c_str()) != 0) {
     fuse_session_destroy(se);
     return 1;
+  }
+  if (!UseFuseIo(se)) {  // the mount works, the kernel then handles set-id bits itself
+    fprintf(stderr, "sptfs: warning: no custom FUSE I/O: HANDLE_KILLPRIV not offered\n");
   }
   // The mount's device as the kernel shows it, for exec transitions (what an exec'ed
   // program is). DONT_SYNC: no request to ourselves, which do not run yet.

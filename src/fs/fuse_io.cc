@@ -1,0 +1,57 @@
+#include "fs/fuse_io.h"
+
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+namespace sptfs {
+namespace {
+
+// The INIT request's unique (0 until it is read) and whether the reply gets the flag.
+std::atomic<uint64_t> init_unique{0};
+std::atomic<bool> want_killpriv{false};
+
+ssize_t Read(int fd, void* buf, size_t len, void*) {
+  ssize_t n = read(fd, buf, len);
+  if (n >= static_cast<ssize_t>(sizeof(fuse_in_header))) {
+    const auto* in = static_cast<const fuse_in_header*>(buf);
+    if (in->opcode == FUSE_INIT) init_unique.store(in->unique);
+  }
+  return n;
+}
+
+// Sets FUSE_HANDLE_KILLPRIV in a successful INIT reply (header, then fuse_init_out).
+void FixInitReply(iovec* iov, int count) {
+  if (count < 2 || iov[0].iov_len < sizeof(fuse_out_header)) return;
+  const auto* out = static_cast<const fuse_out_header*>(iov[0].iov_base);
+  uint64_t unique = init_unique.load();
+  if (unique == 0 || out->unique != unique || out->error != 0) return;
+  init_unique.store(0);  // one INIT per session
+  if (!want_killpriv.load() || iov[1].iov_len < offsetof(fuse_init_out, flags) + 4) return;
+  auto* init = static_cast<fuse_init_out*>(iov[1].iov_base);
+  init->flags |= FUSE_HANDLE_KILLPRIV;
+}
+
+ssize_t Writev(int fd, iovec* iov, int count, void*) {
+  FixInitReply(iov, count);
+  return writev(fd, iov, count);
+}
+
+ssize_t Splice(int in, off_t* in_off, int out, off_t* out_off, size_t len, unsigned flags, void*) {
+  return splice(in, in_off, out, out_off, len, flags);
+}
+
+}  // namespace
+
+bool UseFuseIo(fuse_session* se) {
+  static const fuse_custom_io io = {Writev, Read, Splice, Splice};
+  return fuse_session_custom_io(se, &io, fuse_session_fd(se)) == 0;
+}
+
+void NoteInitWant(uint64_t want) { want_killpriv.store((want & FUSE_CAP_HANDLE_KILLPRIV) != 0); }
+
+}  // namespace sptfs

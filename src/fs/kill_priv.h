@@ -1,0 +1,35 @@
+// What a file loses when it is changed through the mount. sptfs asks for
+// FUSE_CAP_HANDLE_KILLPRIV, so the kernel no longer refreshes a file's attributes before
+// every chown (one GETATTR round trip per chown) and leaves the clearing of set-user-ID
+// and set-group-ID bits to the daemon. The daemon writes as root (CAP_FSETID), so the
+// backing store would keep those bits for it; these helpers clear them as the kernel
+// would for the caller (fs/attr.c, setattr_should_drop_suidgid):
+//  - write, truncate, fallocate, copy_file_range of a regular file, by a caller without
+//    CAP_FSETID: S_ISUID; S_ISGID if group-executable or the caller is not in the
+//    file's group. Done BEFORE the data changes (as the kernel does), so no one can run
+//    the changed file with its old rights in between.
+//  - chown of anything but a directory, by anyone: S_ISUID; S_ISGID if group-executable.
+//  - both: the security.capability attribute (a file capability) is removed. The
+//    kernel asks for that itself too (GETXATTR, REMOVEXATTR); the daemon does not rely
+//    on it.
+// "Without CAP_FSETID": any caller whose uid is not 0, and a uid-0 caller whose
+// effective set (/proc/TID/status) lacks it or cannot be read. That file is read only
+// when the file has a set-id bit to lose, so the common write costs one fstat and one
+// fremovexattr.
+#pragma once
+
+#include <fuse_lowlevel.h>
+#include <sys/stat.h>
+
+namespace sptfs {
+
+// Before a write-like change of the file open as `fd` (a data fd, or an O_PATH fd when
+// `path_fd`): drops what the caller of `req` makes it lose. 0, or the errno of a failed
+// clearing (the change must then not happen).
+int KillPrivBeforeWrite(fuse_req_t req, int fd, bool path_fd);
+
+// After a successful chown of the file open as O_PATH fd `fd`: clears the set-id bits a
+// chown clears, and the file capability. 0 or the errno.
+int KillPrivAfterChown(int fd);
+
+}  // namespace sptfs
