@@ -802,6 +802,94 @@ class EscapeSuite(SandboxTestCase):
         self.assertIn("chmod u+s ok", r.stdout, r.stderr)
         self.assertTrue(self.setid_planted("suidgrant"), r.stdout + r.stderr)
 
+    # Issue 17 item 2: sptfs takes FUSE_CAP_HANDLE_KILLPRIV, so the kernel leaves the
+    # clearing of set-id bits on write, truncate and chown to the daemon, which writes as
+    # root (the backing store would keep them for it). A victim: a world-writable
+    # setuid-root (or setgid) program, or one with a file capability; whoever changes its
+    # content or owner through the mount must leave it without them on the backing store.
+    def killpriv_victims(self, prefix, names, mode, cap=False):
+        import struct
+        for n in names:
+            b = self.sb.backing(f"/tmp/{prefix}{n}")
+            with open(b, "wb") as f:
+                f.write(b"#!/bin/sh\necho victim\n")
+            os.chown(b, 0, 0)
+            os.chmod(b, mode)
+            if cap:  # VFS_CAP_REVISION_2 | effective, cap_net_bind_service permitted
+                os.setxattr(b, "security.capability", struct.pack("<5I", 0x02000001, 1 << 10,
+                                                                  0, 0, 0))
+
+    def killpriv_left(self, prefix, names):
+        """What each victim kept on the backing store: set-id bits, a file capability."""
+        import stat
+        kept = []
+        for n in names:
+            b = self.sb.backing(f"/tmp/{prefix}{n}")
+            st = os.lstat(b)
+            if st.st_mode & (stat.S_ISUID | stat.S_ISGID):
+                kept.append(f"{n}: {oct(st.st_mode)}")
+            try:
+                os.getxattr(b, "security.capability")
+                kept.append(f"{n}: security.capability")
+            except OSError:
+                pass
+        return kept
+
+    KILLPRIV_CHANGES = ("import os, sys\n"
+                        "def t(what, f):\n"
+                        "    try: f(); print(what, 'ok')\n"
+                        "    except OSError as e: print(what, 'errno', e.errno)\n"
+                        "def wr(p):\n"
+                        "    fd = os.open(p, os.O_WRONLY)\n"
+                        "    os.write(fd, b'#!/bin/sh\\nid\\n'); os.close(fd)\n"
+                        "def ftr(p):\n"
+                        "    fd = os.open(p, os.O_WRONLY); os.ftruncate(fd, 3); os.close(fd)\n"
+                        "def fal(p):\n"
+                        "    fd = os.open(p, os.O_WRONLY); os.posix_fallocate(fd, 0, 8192)\n"
+                        "    os.close(fd)\n"
+                        "p = '/tmp/' + sys.argv[1]\n"
+                        "t('write', lambda: wr(p + 'w'))\n"
+                        "t('truncate', lambda: os.truncate(p + 't', 2))\n"
+                        "t('ftruncate', lambda: ftr(p + 'f'))\n"
+                        "t('fallocate', lambda: fal(p + 'a'))\n")
+    KILLPRIV_WRITES = ("w", "t", "f", "a")
+
+    def test_issue17_2_write_keeps_setid_bits_or_capability(self):
+        cases = ((0o4777, False, "suid"), (0o2777, False, "sgid"), (0o6777, True, "cap"))
+        for mode, cap, what in cases:
+            prefix = f"kp{what}"
+            self.killpriv_victims(prefix, self.KILLPRIV_WRITES, mode, cap)
+            r = self.sb.run("jailDom", "", argv=["python3", "-c", self.KILLPRIV_CHANGES, prefix],
+                            user="65534")
+            kept = self.killpriv_left(prefix, self.KILLPRIV_WRITES)
+            self.attack(f"issue 17.2: write/truncate/fallocate a {what} file as 65534 "
+                        "keeps its privilege", kept, "; ".join(kept) + " " + r.stdout + r.stderr)
+            for op in ("write", "truncate", "ftruncate", "fallocate"):
+                self.assertIn(f"{op} ok", r.stdout, r.stderr)
+        # A file capability goes on any write, by root too (the kernel's rule); set-id
+        # bits stay for a writer with CAP_FSETID (a confined root keeps it), as natively.
+        self.killpriv_victims("kproot", self.KILLPRIV_WRITES, 0o6777, cap=True)
+        r = self.sb.run("jailDom", "", argv=["python3", "-c", self.KILLPRIV_CHANGES, "kproot"])
+        kept = self.killpriv_left("kproot", self.KILLPRIV_WRITES)
+        self.attack("issue 17.2: write/truncate/fallocate a file with a capability as root "
+                    "keeps it", [k for k in kept if "capability" in k], " ".join(kept) + r.stderr)
+        self.assertEqual(sorted(kept), sorted(f"{n}: 0o106777" for n in self.KILLPRIV_WRITES),
+                         r.stdout + r.stderr)
+
+    def test_issue17_2_chown_keeps_setid_bits_or_capability(self):
+        names = ("u", "g", "s")
+        self.killpriv_victims("kpchown", names, 0o6755, cap=True)
+        code = ("import os\n"
+                "for n, ids in (('u', (65534, -1)), ('g', (-1, 65534)), ('s', (0, 0))):\n"
+                "    try: os.chown('/tmp/kpchown' + n, *ids); print(n, 'ok')\n"
+                "    except OSError as e: print(n, 'errno', e.errno)\n")
+        r = self.py(code)  # a confined root: CAP_CHOWN
+        kept = self.killpriv_left("kpchown", names)
+        self.attack("issue 17.2: chown of a setuid/setgid file with a capability keeps them",
+                    kept, "; ".join(kept) + " " + r.stdout + r.stderr)
+        for n in names:
+            self.assertIn(f"{n} ok", r.stdout, r.stderr)
+
     def test_issue12_6_loader_maps_a_file_without_x(self):
         # /tmp is rw without x: exec of a copy of echo is refused, and so must be its
         # mapping as code by the dynamic loader (mmap PROT_EXEC of a read-only open).
