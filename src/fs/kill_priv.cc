@@ -91,10 +91,8 @@ int KillPrivAfterChown(int fd) {
   if (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) return 0;  // symlinks: no modes, no xattrs
   mode_t kill = st.st_mode & S_ISUID;
   if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) kill |= S_ISGID;
-  if (kill) {
-    if (int err = ChmodFd(fd, true, st.st_mode & 07777 & ~kill)) return err;
-  }
-  return RemoveCaps(fd, true);
+  if (!kill) return 0;
+  return ChmodFd(fd, true, st.st_mode & 07777 & ~kill);
 }
 
 }  // namespace sptfs

@@ -9,9 +9,12 @@
 //    file's group. Done BEFORE the data changes (as the kernel does), so no one can run
 //    the changed file with its old rights in between.
 //  - chown of anything but a directory, by anyone: S_ISUID; S_ISGID if group-executable.
-//  - both: the security.capability attribute (a file capability) is removed. The
-//    kernel asks for that itself too (GETXATTR, REMOVEXATTR); the daemon does not rely
-//    on it.
+//  - the security.capability attribute (a file capability) goes on every write-like
+//    change (removed here too, one fremovexattr) and on every chown. The kernel asks for
+//    that itself (GETXATTR, REMOVEXATTR through the mount), and the backing store removes
+//    it on any write, truncate or chown whoever makes it (only set-id bits depend on the
+//    writer's CAP_FSETID). After a chown the daemon leaves it to those two: a removal by
+//    path (/proc/self/fd) costs about 4.6 us per chown here, 2% of a tar x file.
 // "Without CAP_FSETID": any caller whose uid is not 0, and a uid-0 caller whose
 // effective set (/proc/TID/status) lacks it or cannot be read. That file is read only
 // when the file has a set-id bit to lose, so the common write costs one fstat and one
@@ -29,7 +32,8 @@ namespace sptfs {
 int KillPrivBeforeWrite(fuse_req_t req, int fd, bool path_fd);
 
 // After a successful chown of the file open as O_PATH fd `fd`: clears the set-id bits a
-// chown clears, and the file capability. 0 or the errno.
+// chown clears (the backing store's chown has cleared them and the capability already;
+// this does not depend on it). 0 or the errno.
 int KillPrivAfterChown(int fd);
 
 }  // namespace sptfs
