@@ -33,7 +33,14 @@ void FixInitReply(iovec* iov, int count) {
   init_unique.store(0);  // one INIT per session
   if (!want_killpriv.load() || iov[1].iov_len < offsetof(fuse_init_out, flags) + 4) return;
   auto* init = static_cast<fuse_init_out*>(iov[1].iov_base);
-  init->flags |= FUSE_HANDLE_KILLPRIV;
+  // V2 as well (libfuse 3.14 does not know it): the kernel then also marks a file it
+  // found without set-id bits or capability as such (S_NOSEC, until its attributes are
+  // next refreshed) and skips the GETXATTR of security.capability before its next
+  // writes. Its extra flags (FUSE_WRITE_KILL_SUIDGID, FATTR_KILL_SUIDGID,
+  // FUSE_OPEN_KILL_SUIDGID) do not reach the file system through libfuse 3.14; the
+  // daemon decides from the caller itself (kill_priv.h; O_TRUNC opens truncate as the
+  // caller) and removes a capability on every write.
+  init->flags |= FUSE_HANDLE_KILLPRIV | FUSE_HANDLE_KILLPRIV_V2;
 }
 
 ssize_t Writev(int fd, iovec* iov, int count, void*) {

@@ -3,7 +3,8 @@
 // and sptfs asks for it in OpInit) but never copies it into the flags of its INIT reply
 // (lib/fuse_lowlevel.c, do_init: FUSE_HANDLE_KILLPRIV is missing from the list it
 // translates), so the kernel never hears of it and keeps asking for attributes before
-// every chown. UseFuseIo makes the session reply with FUSE_HANDLE_KILLPRIV set when the
+// every chown. UseFuseIo makes the session reply with FUSE_HANDLE_KILLPRIV (and its V2,
+// which spares the GETXATTR of security.capability before most writes) set when the
 // file system still wants it once init() ran (NoteInitWant); nothing else changes.
 #pragma once
 

@@ -21,8 +21,8 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   if (conn->capable & FUSE_CAP_DONT_MASK) conn->want |= FUSE_CAP_DONT_MASK;
   // The kernel then skips the attribute refresh (a GETATTR round trip) before every chown,
   // and the daemon clears set-id bits and file capabilities on write, truncate and chown
-  // as the kernel would for the caller (fs/kill_priv.h). libfuse 3.14 has no
-  // HANDLE_KILLPRIV_V2 (which would also spare the GETXATTR of security.capability).
+  // as the kernel would for the caller (fs/kill_priv.h). The INIT reply gets the flag,
+  // and its V2, from fs/fuse_io.h (libfuse 3.14 sends neither).
   if (conn->capable & FUSE_CAP_HANDLE_KILLPRIV) conn->want |= FUSE_CAP_HANDLE_KILLPRIV;
   // Locks are left to the kernel (local to this machine, which is all a mount here sees).
   conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
