@@ -13,13 +13,19 @@ namespace {
 
 // The INIT request's unique (0 until it is read) and whether the reply gets the flag.
 std::atomic<uint64_t> init_unique{0};
+std::atomic<uint32_t> init_offered{0};  // the kernel's INIT flags
 std::atomic<bool> want_killpriv{false};
 
 ssize_t Read(int fd, void* buf, size_t len, void*) {
   ssize_t n = read(fd, buf, len);
   if (n >= static_cast<ssize_t>(sizeof(fuse_in_header))) {
     const auto* in = static_cast<const fuse_in_header*>(buf);
-    if (in->opcode == FUSE_INIT) init_unique.store(in->unique);
+    if (in->opcode == FUSE_INIT &&
+        n >= static_cast<ssize_t>(sizeof(fuse_in_header) + offsetof(fuse_init_in, flags) + 4)) {
+      const auto* init = reinterpret_cast<const fuse_init_in*>(in + 1);
+      init_offered.store(init->flags);
+      init_unique.store(in->unique);
+    }
   }
   return n;
 }
@@ -40,7 +46,7 @@ void FixInitReply(iovec* iov, int count) {
   // FUSE_OPEN_KILL_SUIDGID) do not reach the file system through libfuse 3.14; the
   // daemon decides from the caller itself (kill_priv.h; O_TRUNC opens truncate as the
   // caller) and removes a capability on every write.
-  init->flags |= FUSE_HANDLE_KILLPRIV | FUSE_HANDLE_KILLPRIV_V2;
+  init->flags |= FUSE_HANDLE_KILLPRIV | (init_offered.load() & FUSE_HANDLE_KILLPRIV_V2);
 }
 
 ssize_t Writev(int fd, iovec* iov, int count, void*) {

@@ -65,8 +65,11 @@ int ChmodFd(int fd, bool path_fd, mode_t mode) {
 }
 
 // ENODATA (none there) and ENOTSUP (the backing store keeps no such attributes) are
-// the answers of a file with no capability.
+// the answers of a file with no capability. A daemon that is not root may not remove
+// one (EPERM, before the kernel even looks: CAP_SETFCAP) and does not try: its own write
+// removes it on the backing store, as any write does.
 int RemoveCaps(int fd, bool path_fd) {
+  if (geteuid() != 0) return 0;
   int rc = path_fd ? removexattr(ProcFd(fd).c_str(), kCapsXattr) : fremovexattr(fd, kCapsXattr);
   if (rc == 0 || errno == ENODATA || errno == ENOTSUP) return 0;
   return errno;
@@ -80,7 +83,10 @@ int KillPrivBeforeWrite(fuse_req_t req, int fd, bool path_fd) {
   if (rc != 0) return errno;
   if (!S_ISREG(st.st_mode)) return 0;
   if (mode_t kill = KilledByWrite(req, st)) {
-    if (int err = ChmodFd(fd, path_fd, st.st_mode & 07777 & ~kill)) return err;
+    // A daemon that is not root may not own the file (EPERM); it lacks CAP_FSETID, so
+    // the backing store clears the bits at its write anyway.
+    int err = ChmodFd(fd, path_fd, st.st_mode & 07777 & ~kill);
+    if (err && !(err == EPERM && geteuid() != 0)) return err;
   }
   return RemoveCaps(fd, path_fd);
 }
@@ -92,7 +98,8 @@ int KillPrivAfterChown(int fd) {
   mode_t kill = st.st_mode & S_ISUID;
   if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) kill |= S_ISGID;
   if (!kill) return 0;
-  return ChmodFd(fd, true, st.st_mode & 07777 & ~kill);
+  int err = ChmodFd(fd, true, st.st_mode & 07777 & ~kill);
+  return err == EPERM && geteuid() != 0 ? 0 : err;  // the backing chown has cleared them
 }
 
 }  // namespace sptfs
