@@ -11,7 +11,8 @@
 //  - chown of anything but a directory, by anyone: S_ISUID; S_ISGID if group-executable.
 //  - the security.capability attribute (a file capability) goes on every write-like
 //    change (removed here too, one fremovexattr) and on every chown. The kernel asks for
-//    that itself (GETXATTR, REMOVEXATTR through the mount), and the backing store removes
+//    that itself (GETXATTR, REMOVEXATTR through the mount; under HANDLE_KILLPRIV_V2 only
+//    at the first write after an attribute refresh), and the backing store removes
 //    it on any write, truncate or chown whoever makes it (only set-id bits depend on the
 //    writer's CAP_FSETID). After a chown the daemon leaves it to those two: a removal by
 //    path (/proc/self/fd) costs about 4.6 us per chown here, 2% of a tar x file.
