@@ -64,6 +64,24 @@ def build_passthrough_ll(build):
     return exe
 
 
+def build_passthrough_hp(build, source):
+    """libfuse's passthrough_hp.cc, which Debian's binary packages do not ship: from a
+    fuse-3.14.0 source tree (`apt-get source fuse3` with a deb-src entry)."""
+    example = os.path.join(source, "example", "passthrough_hp.cc")
+    if not os.path.exists(example):
+        raise SystemExit(f"--hp-source {source}: no example/passthrough_hp.cc there "
+                         "(expected a fuse-3.14.0 source tree)")
+    out_dir = os.path.join(build, "bench-mount")
+    os.makedirs(out_dir, exist_ok=True)
+    exe = os.path.join(out_dir, "passthrough_hp")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    subprocess.run(["c++", "-std=c++17", "-O2", "-DHAVE_UTIMENSAT", "-DHAVE_POSIX_FALLOCATE",
+                    "-DHAVE_SETXATTR", "-I", os.path.dirname(example), example, "-o", exe,
+                    "-lpthread"] + flags, check=True)
+    return exe
+
+
 def bench_policy(dir):
     """The sample policy plus benchDom: 1,000 -r rules, confined, enforcing."""
     shutil.copytree(os.path.join(SOURCE, "policies", "esxi"), dir)
@@ -366,6 +384,9 @@ def main():
                          "dir: plain directories under --dir")
     ap.add_argument("--sptfs-old", default=None,
                     help="another sptfs binary (an older build), run as target sptfs-old")
+    ap.add_argument("--hp-source", default=None,
+                    help="a fuse-3.14.0 source tree: adds target passthrough_hp (built from "
+                         "its example/passthrough_hp.cc; informative, not a like-for-like peer)")
     ap.add_argument("--cpu", type=int, default=None,
                     help="pin the benchmark and every daemon to this CPU")
     args = ap.parse_args()
@@ -386,6 +407,9 @@ def main():
     work = tempfile.mkdtemp(prefix="sptfs-bench-", dir=args.dir)
     sptfs = os.path.join(args.build, "tools", "sptfs", "sptfs")
     pll = build_passthrough_ll(args.build)
+    php = build_passthrough_hp(args.build, args.hp_source) if args.hp_source else None
+    if php and "passthrough_hp" not in args.only.split(","):
+        args.only += ",passthrough_hp"
     policy = bench_policy(os.path.join(work, "policy"))
     tarball = make_tarball(work, sizes["tar"])
     cmds = {
@@ -398,6 +422,11 @@ def main():
         "passthrough_ll-xattr-dp": lambda b, m: [pll, "-f", "-o",
                                                  f"source={b},xattr,default_permissions", m],
         "bindfs": lambda b, m: ["bindfs", "-f", b, m],
+        # libfuse's fastest example (86400 s timeouts, writeback cache, splice,
+        # default_permissions, xattrs): it assumes nothing changes the backing store
+        # behind it, which sptfs cannot (it overlays host paths), so it is shown but is
+        # not one of the like-for-like peers the ratios are taken against.
+        "passthrough_hp": lambda b, m: [php, "--foreground", b, m],
         "sptfs": lambda b, m: [sptfs, b, m, "-f", "--policy", policy, "--default-domain",
                                "benchDom", "--audit-log", os.path.join(work, "audit.log"),
                                "--socket", os.path.join(work, "sptfs.sock")],
@@ -486,8 +515,9 @@ def print_table(names, workloads, results, rss):
     # Like for like (issue 17): kernel permission checks and xattrs on, as sptfs has them.
     peers = [n for n in ("passthrough_ll-xattr-dp", "bindfs") if n in names]
     head = "| workload | unit | " + " | ".join(f"{n} µs" for n in names)
+    hp = "passthrough_hp" in names
     if "sptfs" in names:
-        head += " | sptfs/native | sptfs/best peer"
+        head += " | sptfs/native | sptfs/best peer" + (" | sptfs/hp" if hp else "")
     print(head + " |")
     print("|" + " --- |" * (head.count("|")))
     for label, unit, _ in workloads:
@@ -501,6 +531,9 @@ def print_table(names, workloads, results, rss):
                        default=None)
             row += f" | {s / nat:.2f}x" if num(s) and num(nat) else " | -"
             row += f" | {s / best:.2f}x" if num(s) and best else " | -"
+            if hp:
+                h = results.get(("passthrough_hp", label))
+                row += f" | {s / h:.2f}x" if num(s) and num(h) else " | -"
         print(row + " |")
     print()
     print("Peak RSS (VmHWM) of each daemon after all workloads: " +
