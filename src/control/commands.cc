@@ -279,6 +279,14 @@ void CommandRunner::Audit(std::string_view type, const Peer& peer, const std::st
                                " caller_domain=" + DomainField(policy.get(), peer.info.domain));
 }
 
+// A refusal is a line a caller can make at will (ask for what it may not have, as fast
+// as it can): under the audit rate limit, like a confined caller's marks. Unlimited, a
+// confined flood wrote a line per try (escape test
+// test_refused_command_flood_by_a_confined_caller).
+void CommandRunner::AuditRefusal(const Peer& peer, const std::string& fields) {
+  AuditLimited("SPT_CONTROL_DENIED", peer, fields);
+}
+
 bool CommandRunner::AuditLimited(std::string_view type, const Peer& peer,
                                  const std::string& fields) {
   if (!ctx_->audit) return false;
@@ -303,8 +311,7 @@ Status CommandRunner::Authorize(const Peer& peer, std::string_view capability,
     why = "domain " + dom->name + " is confined and lacks capability " + std::string(capability);
   }
   if (why.empty()) return Status::Ok();
-  Audit("SPT_CONTROL_DENIED", peer,
-        "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
+  AuditRefusal(peer, "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
   return Status::Permission(std::string(what) + ": permission denied: " + why +
                             " (expected an unconfined domain or capability " +
                             std::string(capability) + ")");
@@ -426,8 +433,7 @@ Status CommandRunner::LimitConfinedPlacer(const Peer& peer, const CompiledPolicy
     why = "process " + std::to_string(pid) + " is not a descendant of the caller";
   }
   if (why.empty()) return Status::Ok();
-  Audit("SPT_CONTROL_DENIED", peer,
-        "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
+  AuditRefusal(peer, "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
   return Status::Permission(what + ": permission denied: " + why +
                             " (expected a child of the caller, in a confined domain)");
 }
@@ -477,8 +483,7 @@ Status CommandRunner::LimitConfinedInspector(const Peer& peer, pid_t pid, const 
   const CompiledDomain* own = ctx_->policy->Current()->FindDomain(peer.info.domain);
   if ((own && own->unconfined) || IsStrictDescendant(pid, peer.pid)) return Status::Ok();
   std::string why = "process " + std::to_string(pid) + " is not a descendant of the caller";
-  Audit("SPT_CONTROL_DENIED", peer,
-        "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
+  AuditRefusal(peer, "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
   return Status::Permission(what + ": permission denied: " + why +
                             " (expected a process of the caller's own world or a child of it)");
 }

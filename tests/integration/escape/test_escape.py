@@ -1311,5 +1311,46 @@ class EscapeSuite(SandboxTestCase):
         self.assertIn("75:", out, err)
 
 
+class EscapeAtLowAuditRate(SandboxTestCase):
+    """Floods the audit rate limit must bound, at audit_rate = 20: a bounded log and an
+    unbounded one then differ widely even on a slow, loaded machine, where a flood may
+    not reach the default 200 lines a second. (Sorts before EscapeSuite, whose summary
+    counts these attacks too.)"""
+    SANDBOX = dict(EscapeSuite.SANDBOX, audit_rate=20)
+    placed_plain = EscapeSuite.placed_plain
+    attack = EscapeSuite.attack
+    results = EscapeSuite.results
+
+    def test_refused_command_flood_by_a_confined_caller(self):
+        # Every refused control command wrote an SPT_CONTROL_DENIED event, and events
+        # were not rate limited: a confined program asking for what it may not have, as
+        # fast as it can, wrote a line per try. Refusals now count against the access
+        # records' rate (audit_rate, 20/s here), like a confined caller's marks; the
+        # answer (77) is the same either way.
+        code = ("import sys, time\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "codes = {}; t = time.monotonic()\n"
+                "for i in range(3000):\n"
+                "    try:\n"
+                "        c = control_attacks.call(sys.argv[1], ['domain', 'set', '-n',"
+                " 'jailDom', '-l', 'disabled'])[0]\n"
+                "    except OSError:\n"
+                "        c = 'reset'  # busy: answered 75 and closed before reading\n"
+                "    codes[c] = codes.get(c, 0) + 1\n"
+                "print('codes', codes, 'seconds', round(time.monotonic() - t + 0.5))\n")
+        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__))])
+        out, err = p.communicate(timeout=120)
+        self.assertIn("77:", out, err)
+        self.assertNotIn(" 0:", out.replace("{0:", " 0:"), err)  # none let through
+        self.sb.audit()
+        with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
+            written = sum(1 for l in f if "SPT_CONTROL_DENIED" in l and f" pid={p.pid} " in l)
+        seconds = int(out.split()[-1])
+        self.attack("control: a confined caller floods the log with refused commands",
+                    written > 20 * (seconds + 2), f"{written} refusals written; {out.strip()}")
+        self.assertGreater(written, 0)  # refusals are still recorded, up to the rate
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
