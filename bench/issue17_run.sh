@@ -3,7 +3,7 @@
 # other, into one log: the mount workloads against native ext4, the like-for-like peers
 # (passthrough_ll with xattrs and default_permissions, bindfs) and, when a fuse-3.14.0
 # source tree is given, libfuse's passthrough_hp; the worker-thread matrix; a notified
-# socket call in a world; memory at 100,000 and 1,000,000 live inodes and after the
+# socket call in a world; 100,000 denied opens with allowed opens timed meanwhile; memory at 100,000 and 1,000,000 live inodes and after the
 # kernel forgets them. The load average is logged before and after each part, so a run
 # taken on a busy machine says so.
 #
@@ -35,6 +35,9 @@ if [[ -x $here/mount/threads_matrix.py ]]; then
 fi
 python3 "$here/world/notified_call_bench.py" --build "$build" --runs "$repeat"
 stamp "notified call done"
+python3 "$here/denial_storm.py" --sptfs "$build/tools/sptfs/sptfs" --denials 100000 \
+  --runs "$repeat"
+stamp "denial storm done"
 python3 "$here/mount/inode_memory.py" --build "$build" --files 1000000 \
   --checkpoints 100000,1000000
 stamp "end"
