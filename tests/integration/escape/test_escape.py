@@ -8,6 +8,7 @@ M escapes" (docs/THREAT-MODEL.md reports it). Any escape fails the test that mad
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -156,6 +157,21 @@ def compile_c(source, out, *flags):
         raise AssertionError("cc: " + r.stderr)
     os.chmod(out, 0o755)
     return True
+
+
+# How every line the daemon writes begins (docs/audit.md).
+RECORD_START = re.compile(r"type=[A-Z_]+ msg=audit\(\d+\.\d{3}\):( |$)")
+
+
+def most_in_a_second(lines):
+    """The most audit lines stamped within one second (msg=audit(SECONDS.MS))."""
+    per = {}
+    for line in lines:
+        at = line.find("msg=audit(")
+        if at >= 0:
+            second = line[at + 10:].split(".", 1)[0]
+            per[second] = per.get(second, 0) + 1
+    return max(per.values(), default=0)
 
 
 def escaped_text(r):
@@ -1309,6 +1325,149 @@ class EscapeSuite(SandboxTestCase):
         self.attack("audit mark: a confined caller floods the log", written >= 3000,
                     f"{written} marks written; {out.strip()} {err[-300:]}")
         self.assertIn("75:", out, err)
+
+
+    # ---- audit records with caller-chosen text, reached another way than --audit-mark --
+    def audit_lines_since(self, start):
+        """Lines the daemon wrote after byte `start` of the audit log (up to a mark)."""
+        self.sb.audit()
+        with open(os.path.join(self.sb.work, "audit.log"), "rb") as f:
+            f.seek(start)
+            return f.read().decode(errors="replace").splitlines()
+
+    def audit_size(self):
+        self.sb.audit()
+        return os.path.getsize(os.path.join(self.sb.work, "audit.log"))
+
+    @staticmethod
+    def decoded(value):
+        try:  # a value that needs it is upper-case hex (docs/audit.md)
+            return bytes.fromhex(value).decode(errors="replace")
+        except ValueError:
+            return value
+
+    def test_audit_transition_refusal_names_a_forged_variable(self):
+        # A refused exec transition names the variable that refused it, and the caller
+        # chooses its name: everything but '=' and NUL (execve checks neither), so a line
+        # break, a quote, a terminal escape or a trailing backslash (which makes readers
+        # that honour escapes take the closing quote as escaped and the record as broken).
+        tag = "tv" + str(os.getpid())
+        code = ("import os, sys\n"
+                "name = 'LD_' + sys.argv[1] + '\\x1b[2J\\nforged ' + sys.argv[1] + ' \"\\\\'\n"
+                "os.execve('/opt/tooltrue', ['tooltrue'], {name: '1'})\n")
+        start = self.audit_size()
+        r = self.sb.run("jail2Dom", "", argv=["python3", "-c", code, tag])
+        self.assertEqual(r.returncode, 0, r.stderr)  # it ran, untransitioned
+        lines = self.audit_lines_since(start)
+        broken = [l for l in lines if not RECORD_START.match(l)]
+        self.attack("audit: a refused transition's variable name breaks the record's line",
+                    broken, broken)
+        refused = []
+        for l in lines:
+            if not l.startswith("type=SPT_TRANSITION ") or "refused" not in l:
+                continue
+            try:
+                fields = dict(w.split("=", 1) for w in shlex.split(l) if "=" in w)
+            except ValueError:  # does not parse: the refusal is hidden from readers
+                fields = {}
+            refused.append((self.decoded(fields.get("reason", "")), l))
+        named = [reason for reason, _ in refused if tag in reason]
+        self.attack("audit: a refused transition's variable name hides its reason",
+                    not named, refused)
+        self.assertIn("its environment sets LD_" + tag, named[0])
+
+    def test_audit_fd_budget_record_forged_by_comm(self):
+        # The first EMFILE of a world over its descriptor budget is recorded with the
+        # caller's comm, which the program names itself (PR_SET_NAME: 15 bytes, any but
+        # NUL): a quote and a line break would end the record there and start a line
+        # of the program's choosing.
+        class Budgeted(Sandbox):
+            def _build(self):
+                super()._build()
+                with open(self.config) as f:
+                    text = f.read()
+                with open(self.config, "w") as f:  # top-level keys come before [[map]]
+                    f.write("fd_budget = 64\n" + text)
+        code = ("import ctypes, os\n"
+                "ctypes.CDLL(None).prctl(15, b'a\"\\ntype=SPT_AVC', 0, 0, 0)\n"
+                "fds = []\n"
+                "try:\n"
+                "    while len(fds) < 500: fds.append(os.open('/data/d.txt', os.O_RDONLY))\n"
+                "except OSError as e: print('stopped', len(fds), e.errno)\n")
+        with Budgeted({"hogDom": dict(id=10, rules=BASE_RULES + ["-r /data r"])}) as sb:
+            r = sb.run("hogDom", "", argv=["python3", "-c", code])
+            self.assertIn("stopped", r.stdout, r.stderr)
+            self.assertIn(" 24", r.stdout, r.stderr)  # EMFILE: its budget
+            sb.audit()
+            with open(os.path.join(sb.work, "audit.log"), errors="replace") as f:
+                lines = f.read().splitlines()
+        forged = [l for l in lines if not RECORD_START.match(l)]
+        self.attack("audit: a comm forges a line in the descriptor budget record", forged,
+                    forged)
+        budget = [l for l in lines if l.startswith("type=SPT_FD_BUDGET ")]
+        self.assertEqual(len(budget), 1, lines)
+        fields = dict(w.split("=", 1) for w in shlex.split(budget[0]) if "=" in w)
+        self.assertEqual(fields.get("result"), "EMFILE", budget)
+
+    def test_audit_flood_by_executable_mappings(self):
+        # Every refused mmap(PROT_EXEC) of a mount file is recorded by the daemon for the
+        # world's supervisor (`sandbox exec`); the program chooses how often. File denials
+        # and socket records are rate limited (audit_rate, 200/s here): a mapping loop
+        # must not write more, or a confined program fills the disk.
+        tag = f"/tmp/xflood{os.getpid()}"
+        code = ("import ctypes, mmap, os, sys, time\n"
+                "libc = ctypes.CDLL(None, use_errno=True)\n"
+                "libc.mmap.restype = ctypes.c_void_p\n"
+                "libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,"
+                " ctypes.c_int, ctypes.c_int, ctypes.c_long]\n"
+                "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+                "t, refused = time.monotonic(), 0\n"
+                "for i in range(3000):\n"
+                "    a = libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_EXEC,"
+                " mmap.MAP_PRIVATE, fd, 0)\n"
+                "    refused += a in (None, 2**64 - 1)\n"
+                "print('refused', refused, 'seconds', round(time.monotonic() - t, 2))\n")
+        r = self.sb.run("jailDom", "", argv=["sh", "-c", f'cp /bin/echo {tag} && '
+                                             'exec python3 -c "$0" ' + tag, code])
+        self.assertIn("refused 3000", r.stdout, r.stderr)
+        seconds = float(r.stdout.split()[-1])
+        lines = [x["_line"] for x in self.sb.audit() if tag in x["_line"]]
+        self.attack("audit: executable mappings flood the log past its rate limit",
+                    most_in_a_second(lines) > 300,
+                    f"{most_in_a_second(lines)} records in a second, {len(lines)} in "
+                    f"{seconds} s")
+        self.assertTrue(lines, "the refusals are still recorded")
+
+
+    def test_audit_flood_by_refused_control_commands(self):
+        # Every refused control command is recorded with the command's text, and the
+        # caller chooses both how often and the text (spt -N NAME takes any name up to
+        # the 64 KiB request). Any local user may connect (the socket is 0666); here a
+        # confined uid 65534. The records must count against the rate limit (audit_rate,
+        # 200/s here), and a line must stay short.
+        code = ("import sys, time\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "t = time.monotonic(); codes = {}\n"
+                "for i in range(2000):\n"
+                "    name = sys.argv[3] * (4000 if i < 10 else 1) + str(i)\n"
+                "    try: c = control_attacks.call(sys.argv[1], ['spt', '-N', name])[0]\n"
+                "    except OSError as e: c = e.errno  # refused at once (busy), unread\n"
+                "    codes[c] = codes.get(c, 0) + 1\n"
+                "print('codes', codes, 'seconds', round(time.monotonic() - t, 2))\n")
+        tag = "Rf" + str(os.getpid())
+        start = self.audit_size()
+        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
+                                     tag], user="65534")
+        out, err = p.communicate(timeout=120)
+        self.assertIn("codes", out, err)
+        lines = [l for l in self.audit_lines_since(start) if tag in l]
+        longest = max((len(l) for l in lines), default=0)
+        self.attack("audit: refused control commands flood the log past its rate limit",
+                    most_in_a_second(lines) > 300 or longest > 4096,
+                    f"{most_in_a_second(lines)} records in a second, {len(lines)} in all, "
+                    f"longest {longest} bytes; {out}")
+        self.assertTrue(lines, "the refusals are still recorded")
 
 
 if __name__ == "__main__":
