@@ -1470,5 +1470,47 @@ class EscapeSuite(SandboxTestCase):
         self.assertTrue(lines, "the refusals are still recorded")
 
 
+    def test_issue17_4_session_outlives_its_openers_domain(self):
+        # A session is opened by a caller that may (domain_transition), and then serves
+        # sandbox requests one after another. If its opener is moved into a domain that
+        # may not (placed, or by an exec transition, keeping the descriptor), the session
+        # must not keep speaking with the right it had: a fresh connection is refused
+        # (77), and so must be the next request on the session.
+        code = ("import os, socket, struct, sys\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "sys.stdin.readline()\n"
+                "s, fd, c = control_attacks.open_session(sys.argv[1])\n"
+                "print('opened', c, flush=True)\n"
+                "sys.stdin.readline()\n"
+                "argv = ['sandbox', 'record', str(os.getpid()), '10', 'denied', 'connect',"
+                " 'forged-' + sys.argv[3], 'x']\n"
+                "print('fresh', control_attacks.call(sys.argv[1], argv)[0], flush=True)\n"
+                "s.sendall(control_attacks.frame(argv))\n"
+                "head = s.recv(4, socket.MSG_WAITALL)\n"
+                "body = s.recv(struct.unpack('>I', head)[0], socket.MSG_WAITALL) if head else b''\n"
+                "print('session', struct.unpack('>i', body[4:8])[0] if body else None)\n")
+        domains = {"launchDom": dict(id=7, rules=BASE_RULES + ["-c domain_transition grant"]),
+                   "jailDom": dict(id=10, rules=BASE_RULES)}
+        tag = str(os.getpid())
+        with Sandbox(domains) as sb:
+            p = subprocess.Popen([sys.executable, "-c", code, sb.socket,
+                                  os.path.dirname(os.path.abspath(__file__)), tag],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=world_env())
+            self.addCleanup(p.kill)
+            for domain in ("launchDom", "jailDom"):
+                c, _, err = control_attacks.call(sb.socket, ["place", str(p.pid), domain])
+                self.assertEqual(c, 0, err)
+                p.stdin.write("go\n")
+                p.stdin.flush()
+                if domain == "launchDom":
+                    self.assertEqual(p.stdout.readline().split(), ["opened", "0"])
+            out, err = p.communicate(timeout=30)
+            self.assertIn("fresh 77", out, err)
+            self.attack("issue 17.4: a session keeps its opener's right after the opener is "
+                        "moved to a domain without it", "session 0" in out, out + err)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
