@@ -144,6 +144,70 @@ THREAD_EXEC = ("import os, sys, threading, time\n"
                "time.sleep(60)\n")
 
 
+# A thread with a descriptor table of its own (CLONE_THREAD without CLONE_FILES): fd N is
+# a unix stream socket in the leader's table and a datagram socket in the thread's; the
+# thread binds N. Then the leader's controls: its stream socket, and a datagram socket.
+THREAD_FDS_C = r"""
+/* A thread with a descriptor table of its own (CLONE_THREAD without CLONE_FILES):
+   fd N is a unix stream socket in the leader's table and a unix datagram socket in
+   the thread's. The thread binds N: the domain may bind stream sockets only. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int fd;
+static const char *path;
+static volatile int done = 0, result = -1, err = 0;
+
+static int thread_main(void *arg) {
+  (void)arg;
+  close(fd);
+  int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+  if (d != fd) { result = -2; err = d < 0 ? errno : d; done = 1; syscall(SYS_exit, 0); }
+  struct sockaddr_un a = {0};
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, path, sizeof(a.sun_path) - 1);
+  result = bind(fd, (struct sockaddr *)&a, sizeof(a));
+  err = errno;
+  __atomic_store_n(&done, 1, __ATOMIC_SEQ_CST);
+  syscall(SYS_exit, 0);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  path = argv[1];
+  fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) { printf("socket %d\n", errno); return 1; }
+  size_t size = 1 << 16;
+  char *stack = malloc(size);
+  int flags = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;  /* no CLONE_FILES */
+  if (clone(thread_main, stack + size, flags, NULL) < 0) { printf("clone %d\n", errno); return 1; }
+  while (!__atomic_load_n(&done, __ATOMIC_SEQ_CST)) usleep(1000);
+  if (result == -2) { printf("setup %d\n", err); return 1; }
+  printf(result == 0 ? "dgram bind ok\n" : "dgram bind refused %d\n", err);
+  /* The controls, from the leader: its stream socket binds, a datagram socket does not. */
+  struct sockaddr_un a = {0};
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, argv[2], sizeof(a.sun_path) - 1);
+  int rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
+  printf(rc == 0 ? "stream bind ok\n" : "stream bind refused %d\n", errno);
+  int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+  strncpy(a.sun_path, argv[3], sizeof(a.sun_path) - 1);
+  rc = bind(d, (struct sockaddr *)&a, sizeof(a));
+  printf(rc == 0 ? "leader dgram bind ok\n" : "leader dgram bind refused %d\n", errno);
+  return 0;
+}
+"""
+
+
 def compile_c(source, out, *flags):
     """Compiles C `source` to `out` with the host's cc; False if there is no compiler."""
     cc = shutil.which("cc") or shutil.which("gcc")
@@ -1510,6 +1574,25 @@ class EscapeSuite(SandboxTestCase):
             self.assertIn("fresh 77", out, err)
             self.attack("issue 17.4: a session keeps its opener's right after the opener is "
                         "moved to a domain without it", "session 0" in out, out + err)
+
+
+    def test_issue17_4_thread_with_its_own_descriptor_table(self):
+        # The supervisor reads the socket behind a notified call's descriptor number
+        # through a pidfd (TargetSocket): a thread made without CLONE_FILES has a table
+        # of its own, so a pidfd of its thread group would show the leader's socket
+        # under that number (a stream socket the domain may bind), not the thread's
+        # (a datagram socket it may not).
+        domains = {"bindDom": dict(id=18, rules=BASE_RULES + [
+            "-r /opt rx", "-c unix_socket_create grant", "-c unix_stream_socket_bind grant"])}
+        with Sandbox(domains) as sb:
+            if not compile_c(THREAD_FDS_C, sb.backing("/opt/threadfds")):
+                self.skipTest("no C compiler")
+            r = sb.run("bindDom", "/opt/threadfds /tmp/t.sock /tmp/s.sock /tmp/d.sock")
+            self.attack("issue 17.4: a thread with its own descriptor table binds a datagram "
+                        "socket under a stream socket's number",
+                        "dgram bind ok" in r.stdout.splitlines(), r.stdout + r.stderr)
+            self.assertEqual(r.stdout.splitlines(), ["dgram bind refused 1", "stream bind ok",
+                                                     "leader dgram bind refused 1"], r.stderr)
 
 
 if __name__ == "__main__":
