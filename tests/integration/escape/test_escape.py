@@ -242,6 +242,21 @@ def escaped_text(r):
     return SECRET in (r.stdout or "") or SECRET in (r.stderr or "")
 
 
+class Configured(Sandbox):
+    """A Sandbox whose mount configuration has more top-level `settings` (TOML lines)."""
+
+    def __init__(self, domains, settings="", **kw):
+        super().__init__(domains, **kw)
+        self.settings = settings
+
+    def _build(self):
+        super()._build()
+        with open(self.config) as f:
+            text = f.read()
+        with open(self.config, "w") as f:  # top-level keys come before [[map]]
+            f.write(self.settings + text)
+
+
 class EscapeSuite(SandboxTestCase):
     SANDBOX = dict(domains=DOMAINS, labels=LABELS, files=FILES, labels_on=LABELS_ON)
     results = []
@@ -1445,20 +1460,14 @@ class EscapeSuite(SandboxTestCase):
         # caller's comm, which the program names itself (PR_SET_NAME: 15 bytes, any but
         # NUL): a quote and a line break would end the record there and start a line
         # of the program's choosing.
-        class Budgeted(Sandbox):
-            def _build(self):
-                super()._build()
-                with open(self.config) as f:
-                    text = f.read()
-                with open(self.config, "w") as f:  # top-level keys come before [[map]]
-                    f.write("fd_budget = 64\n" + text)
         code = ("import ctypes, os\n"
                 "ctypes.CDLL(None).prctl(15, b'a\"\\ntype=SPT_AVC', 0, 0, 0)\n"
                 "fds = []\n"
                 "try:\n"
                 "    while len(fds) < 500: fds.append(os.open('/data/d.txt', os.O_RDONLY))\n"
                 "except OSError as e: print('stopped', len(fds), e.errno)\n")
-        with Budgeted({"hogDom": dict(id=10, rules=BASE_RULES + ["-r /data r"])}) as sb:
+        with Configured({"hogDom": dict(id=10, rules=BASE_RULES + ["-r /data r"])},
+                        settings="fd_budget = 64\n") as sb:
             r = sb.run("hogDom", "", argv=["python3", "-c", code])
             self.assertIn("stopped", r.stdout, r.stderr)
             self.assertIn(" 24", r.stdout, r.stderr)  # EMFILE: its budget
@@ -1593,6 +1602,34 @@ class EscapeSuite(SandboxTestCase):
                         "dgram bind ok" in r.stdout.splitlines(), r.stdout + r.stderr)
             self.assertEqual(r.stdout.splitlines(), ["dgram bind refused 1", "stream bind ok",
                                                      "leader dgram bind refused 1"], r.stderr)
+
+
+    def test_audit_flood_by_flipping_a_rule_link(self):
+        # A domain that may write the directory of a symlink a -r rule goes through
+        # (docs/productlocker.md) re-points it again and again, between two targets of
+        # its choosing (2 KB names): each move is one SPT_STALE_RULE record, written by
+        # the daemon's watch. It must count against the rate limit (20/s here, so that a
+        # loaded machine's flips outrun it).
+        domains = {"flipDom": dict(id=19, rules=BASE_RULES + ["-r /tmp/pl r"])}
+        with Configured(domains, settings="audit_rate = 20\n",
+                        files={"/data/x/f": "X\n"}) as sb:
+            os.symlink("/data/x", sb.backing("/tmp/pl"))
+            self.assertEqual(sb.spt("-p").returncode, 0)  # the rule goes through the link
+            code = ("import os, time\n"
+                    "t, n = time.monotonic(), 0\n"
+                    "while time.monotonic() - t < 3:\n"
+                    "    for end in ('A', 'B'):\n"
+                    "        os.symlink('/data/' + end * 2000, '/tmp/pl.new')\n"
+                    "        os.rename('/tmp/pl.new', '/tmp/pl'); n += 1\n"
+                    "print('flips', n)\n")
+            r = sb.run("flipDom", "", argv=["python3", "-c", code])
+            self.assertIn("flips", r.stdout, r.stderr)
+            lines = [x["_line"] for x in sb.audit() if x.get("type") == "SPT_STALE_RULE"]
+        self.attack("audit: flipping a rule's link floods the log past its rate limit",
+                    most_in_a_second(lines) > 30,
+                    f"{most_in_a_second(lines)} records in a second, {len(lines)} in all; "
+                    f"{r.stdout.strip()}")
+        self.assertTrue(lines, "the moves are still recorded")
 
 
 if __name__ == "__main__":
