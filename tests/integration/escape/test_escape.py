@@ -1391,8 +1391,9 @@ class EscapeSuite(SandboxTestCase):
                 "import control_attacks\n"
                 "t = time.monotonic(); codes = {}\n"
                 "for i in range(3000):\n"
-                "    c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark', sys.argv[3]"
-                " + 'x' * 900])[0]\n"
+                "    try: c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark',"
+                " sys.argv[3] + 'x' * 900])[0]\n"
+                "    except OSError as e: c = 'reset'  # busy: refused at once, unread\n"
                 "    codes[c] = codes.get(c, 0) + 1\n"
                 "print('codes', codes, 'seconds', time.monotonic() - t)\n")
         p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
@@ -1630,6 +1631,35 @@ class EscapeSuite(SandboxTestCase):
                     f"{most_in_a_second(lines)} records in a second, {len(lines)} in all; "
                     f"{r.stdout.strip()}")
         self.assertTrue(lines, "the moves are still recorded")
+
+
+    def test_audit_flood_by_refused_transitions(self):
+        # A refused exec transition is recorded with the variable that refused it, and
+        # the caller chooses the variable's name (up to 128 KiB, an argument string's
+        # limit) and how often it execs: each refusal must stay a short line and count
+        # against the rate limit (20/s here, so that a loaded machine's execs outrun it).
+        domains = {"srcDom": dict(id=20, rules=BASE_RULES + [
+            "-r /opt rx", "-d toolObj toolDom file_exec grant"]),
+            "toolDom": dict(id=12, rules=BASE_RULES + ["-r /opt rx", "-o toolObj rx"])}
+        code = ("import subprocess, time\n"
+                "t, n = time.monotonic(), 0\n"
+                "while time.monotonic() - t < 3:\n"
+                "    subprocess.run(['/opt/tooltrue'], env={'LD_' + 'V' * 30000: '1'})\n"
+                "    n += 1\n"
+                "print('execs', n)\n")
+        with Configured(domains, settings="audit_rate = 20\n", labels=[("toolObj", 3402)],
+                        files={"/opt/tooltrue": ("/usr/bin/true", 0o755)},
+                        labels_on={"/opt/tooltrue": "toolObj"}) as sb:
+            r = sb.run("srcDom", "", argv=["python3", "-c", code])
+            self.assertIn("execs", r.stdout, r.stderr)
+            lines = [x["_line"] for x in sb.audit() if x.get("type") == "SPT_TRANSITION"
+                     and "refused" in x["_line"]]
+        longest = max((len(l) for l in lines), default=0)
+        self.attack("audit: refused exec transitions flood the log (rate, or a 30 KB name)",
+                    most_in_a_second(lines) > 30 or longest > 4096,
+                    f"{most_in_a_second(lines)} records in a second, {len(lines)} in all, "
+                    f"longest {longest} bytes; {r.stdout.strip()}")
+        self.assertTrue(lines, "the refusals are still recorded")
 
 
 if __name__ == "__main__":
