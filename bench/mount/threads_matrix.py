@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""sptfs worker settings against concurrent clients (issue 17 item 3).
+
+Mounts one sptfs per configuration (--workers, each with --clone-fd and --no-clone-fd
+except 1, libfuse's single-threaded loop), each over its own ext4 image, all with
+mount_bench's mediated policy (benchDom, 1,000 rules), and runs a few workloads with
+1 and with 8 concurrent clients (mount_bench.run_clients). The total work of a run is
+the same whatever the client count: each of N clients does 1/N of it. Runs alternate
+configurations (a shuffled order each round), so load from other work hits them alike.
+
+Usage: bench/mount/threads_matrix.py [--build DIR] [--repeat 5] [--workers 1,2,4,8]
+                                     [--clients 1,8] [--workloads orc,csu,tar,stat]
+                                     [--scale 1.0] [--extra-args "--max-idle-threads 2"]
+Prints every run (µs per operation, load average), then per workload and client count
+a table of medians with the spread (min-max) of the runs. Needs root.
+"""
+import argparse
+import contextlib
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mount_bench as mb  # noqa: E402
+
+
+def configs(workers, extra):
+    """(name, sptfs arguments) per configuration."""
+    out = []
+    for w in workers:
+        for clone in ((None,) if w == 1 else (False, True)):
+            name = f"w{w}" + ("" if clone is None else ("+clone" if clone else "-clone"))
+            args = ["--threads", str(w)] + extra
+            if clone is not None:
+                args.append("--clone-fd" if clone else "--no-clone-fd")
+            out.append((name, args))
+    return out
+
+
+def sptfs_cmd(sptfs, policy, work, name, args):
+    return lambda b, m: [sptfs, b, m, "-f", "--policy", policy, "--default-domain", "benchDom",
+                         "--audit-log", os.path.join(work, f"audit-{name}.log"),
+                         "--socket", os.path.join(work, f"sptfs-{name}.sock")] + args
+
+
+def workloads(scale, tarball, tar_files):
+    """(key, label, unit, fn(root, backing, clients)); sizes are totals over clients."""
+    n = lambda base, c: max(1, int(base * scale) // c)
+    return [
+        ("orc", "open+read(1)+close", "op",
+         lambda r, b, c: mb.w_open_read_close(r, n(20000, c))),
+        ("csu", "create+stat+unlink", "file",
+         lambda r, b, c: mb.w_create_stat_unlink(r, n(2000, c))),
+        # one tarball per client: 8 clients extract 8 copies (tar_files files each)
+        ("tar", f"tar x {tar_files} files", "file",
+         lambda r, b, c: mb.w_tar_x(r, tarball[c], tar_files // c)),
+        ("stat", "stat distinct files", "file",
+         lambda r, b, c: mb.w_lookup_many(r, b, n(20000, c))),
+    ]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(mb.SOURCE, "build"))
+    ap.add_argument("--dir", default="/var/tmp")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--workers", default="1,2,4,8")
+    ap.add_argument("--clients", default="1,8")
+    ap.add_argument("--workloads", default="orc,csu,tar,stat")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiplies every size")
+    ap.add_argument("--extra-args", default="", help="more sptfs arguments for every mount")
+    args = ap.parse_args()
+    workers = [int(w) for w in args.workers.split(",")]
+    client_counts = [int(c) for c in args.clients.split(",")]
+    work = tempfile.mkdtemp(prefix="sptfs-threads-", dir=args.dir)
+    sptfs = os.path.join(args.build, "tools", "sptfs", "sptfs")
+    policy = mb.bench_policy(os.path.join(work, "policy"))
+    tar_files = max(8, int(1000 * args.scale))
+    # A tarball per client count, so 8 clients together extract tar_files files.
+    tarball = {}
+    for c in client_counts:
+        os.makedirs(os.path.join(work, f"t{c}"))
+        tarball[c] = mb.make_tarball(os.path.join(work, f"t{c}"), tar_files // c)
+    wl = [w for w in workloads(args.scale, tarball, tar_files)
+          if w[0] in args.workloads.split(",")]
+    cfgs = configs(workers, args.extra_args.split())
+    medians = {}
+    with contextlib.ExitStack() as stack:
+        targets = []
+        for name, a in cfgs:
+            t = mb.Target(name, work, sptfs_cmd(sptfs, policy, work, name, a), image=True)
+            stack.enter_context(t)
+            targets.append(t)
+        for clients in client_counts:
+            for key, label, unit, fn in wl:
+                runs = run_matrix_cell(targets, fn, clients, args.repeat, label, unit)
+                for name, r in runs.items():
+                    medians[(clients, key, name)] = r
+    shutil.rmtree(work, ignore_errors=True)
+    print_tables(cfgs, wl, client_counts, medians)
+
+
+def run_matrix_cell(targets, fn, clients, repeat, label, unit):
+    """Runs `fn` `repeat` times on every target, interleaved; prints every run."""
+    order = random.Random(clients * 7919 + len(label))
+    runs = {t.name: [] for t in targets}
+    for rnd in range(repeat):
+        for t in order.sample(targets, len(targets)):
+            mb.reset(t.root, t.backing)
+            ops, secs = mb.run_clients(lambda r, b: fn(r, b, clients), t.root, t.backing,
+                                       clients)
+            us = secs / ops * 1e6
+            runs[t.name].append(us)
+            load = open("/proc/loadavg").read().split()[0]
+            print(f"run {rnd} clients={clients} {t.name:9s} {label:22s} {us:9.2f} us/{unit}"
+                  f"  load {load}", file=sys.stderr, flush=True)
+    return runs
+
+
+def print_tables(cfgs, wl, client_counts, runs):
+    names = [n for n, _ in cfgs]
+    print("| workload | clients | " + " | ".join(names) + " |")
+    print("|" + " --- |" * 2 + " ---: |" * len(names))
+    for clients in client_counts:
+        for key, label, unit, _ in wl:
+            cells = []
+            for n in names:
+                r = runs[(clients, key, n)]
+                cells.append(f"{statistics.median(r):.1f} ({min(r):.0f}-{max(r):.0f})")
+            print(f"| {label} (µs/{unit}) | {clients} | " + " | ".join(cells) + " |")
+    print(f"\nload average at the end: {open('/proc/loadavg').read().strip()}")
+
+
+if __name__ == "__main__":
+    main()
