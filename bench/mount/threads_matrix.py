@@ -11,8 +11,10 @@ configurations (a shuffled order each round), so load from other work hits them 
 Usage: bench/mount/threads_matrix.py [--build DIR] [--repeat 5] [--workers 1,2,4,8]
                                      [--clients 1,8] [--workloads orc,csu,tar,stat]
                                      [--scale 1.0] [--extra-args "--max-idle-threads 2"]
-Prints every run (µs per operation, load average), then per workload and client count
-a table of medians with the spread (min-max) of the runs. Needs root.
+Prints every run (µs per operation, the daemon's CPU time and run-queue wait per
+operation, load average), then per workload and client count tables of medians with
+the spread (min-max) of the runs: wall-clock time, and the daemon's CPU time (which
+other work on the machine disturbs less). Needs root.
 """
 import argparse
 import contextlib
@@ -88,7 +90,7 @@ def main():
     wl = [w for w in workloads(args.scale, tarball, tar_files)
           if w[0] in args.workloads.split(",")]
     cfgs = configs(workers, args.extra_args.split())
-    medians = {}
+    medians, cpu_runs = {}, {}
     with contextlib.ExitStack() as stack:
         targets = []
         for name, a in cfgs:
@@ -97,31 +99,58 @@ def main():
             targets.append(t)
         for clients in client_counts:
             for key, label, unit, fn in wl:
-                runs = run_matrix_cell(targets, fn, clients, args.repeat, label, unit)
+                runs, cpu = run_matrix_cell(targets, fn, clients, args.repeat, label, unit)
                 for name, r in runs.items():
                     medians[(clients, key, name)] = r
+                    cpu_runs[(clients, key, name)] = cpu[name]
     shutil.rmtree(work, ignore_errors=True)
+    print("Wall-clock µs per operation, median of the runs (min-max):")
     print_tables(cfgs, wl, client_counts, medians)
+    print("\nDaemon CPU µs per operation (all its threads), median (min-max):")
+    print_tables(cfgs, wl, client_counts, cpu_runs)
+
+
+def daemon_ns(pid):
+    """(CPU time, run-queue wait) in ns summed over the daemon's live threads: less
+    sensitive to other work on the machine than wall-clock time. Threads that ended
+    (an idle limit) take theirs with them."""
+    cpu = wait = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                run_ns, wait_ns, _ = f.read().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        cpu += int(run_ns)
+        wait += int(wait_ns)
+    return cpu, wait
 
 
 def run_matrix_cell(targets, fn, clients, repeat, label, unit):
-    """Runs `fn` `repeat` times on every target, interleaved; prints every run."""
+    """Runs `fn` `repeat` times on every target, interleaved; prints every run. Returns
+    {name: [wall µs per op]} and {name: [daemon CPU µs per op]}."""
     order = random.Random(clients * 7919 + len(label))
     runs = {t.name: [] for t in targets}
+    cpu = {t.name: [] for t in targets}
     for rnd in range(repeat):
         for t in order.sample(targets, len(targets)):
             mb.reset(t.root, t.backing)
+            c0, w0 = daemon_ns(t.proc.pid)
             ops, secs = mb.run_clients(lambda r, b: fn(r, b, clients), t.root, t.backing,
                                        clients)
+            c1, w1 = daemon_ns(t.proc.pid)
             us = secs / ops * 1e6
             runs[t.name].append(us)
+            cpu[t.name].append((c1 - c0) / ops / 1e3)
             load = open("/proc/loadavg").read().split()[0]
             print(f"run {rnd} clients={clients} {t.name:9s} {label:22s} {us:9.2f} us/{unit}"
+                  f"  daemon cpu {(c1 - c0) / ops / 1e3:7.2f} runq-wait {(w1 - w0) / ops / 1e3:7.2f}"
                   f"  load {load}", file=sys.stderr, flush=True)
-    return runs
+    return runs, cpu
 
 
 def print_tables(cfgs, wl, client_counts, runs):
+    """A Markdown table: a row per workload and client count, a column per config."""
     names = [n for n, _ in cfgs]
     print("| workload | clients | " + " | ".join(names) + " |")
     print("|" + " --- |" * 2 + " ---: |" * len(names))
