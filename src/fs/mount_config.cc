@@ -70,12 +70,14 @@ Status ParseMap(const toml::table& m, const std::string& file, const std::string
 Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg) {
   static const char* kKeys[] = {"map",       "policy",  "label_xattr", "default_domain",
                                 "audit_log", "socket",  "audit_rate",  "cache_timeout",
-                                "writeback", "threads", "clone_fd", "max_idle_threads", "fd_budget"};
+                                "writeback", "threads", "clone_fd",    "max_idle_threads",
+                                "fd_budget"};
   for (auto&& [k, v] : t) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k.str()) == std::end(kKeys)) {
       return Status::Invalid(Where(file, v.source()) + ": unknown key '" + std::string(k.str()) +
                              "' (expected map, policy, label_xattr, default_domain, audit_log, "
-                             "socket, audit_rate, cache_timeout, writeback, threads, clone_fd, max_idle_threads, fd_budget)");
+                             "socket, audit_rate, cache_timeout, writeback, threads, clone_fd, "
+                             "max_idle_threads, fd_budget)");
     }
   }
   std::string base = DirOf(file);

@@ -85,7 +85,8 @@ struct Args {
   bool foreground = false;
 };
 
-// --timeout, --threads, --max-idle-threads, --fd-budget: a malformed number is a usage mistake (exit 2), said once.
+// --timeout, --threads, --max-idle-threads, --fd-budget: a malformed number is a usage mistake
+// (exit 2), said once.
 bool ParseNumbers(Args* a, std::string* err) {
   if (!a->timeout.empty()) {
     char* end = nullptr;
@@ -109,8 +110,7 @@ bool ParseNumbers(Args* a, std::string* err) {
     char* end = nullptr;
     long n = strtol(a->max_idle.c_str(), &end, 10);
     if (end == a->max_idle.c_str() || *end || n < 0 || n > 1024) {
-      return *err = "--max-idle-threads " + a->max_idle +
-                    ": not a thread count (expected 0..1024)",
+      return *err = "--max-idle-threads " + a->max_idle + ": not a thread count (expected 0..1024)",
              false;
     }
     a->max_idle_n = static_cast<int>(n);
