@@ -336,9 +336,14 @@ def reset(root, backing):
         shutil.rmtree(os.path.join(backing, name), ignore_errors=True)
 
 
+CLIENT_RUNS = itertools.count()
+
+
 def run_clients(fn, root, backing, clients):
-    """Runs workload `fn` in `clients` processes at once, client k in root/client{k}
-    (backing/client{k} on the backing store); returns (total operations, seconds).
+    """Runs workload `fn` in `clients` processes at once, client k in root/client{R}-{k}
+    (R: a new number each run, since the kernel may still hold a dentry for the last
+    run's directory, which reset() removed on the backing store: ESTALE); returns
+    (total operations, seconds).
 
     The seconds are wall-clock ones, from the earliest start of a client's timed part to
     the latest end of one, so per-operation time is wall / total operations: what the
@@ -351,8 +356,9 @@ def run_clients(fn, root, backing, clients):
         return fn(root, backing)
     go_r, go_w = os.pipe()
     pids, readers = [], []
+    run = next(CLIENT_RUNS)
     for k in range(clients):
-        sub = f"client{k}"
+        sub = f"client{run}-{k}"
         os.makedirs(os.path.join(backing, sub), exist_ok=True)
         res_r, res_w = os.pipe()
         pid = os.fork()
