@@ -11,6 +11,7 @@ configurations (a shuffled order each round), so load from other work hits them 
 Usage: bench/mount/threads_matrix.py [--build DIR] [--repeat 5] [--workers 1,2,4,8]
                                      [--clients 1,8] [--workloads orc,csu,tar,stat]
                                      [--scale 1.0] [--extra-args "--max-idle-threads 2"]
+                                     [--clone off,on] [--idle ,0,1] [--pin none|same|cross]
 Prints every run (µs per operation, the daemon's CPU time and run-queue wait per
 operation, load average), then per workload and client count tables of medians with
 the spread (min-max) of the runs: wall-clock time, and the daemon's CPU time (which
@@ -29,16 +30,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mount_bench as mb  # noqa: E402
 
 
-def configs(workers, extra):
-    """(name, sptfs arguments) per configuration."""
+def configs(workers, extra, clones=(False, True), idles=(None,)):
+    """(name, sptfs arguments) per configuration: w2+clone is --threads 2 --clone-fd,
+    w2-clone --no-clone-fd, w2+clone.idle0 also --max-idle-threads 0."""
     out = []
     for w in workers:
-        for clone in ((None,) if w == 1 else (False, True)):
-            name = f"w{w}" + ("" if clone is None else ("+clone" if clone else "-clone"))
-            args = ["--threads", str(w)] + extra
-            if clone is not None:
-                args.append("--clone-fd" if clone else "--no-clone-fd")
-            out.append((name, args))
+        for clone in ((None,) if w == 1 else clones):
+            for idle in ((None,) if w == 1 else idles):
+                name = f"w{w}" + ("" if clone is None else ("+clone" if clone else "-clone"))
+                args = ["--threads", str(w)] + extra
+                if clone is not None:
+                    args.append("--clone-fd" if clone else "--no-clone-fd")
+                if idle is not None:
+                    name += f".idle{idle}"
+                    args += ["--max-idle-threads", str(idle)]
+                out.append((name, args))
     return out
 
 
@@ -75,6 +81,13 @@ def main():
     ap.add_argument("--workloads", default="orc,csu,tar,stat")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies every size")
     ap.add_argument("--extra-args", default="", help="more sptfs arguments for every mount")
+    ap.add_argument("--clone", default="off,on", help="clone_fd settings to compare")
+    ap.add_argument("--idle", default="",
+                    help="--max-idle-threads values to compare, e.g. ',0,1' ('' = libfuse's "
+                         "default, no limit)")
+    ap.add_argument("--pin", choices=("none", "same", "cross"), default="none",
+                    help="same: every daemon thread and client on CPU 0; cross: daemons on "
+                         "CPU 1, clients on CPU 0 (where the worker runs against the client)")
     args = ap.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
     client_counts = [int(c) for c in args.clients.split(",")]
@@ -89,7 +102,9 @@ def main():
         tarball[c] = mb.make_tarball(os.path.join(work, f"t{c}"), tar_files // c)
     wl = [w for w in workloads(args.scale, tarball, tar_files)
           if w[0] in args.workloads.split(",")]
-    cfgs = configs(workers, args.extra_args.split())
+    clones = [c == "on" for c in args.clone.split(",")]
+    idles = [int(i) if i else None for i in args.idle.split(",")]
+    cfgs = configs(workers, args.extra_args.split(), clones, idles)
     medians, cpu_runs = {}, {}
     with contextlib.ExitStack() as stack:
         targets = []
@@ -97,6 +112,10 @@ def main():
             t = mb.Target(name, work, sptfs_cmd(sptfs, policy, work, name, a), image=True)
             stack.enter_context(t)
             targets.append(t)
+            if args.pin != "none":
+                pin_daemon(t.proc.pid, 0 if args.pin == "same" else 1)
+        if args.pin != "none":
+            os.sched_setaffinity(0, {0})  # the clients (forked from here) inherit it
         for clients in client_counts:
             for key, label, unit, fn in wl:
                 runs, cpu = run_matrix_cell(targets, fn, clients, args.repeat, label, unit)
@@ -108,6 +127,13 @@ def main():
     print_tables(cfgs, wl, client_counts, medians)
     print("\nDaemon CPU µs per operation (all its threads), median (min-max):")
     print_tables(cfgs, wl, client_counts, cpu_runs)
+
+
+def pin_daemon(pid, cpu):
+    """Pins every thread of `pid` to `cpu`; workers libfuse starts later inherit it from
+    the worker that starts them."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(tid), {cpu})
 
 
 def daemon_ns(pid):

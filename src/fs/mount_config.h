@@ -29,7 +29,7 @@ struct MountConfig {
   double cache_timeout = 1.0;  // entry/attr timeout (seconds) handed to the kernel
   bool writeback = false;      // kernel writeback cache
   int threads = 0;             // most FUSE worker threads; 0 = one per CPU (at least 2)
-  int clone_fd = -1;           // 1: a /dev/fuse fd per worker; 0, -1 (default): shared
+  int clone_fd = -1;           // 1, -1 (not given): a /dev/fuse fd per worker; 0: shared
   int max_idle_threads = -1;   // end workers while more are idle; -1 = keep them all
   size_t fd_budget = 0;        // open handles per world; 0 = automatic (src/fs/fd_budget.h)
 };

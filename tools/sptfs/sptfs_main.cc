@@ -62,8 +62,8 @@ constexpr char kUsage[] =
     "  --timeout SECONDS       kernel entry/attribute cache timeout (default 1)\n"
     "  --threads N             most FUSE worker threads (default: one per CPU, at\n"
     "                          least 2; 1 = single-threaded loop)\n"
-    "  --clone-fd, --no-clone-fd  one /dev/fuse descriptor per worker, or all\n"
-    "                          workers on the session's (default: --no-clone-fd)\n"
+    "  --clone-fd, --no-clone-fd  one /dev/fuse descriptor per worker (the\n"
+    "                          default), or all workers on the session's\n"
     "  --max-idle-threads N    end a worker when more than N are idle (default:\n"
     "                          idle workers are kept)\n"
     "  --fd-budget N           open files and directories one world may hold\n"
@@ -446,15 +446,18 @@ int DefaultThreads() {
   return cpus < 2 ? 2 : static_cast<int>(cpus);
 }
 
-// The FUSE request loop (docs/sptfs.md, "Worker threads"). `cfg.threads` is libfuse's
-// max_threads: workers start one at a time, when a request arrives and none is idle, up
-// to that many; 1 is libfuse's single-threaded loop, where clone_fd and max_idle_threads
-// mean nothing. Defaults measured in docs/PERFORMANCE.md, "Worker threads".
+// The FUSE request loop. `cfg.threads` is libfuse's max_threads: workers start one at a
+// time, when a request arrives and none is idle, up to that many; 1 is libfuse's
+// single-threaded loop, where clone_fd and max_idle_threads mean nothing. Defaults from
+// docs/PERFORMANCE.md, "Worker threads (issue 17 item 3)": one worker per CPU, at least
+// 2 (one worker is fast only while the scheduler keeps it on its client's CPU), and a
+// /dev/fuse clone per worker (create+stat+unlink 1.2-2.8x faster with one client, and at
+// least as fast with 8; one client's lookups varied too much either way to tell).
 int Serve(fuse_session* se, const MountConfig& cfg) {
   int threads = cfg.threads > 0 ? cfg.threads : DefaultThreads();
   if (threads == 1) return fuse_session_loop(se);
   fuse_loop_config* loop = fuse_loop_cfg_create();
-  fuse_loop_cfg_set_clone_fd(loop, cfg.clone_fd > 0 ? 1 : 0);
+  fuse_loop_cfg_set_clone_fd(loop, cfg.clone_fd != 0 ? 1 : 0);  // -1 (not given): on
   fuse_loop_cfg_set_max_threads(loop, static_cast<unsigned>(threads));
   // libfuse's own default (UINT_MAX) keeps every idle worker; a limit ends the surplus.
   if (cfg.max_idle_threads >= 0) {

@@ -3,8 +3,8 @@
 Bad values are usage mistakes (exit 2, said once, no mount). A real mount with
 --clone-fd and 4 workers serves 8 concurrent client processes correctly, and its
 workers read from descriptors of their own: the daemon holds more than one /dev/fuse
-descriptor (libfuse clones one per worker it starts), where --no-clone-fd keeps exactly
-one. --max-idle-threads 0 ends workers once they are idle, down to one (and its clone).
+descriptor (libfuse clones one per worker it starts), as by default, where
+--no-clone-fd keeps exactly one. --max-idle-threads 0 ends workers once they are idle, down to one (and its clone).
 """
 
 import os
@@ -123,6 +123,11 @@ class Workers(unittest.TestCase):
             n = fuse_fds(m.pid)
             self.assertGreaterEqual(n, 3, "expected a /dev/fuse clone per worker")
             self.assertLessEqual(n, 5, "more clones than --threads 4 workers")
+
+    def test_default_clones_a_descriptor_per_worker(self):
+        with h.mount(self.src, self.mnt, extra_args=["--threads", "4"]) as m:
+            self.clients(8)
+            self.assertGreaterEqual(fuse_fds(m.pid), 3, "expected --clone-fd by default")
 
     def test_no_clone_fd_shares_one_descriptor(self):
         with h.mount(self.src, self.mnt, extra_args=["--threads", "4", "--no-clone-fd"]) as m:
