@@ -451,8 +451,8 @@ int DefaultThreads() {
 // single-threaded loop, where clone_fd and max_idle_threads mean nothing. Defaults from
 // docs/PERFORMANCE.md, "Worker threads (issue 17 item 3)": one worker per CPU, at least
 // 2 (one worker is fast only while the scheduler keeps it on its client's CPU), and a
-// /dev/fuse clone per worker (create+stat+unlink 1.2-2.8x faster with one client, and at
-// least as fast with 8; one client's lookups varied too much either way to tell).
+// /dev/fuse clone per worker (never clearly slower; create+stat+unlink 1.2-2.8x faster
+// with one client in three of four comparisons, level in the quietest).
 int Serve(fuse_session* se, const MountConfig& cfg) {
   int threads = cfg.threads > 0 ? cfg.threads : DefaultThreads();
   if (threads == 1) return fuse_session_loop(se);
