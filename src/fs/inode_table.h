@@ -143,8 +143,9 @@ class InodeTable {
   // Absolute path in the mounted tree ("/" for the root); with `child`, of that entry.
   std::string PathOf(const Inode* node, std::string_view child = {}) const;
   size_t size() const;  // real nodes (pinned ones included; virtual ones not)
-  // Memory of the nodes: chunks of Slab::kPerChunk nodes mapped now (a chunk whose nodes
+  // Memory of the nodes: chunks of kNodesPerChunk nodes mapped now (a chunk whose nodes
   // are all freed is unmapped, except one kept spare), and the hash table's bucket array.
+  static constexpr uint32_t kNodesPerChunk = 4096;
   size_t chunks() const;
   size_t bucket_bytes() const;
   // True once each time the nodes freed since the last true are at least kTrimNodes and
@@ -179,7 +180,7 @@ class InodeTable {
   // * kPerChunk + slot) is what the hash chains hold. Guarded by the table's mutex.
   class Slab {
    public:
-    static constexpr uint32_t kPerChunk = 4096;
+    static constexpr uint32_t kPerChunk = kNodesPerChunk;
     Slab() = default;
     ~Slab();
     Slab(const Slab&) = delete;
