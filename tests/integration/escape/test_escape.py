@@ -1379,76 +1379,6 @@ class EscapeSuite(SandboxTestCase):
         self.assertIn("sptfs-sandbox-epoch", maps)
         kill_world(p)
 
-
-class EscapeAtLowAuditRate(SandboxTestCase):
-    """Floods the audit rate limit must bound, at audit_rate = 20: a bounded log and an
-    unbounded one then differ widely even on a slow, loaded machine, where a flood may
-    not reach the default 200 lines a second. (Sorts before EscapeSuite, whose summary
-    counts these attacks too.)"""
-    SANDBOX = dict(EscapeSuite.SANDBOX, audit_rate=20)
-    placed_plain = EscapeSuite.placed_plain
-    attack = EscapeSuite.attack
-    results = EscapeSuite.results
-
-    def test_audit_mark_flood_by_a_confined_caller(self):
-        # Marks are events, and events were never rate limited: a confined root program
-        # writing 1 KiB marks as fast as it can filled the disk at ~8 MB/s. Its marks now
-        # count against the access records' rate (audit_rate, 20/s here): over it, exit 75.
-        tag = "flood-" + str(os.getpid())
-        code = ("import sys, time\n"
-                "sys.path.insert(0, sys.argv[2])\n"
-                "import control_attacks\n"
-                "t = time.monotonic(); codes = {}\n"
-                "for i in range(3000):\n"
-                "    try:\n"
-                "        c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark',"
-                " sys.argv[3] + 'x' * 900])[0]\n"
-                "    except OSError:\n"
-                "        c = 'reset'  # busy: answered 75 and closed before reading\n"
-                "    codes[c] = codes.get(c, 0) + 1\n"
-                "print('codes', codes, 'seconds', round(time.monotonic() - t + 0.5))\n")
-        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
-                                     tag])
-        out, err = p.communicate(timeout=120)
-        self.sb.audit()
-        with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
-            written = sum(1 for l in f if tag in l)
-        seconds = int(out.split()[-1]) if out.strip() else 0
-        self.attack("audit mark: a confined caller floods the log", written > 20 * (seconds + 2),
-                    f"{written} marks written; {out.strip()} {err[-300:]}")
-        self.assertIn("75:", out, err)
-
-    def test_refused_command_flood_by_a_confined_caller(self):
-        # Every refused control command wrote an SPT_CONTROL_DENIED event, and events
-        # were not rate limited: a confined program asking for what it may not have, as
-        # fast as it can, wrote a line per try. Refusals now count against the access
-        # records' rate (audit_rate, 20/s here), like a confined caller's marks; the
-        # answer (77) is the same either way.
-        code = ("import sys, time\n"
-                "sys.path.insert(0, sys.argv[2])\n"
-                "import control_attacks\n"
-                "codes = {}; t = time.monotonic()\n"
-                "for i in range(3000):\n"
-                "    try:\n"
-                "        c = control_attacks.call(sys.argv[1], ['domain', 'set', '-n',"
-                " 'jailDom', '-l', 'disabled'])[0]\n"
-                "    except OSError:\n"
-                "        c = 'reset'  # busy: answered 75 and closed before reading\n"
-                "    codes[c] = codes.get(c, 0) + 1\n"
-                "print('codes', codes, 'seconds', round(time.monotonic() - t + 0.5))\n")
-        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__))])
-        out, err = p.communicate(timeout=120)
-        self.assertIn("77:", out, err)
-        self.assertNotIn(" 0:", out.replace("{0:", " 0:"), err)  # none let through
-        self.sb.audit()
-        with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
-            written = sum(1 for l in f if "SPT_CONTROL_DENIED" in l and f" pid={p.pid} " in l)
-        seconds = int(out.split()[-1])
-        self.attack("control: a confined caller floods the log with refused commands",
-                    written > 20 * (seconds + 2), f"{written} refusals written; {out.strip()}")
-        self.assertGreater(written, 0)  # refusals are still recorded, up to the rate
-
-
     # ---- audit records with caller-chosen text, reached another way than --audit-mark --
     def audit_lines_since(self, start):
         """Lines the daemon wrote after byte `start` of the audit log (up to a mark)."""
@@ -1554,7 +1484,6 @@ class EscapeAtLowAuditRate(SandboxTestCase):
                     f"{seconds} s")
         self.assertTrue(lines, "the refusals are still recorded")
 
-
     def test_audit_flood_by_refused_control_commands(self):
         # Every refused control command is recorded with the command's text, and the
         # caller chooses both how often and the text (spt -N NAME takes any name up to
@@ -1584,7 +1513,6 @@ class EscapeAtLowAuditRate(SandboxTestCase):
                     f"{most_in_a_second(lines)} records in a second, {len(lines)} in all, "
                     f"longest {longest} bytes; {out}")
         self.assertTrue(lines, "the refusals are still recorded")
-
 
     def test_issue17_4_session_outlives_its_openers_domain(self):
         # A session is opened by a caller that may (domain_transition), and then serves
@@ -1627,7 +1555,6 @@ class EscapeAtLowAuditRate(SandboxTestCase):
             self.attack("issue 17.4: a session keeps its opener's right after the opener is "
                         "moved to a domain without it", "session 0" in out, out + err)
 
-
     def test_issue17_4_thread_with_its_own_descriptor_table(self):
         # The supervisor reads the socket behind a notified call's descriptor number
         # through a pidfd (TargetSocket): a thread made without CLONE_FILES has a table
@@ -1645,7 +1572,6 @@ class EscapeAtLowAuditRate(SandboxTestCase):
                         "dgram bind ok" in r.stdout.splitlines(), r.stdout + r.stderr)
             self.assertEqual(r.stdout.splitlines(), ["dgram bind refused 1", "stream bind ok",
                                                      "leader dgram bind refused 1"], r.stderr)
-
 
     def test_audit_flood_by_flipping_a_rule_link(self):
         # A domain that may write the directory of a symlink a -r rule goes through
@@ -1674,7 +1600,6 @@ class EscapeAtLowAuditRate(SandboxTestCase):
                     f"{r.stdout.strip()}")
         self.assertTrue(lines, "the moves are still recorded")
 
-
     def test_audit_flood_by_refused_transitions(self):
         # A refused exec transition is recorded with the variable that refused it, and
         # the caller chooses the variable's name (up to 128 KiB, an argument string's
@@ -1702,6 +1627,75 @@ class EscapeAtLowAuditRate(SandboxTestCase):
                     f"{most_in_a_second(lines)} records in a second, {len(lines)} in all, "
                     f"longest {longest} bytes; {r.stdout.strip()}")
         self.assertTrue(lines, "the refusals are still recorded")
+
+
+class EscapeAtLowAuditRate(SandboxTestCase):
+    """Floods the audit rate limit must bound, at audit_rate = 20: a bounded log and an
+    unbounded one then differ widely even on a slow, loaded machine, where a flood may
+    not reach the default 200 lines a second. (Sorts before EscapeSuite, whose summary
+    counts these attacks too.)"""
+    SANDBOX = dict(EscapeSuite.SANDBOX, audit_rate=20)
+    placed_plain = EscapeSuite.placed_plain
+    attack = EscapeSuite.attack
+    results = EscapeSuite.results
+
+    def test_audit_mark_flood_by_a_confined_caller(self):
+        # Marks are events, and events were never rate limited: a confined root program
+        # writing 1 KiB marks as fast as it can filled the disk at ~8 MB/s. Its marks now
+        # count against the access records' rate (audit_rate, 20/s here): over it, exit 75.
+        tag = "flood-" + str(os.getpid())
+        code = ("import sys, time\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "t = time.monotonic(); codes = {}\n"
+                "for i in range(3000):\n"
+                "    try:\n"
+                "        c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark',"
+                " sys.argv[3] + 'x' * 900])[0]\n"
+                "    except OSError:\n"
+                "        c = 'reset'  # busy: answered 75 and closed before reading\n"
+                "    codes[c] = codes.get(c, 0) + 1\n"
+                "print('codes', codes, 'seconds', round(time.monotonic() - t + 0.5))\n")
+        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
+                                     tag])
+        out, err = p.communicate(timeout=120)
+        self.sb.audit()
+        with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
+            written = sum(1 for l in f if tag in l)
+        seconds = int(out.split()[-1]) if out.strip() else 0
+        self.attack("audit mark: a confined caller floods the log", written > 20 * (seconds + 2),
+                    f"{written} marks written; {out.strip()} {err[-300:]}")
+        self.assertIn("75:", out, err)
+
+    def test_refused_command_flood_by_a_confined_caller(self):
+        # Every refused control command wrote an SPT_CONTROL_DENIED event, and events
+        # were not rate limited: a confined program asking for what it may not have, as
+        # fast as it can, wrote a line per try. Refusals now count against the access
+        # records' rate (audit_rate, 20/s here), like a confined caller's marks; the
+        # answer (77) is the same either way.
+        code = ("import sys, time\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "codes = {}; t = time.monotonic()\n"
+                "for i in range(3000):\n"
+                "    try:\n"
+                "        c = control_attacks.call(sys.argv[1], ['domain', 'set', '-n',"
+                " 'jailDom', '-l', 'disabled'])[0]\n"
+                "    except OSError:\n"
+                "        c = 'reset'  # busy: answered 75 and closed before reading\n"
+                "    codes[c] = codes.get(c, 0) + 1\n"
+                "print('codes', codes, 'seconds', round(time.monotonic() - t + 0.5))\n")
+        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__))])
+        out, err = p.communicate(timeout=120)
+        self.assertIn("77:", out, err)
+        self.assertNotIn(" 0:", out.replace("{0:", " 0:"), err)  # none let through
+        self.sb.audit()
+        with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
+            written = sum(1 for l in f if "SPT_CONTROL_DENIED" in l and f" pid={p.pid} " in l)
+        seconds = int(out.split()[-1])
+        self.attack("control: a confined caller floods the log with refused commands",
+                    written > 20 * (seconds + 2), f"{written} refusals written; {out.strip()}")
+        self.assertGreater(written, 0)  # refusals are still recorded, up to the rate
 
 
 if __name__ == "__main__":
