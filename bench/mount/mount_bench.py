@@ -9,10 +9,12 @@ example Debian's libfuse3-dev ships (into --build/bench-mount/, not committed).
 
 Usage: bench/mount/mount_bench.py [--build DIR] [--dir DIR] [--quick] [--only a,b]
                                   [--workloads tar,random] [--repeat N] [--cpu N]
-                                  [--stat best|median]
+                                  [--stat best|median] [--clients N]
 Prints every run, then a Markdown table (per-operation microseconds: the fastest run,
 or the median with --stat median; ratios to native and to the best of
 passthrough_ll/bindfs) and the daemons' peak RSS. Needs root (drop_caches, mounts).
+--clients N runs each workload in N processes at once, each in its own subdirectory
+(run_clients); bench/mount/threads_matrix.py uses that to compare worker settings.
 """
 import argparse
 import contextlib
@@ -61,6 +63,24 @@ def build_passthrough_ll(build):
                            text=True, check=True).stdout.split()
     subprocess.run(["cc", "-O2", "-Wall", "-D_FILE_OFFSET_BITS=64",
                     "-I", os.path.dirname(EXAMPLE), EXAMPLE, "-o", exe] + flags, check=True)
+    return exe
+
+
+def build_passthrough_hp(build, source):
+    """libfuse's passthrough_hp.cc, which Debian's binary packages do not ship: from a
+    fuse-3.14.0 source tree (`apt-get source fuse3` with a deb-src entry)."""
+    example = os.path.join(source, "example", "passthrough_hp.cc")
+    if not os.path.exists(example):
+        raise SystemExit(f"--hp-source {source}: no example/passthrough_hp.cc there "
+                         "(expected a fuse-3.14.0 source tree)")
+    out_dir = os.path.join(build, "bench-mount")
+    os.makedirs(out_dir, exist_ok=True)
+    exe = os.path.join(out_dir, "passthrough_hp")
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    subprocess.run(["c++", "-std=c++17", "-O2", "-DHAVE_UTIMENSAT", "-DHAVE_POSIX_FALLOCATE",
+                    "-DHAVE_SETXATTR", "-I", os.path.dirname(example), example, "-o", exe,
+                    "-lpthread"] + flags, check=True)
     return exe
 
 
@@ -330,8 +350,67 @@ def w_rename_dir(root, backing, nfiles, n):
 def reset(root, backing):
     """Removes what a previous run of a workload left (on the backing store: fast)."""
     for name in ("csu", "untar", "many", "cold") + tuple(n for n in os.listdir(backing)
-                                                 if n.startswith("rn")):
+                                                 if n.startswith(("rn", "client"))):
         shutil.rmtree(os.path.join(backing, name), ignore_errors=True)
+
+
+CLIENT_RUNS = itertools.count()
+
+
+def run_clients(fn, root, backing, clients):
+    """Runs workload `fn` in `clients` processes at once, client k in root/client{R}-{k}
+    (R: a new number each run, since the kernel may still hold a dentry for the last
+    run's directory, which reset() removed on the backing store: ESTALE); returns
+    (total operations, seconds).
+
+    The seconds are wall-clock ones, from the earliest start of a client's timed part to
+    the latest end of one, so per-operation time is wall / total operations: what the
+    file system delivers to all clients together. Each client's timed part is the last
+    thing its workload does (its end is when it returns), so its start is end - secs; all
+    start together after a pipe barrier, each having made its subdirectory. One client
+    (clients=1) runs in this process, exactly as before.
+    """
+    if clients == 1:
+        return fn(root, backing)
+    go_r, go_w = os.pipe()
+    pids, readers = [], []
+    run = next(CLIENT_RUNS)
+    for k in range(clients):
+        sub = f"client{run}-{k}"
+        os.makedirs(os.path.join(backing, sub), exist_ok=True)
+        res_r, res_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the client: wait for the barrier, run, report, exit
+            code = 0
+            try:
+                os.close(go_w)
+                os.close(res_r)
+                os.read(go_r, 1)
+                ops, secs = fn(os.path.join(root, sub), os.path.join(backing, sub))
+                end = time.perf_counter()  # CLOCK_MONOTONIC: comparable across processes
+                os.write(res_w, f"{ops} {end - secs!r} {end!r}".encode())
+            except BaseException as e:  # noqa: BLE001 - told to the parent, which raises
+                os.write(res_w, f"error {e!r}".encode())
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(res_w)
+        pids.append(pid)
+        readers.append(res_r)
+    os.close(go_r)
+    os.close(go_w)  # EOF on every client's barrier read: all start
+    results = []
+    for r in readers:
+        with os.fdopen(r) as f:
+            results.append(f.read())
+    for pid in pids:
+        os.waitpid(pid, 0)
+    bad = [r for r in results if not r or r.startswith("error")]
+    if bad:
+        raise RuntimeError(f"{len(bad)} of {clients} clients failed: {bad[0]}")
+    fields = [r.split() for r in results]
+    ops = sum(int(f[0]) for f in fields)
+    return ops, max(float(f[2]) for f in fields) - min(float(f[1]) for f in fields)
 
 
 def make_tarball(work, nfiles):
@@ -366,6 +445,13 @@ def main():
                          "dir: plain directories under --dir")
     ap.add_argument("--sptfs-old", default=None,
                     help="another sptfs binary (an older build), run as target sptfs-old")
+    ap.add_argument("--hp-source", default=None,
+                    help="a fuse-3.14.0 source tree: adds target passthrough_hp (built from "
+                         "its example/passthrough_hp.cc; informative, not a like-for-like peer)")
+    ap.add_argument("--clients", type=int, default=1,
+                    help="processes running each workload at once, each the whole workload "
+                         "in its own subdirectory; per-operation time is wall / all their "
+                         "operations (run_clients)")
     ap.add_argument("--cpu", type=int, default=None,
                     help="pin the benchmark and every daemon to this CPU")
     args = ap.parse_args()
@@ -386,6 +472,9 @@ def main():
     work = tempfile.mkdtemp(prefix="sptfs-bench-", dir=args.dir)
     sptfs = os.path.join(args.build, "tools", "sptfs", "sptfs")
     pll = build_passthrough_ll(args.build)
+    php = build_passthrough_hp(args.build, args.hp_source) if args.hp_source else None
+    if php and "passthrough_hp" not in args.only.split(","):
+        args.only += ",passthrough_hp"
     policy = bench_policy(os.path.join(work, "policy"))
     tarball = make_tarball(work, sizes["tar"])
     cmds = {
@@ -398,6 +487,11 @@ def main():
         "passthrough_ll-xattr-dp": lambda b, m: [pll, "-f", "-o",
                                                  f"source={b},xattr,default_permissions", m],
         "bindfs": lambda b, m: ["bindfs", "-f", b, m],
+        # libfuse's fastest example (86400 s timeouts, writeback cache, splice,
+        # default_permissions, xattrs): it assumes nothing changes the backing store
+        # behind it, which sptfs cannot (it overlays host paths), so it is shown but is
+        # not one of the like-for-like peers the ratios are taken against.
+        "passthrough_hp": lambda b, m: [php, "--foreground", b, m],
         "sptfs": lambda b, m: [sptfs, b, m, "-f", "--policy", policy, "--default-domain",
                                "benchDom", "--audit-log", os.path.join(work, "audit.log"),
                                "--socket", os.path.join(work, "sptfs.sock")],
@@ -443,14 +537,14 @@ def main():
         for fs in names:
             targets.append(Target(fs, work, cmds[fs], image=args.backing == "image"))
             stack.enter_context(targets[-1])
-        run_workloads(targets, workloads, args.repeat, results, args.stat)
+        run_workloads(targets, workloads, args.repeat, results, args.stat, args.clients)
         for t in targets:
             rss[t.name] = t.peak_rss_kib()
     shutil.rmtree(work, ignore_errors=True)
     print_table(names, workloads, results, rss)
 
 
-def run_workloads(targets, workloads, repeat, results, stat="best"):
+def run_workloads(targets, workloads, repeat, results, stat="best", clients=1):
     """Fills results[(fs, workload)] with the best (or median) microseconds per
     operation; prints every run."""
     # The runs of one workload are interleaved (fs1, fs2, ..., then again in another
@@ -466,7 +560,7 @@ def run_workloads(targets, workloads, repeat, results, stat="best"):
                     continue  # failed before: it will fail again
                 reset(t.root, t.backing)
                 try:
-                    ops, secs = fn(t.root, t.backing)
+                    ops, secs = run_clients(fn, t.root, t.backing, clients)
                 except OSError as e:  # e.g. EMFILE: the file system cannot do it
                     results[(t.name, label)] = f"fails: {os.strerror(e.errno)}"
                     continue
@@ -486,8 +580,9 @@ def print_table(names, workloads, results, rss):
     # Like for like (issue 17): kernel permission checks and xattrs on, as sptfs has them.
     peers = [n for n in ("passthrough_ll-xattr-dp", "bindfs") if n in names]
     head = "| workload | unit | " + " | ".join(f"{n} µs" for n in names)
+    hp = "passthrough_hp" in names
     if "sptfs" in names:
-        head += " | sptfs/native | sptfs/best peer"
+        head += " | sptfs/native | sptfs/best peer" + (" | sptfs/hp" if hp else "")
     print(head + " |")
     print("|" + " --- |" * (head.count("|")))
     for label, unit, _ in workloads:
@@ -501,6 +596,9 @@ def print_table(names, workloads, results, rss):
                        default=None)
             row += f" | {s / nat:.2f}x" if num(s) and num(nat) else " | -"
             row += f" | {s / best:.2f}x" if num(s) and best else " | -"
+            if hp:
+                h = results.get(("passthrough_hp", label))
+                row += f" | {s / h:.2f}x" if num(s) and num(h) else " | -"
         print(row + " |")
     print()
     print("Peak RSS (VmHWM) of each daemon after all workloads: " +

@@ -174,8 +174,11 @@ Reply ExecMapCommand(const DaemonContext& ctx, pid_t tid, const std::string& pat
   if (ctx.denials && !dec.allowed()) {
     ctx.denials->Record(dec, kPermExec, "mmap", c, path, policy->LabelName(label), policy);
   }
+  // Under the access records' rate limit: the world's program chooses how often it maps
+  // (escape test test_audit_flood_by_executable_mappings; unlimited, a loop of refused
+  // mappings wrote one record per ~30 us round trip).
   if (dec.record && ctx.audit) {
-    ctx.audit->Event("SPT_SANDBOX", ExecMapRecord(*policy, *d, c, tid, path, label, dec));
+    ctx.audit->LimitedEvent("SPT_SANDBOX", ExecMapRecord(*policy, *d, c, tid, path, label, dec));
   }
   return Reply{0, (dec.allowed() ? "allow" : "deny") + gen, ""};
 }
@@ -288,6 +291,19 @@ bool CommandRunner::AuditLimited(std::string_view type, const Peer& peer,
                 " caller_domain=" + DomainField(policy.get(), peer.info.domain));
 }
 
+// Anyone may connect (the socket is 0666) and be refused as often as it likes, with a
+// command text of its choosing up to the request's 64 KiB: the record is rate limited
+// like an access record and names at most kMaxRefusedText bytes of the command (escape
+// test test_audit_flood_by_refused_control_commands: unlimited, with whole names, a
+// confined uid 65534 wrote 2000 lines in about a second, some of 64 KiB).
+void CommandRunner::AuditRefusal(const Peer& peer, std::string_view what, std::string_view why) {
+  constexpr size_t kMaxRefusedText = 200;
+  std::string cmd(what.substr(0, kMaxRefusedText));
+  if (what.size() > kMaxRefusedText) cmd += "... (" + std::to_string(what.size()) + " bytes)";
+  AuditLimited("SPT_CONTROL_DENIED", peer,
+               "cmd=" + AuditText(cmd) + " reason=" + AuditText(why) + " result=denied");
+}
+
 Status CommandRunner::Authorize(const Peer& peer, std::string_view capability,
                                 std::string_view what) {
   auto policy = ctx_->policy->Current();
@@ -303,8 +319,7 @@ Status CommandRunner::Authorize(const Peer& peer, std::string_view capability,
     why = "domain " + dom->name + " is confined and lacks capability " + std::string(capability);
   }
   if (why.empty()) return Status::Ok();
-  Audit("SPT_CONTROL_DENIED", peer,
-        "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
+  AuditRefusal(peer, what, why);
   return Status::Permission(std::string(what) + ": permission denied: " + why +
                             " (expected an unconfined domain or capability " +
                             std::string(capability) + ")");
@@ -426,8 +441,7 @@ Status CommandRunner::LimitConfinedPlacer(const Peer& peer, const CompiledPolicy
     why = "process " + std::to_string(pid) + " is not a descendant of the caller";
   }
   if (why.empty()) return Status::Ok();
-  Audit("SPT_CONTROL_DENIED", peer,
-        "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
+  AuditRefusal(peer, what, why);
   return Status::Permission(what + ": permission denied: " + why +
                             " (expected a child of the caller, in a confined domain)");
 }
@@ -477,8 +491,7 @@ Status CommandRunner::LimitConfinedInspector(const Peer& peer, pid_t pid, const 
   const CompiledDomain* own = ctx_->policy->Current()->FindDomain(peer.info.domain);
   if ((own && own->unconfined) || IsStrictDescendant(pid, peer.pid)) return Status::Ok();
   std::string why = "process " + std::to_string(pid) + " is not a descendant of the caller";
-  Audit("SPT_CONTROL_DENIED", peer,
-        "cmd=" + AuditText(what) + " reason=" + AuditText(why) + " result=denied");
+  AuditRefusal(peer, what, why);
   return Status::Permission(what + ": permission denied: " + why +
                             " (expected a process of the caller's own world or a child of it)");
 }

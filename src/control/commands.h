@@ -79,6 +79,8 @@ class CommandRunner {
   // Audit() under the audit log's rate limit (for what a caller can make at will);
   // false if the line was only counted.
   bool AuditLimited(std::string_view type, const Peer& peer, const std::string& fields);
+  // The SPT_CONTROL_DENIED record of `what` (rate limited, the text cut short).
+  void AuditRefusal(const Peer& peer, std::string_view what, std::string_view why);
 
   DaemonContext* ctx_;
   std::mutex tags_mu_;

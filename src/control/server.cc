@@ -329,6 +329,20 @@ class ControlServerImpl final : public ControlServer {
                           world != 0 && world == daemon_world_};
   }
 
+  // A session serves requests for as long as its opener keeps it: the opener's domain is
+  // read again for each (it may have been placed or moved by an exec transition since,
+  // keeping the descriptor), so a session never speaks with a right its opener has lost
+  // (escape test test_issue17_4_session_outlives_its_openers_domain). Run() still checks
+  // that the pid is the opener's; the uid stays the socket's. One cached Identify.
+  void Reidentify(Connection* c) {
+    Peer& peer = c->peer;
+    if (ctx_->tracker == nullptr || peer.pid <= 0 || !peer.info.identified) return;
+    auto policy = ctx_->policy ? ctx_->policy->Current() : nullptr;
+    peer.info = ctx_->tracker->Identify(peer.pid, policy ? policy->default_domain() : 0);
+    peer.info.uid = peer.uid;
+    peer.info.gid = peer.gid;
+  }
+
   // Supervisors (spt-run) and administrators: those who may change the policy or place
   // processes. They get the reserved slots and have no per-peer limits.
   static bool Privileged(const Peer& peer, const CompiledPolicy* policy) {
@@ -389,9 +403,10 @@ class ControlServerImpl final : public ControlServer {
       Reply reply;
       if (!ReadRequest(c, &argv, &reply)) return;
       if (reply.exit_code == 0) {
-        reply = argv.size() >= 2 && argv[0] == "sandbox" && argv[1] != "session"
-                    ? Run(c, argv)
-                    : Reply{2, "", "sptfs: a session serves only sandbox requests\n"};
+        bool sandbox = argv.size() >= 2 && argv[0] == "sandbox" && argv[1] != "session";
+        if (sandbox) Reidentify(c);
+        reply = sandbox ? Run(c, argv)
+                        : Reply{2, "", "sptfs: a session serves only sandbox requests\n"};
       }
       if (!Answer(c, reply) || reply.exit_code == 2) return;
     }

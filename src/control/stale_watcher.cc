@@ -132,12 +132,15 @@ class InotifyStaleWatcher : public StaleWatcher {
     bool reload = policy.on_stale() == OnStale::kReload;
     for (const StaleChange& c : changes) {
       if (!ctx_->audit) break;
-      ctx_->audit->Event("SPT_STALE_RULE",
-                         "rule=" + AuditText(c.rule) + " where=" + AuditText(Join(c.where, ",")) +
-                             " compiled=" + AuditText(c.compiled) + " now=" + AuditText(c.now) +
-                             " domains=" + AuditText(Join(c.domains, ",")) + " action=" +
-                             (reload ? "reload" : "warn") + " fix=" + AuditText("spt -p") +
-                             " generation=" + std::to_string(policy.generation()));
+      // Under the access records' rate limit: whoever may write a rule link's directory
+      // moves it as often as it likes, to targets of its choosing (escape test
+      // test_audit_flood_by_flipping_a_rule_link: unlimited, one record per move).
+      ctx_->audit->LimitedEvent(
+          "SPT_STALE_RULE",
+          "rule=" + AuditText(c.rule) + " where=" + AuditText(Join(c.where, ",")) +
+              " compiled=" + AuditText(c.compiled) + " now=" + AuditText(c.now) + " domains=" +
+              AuditText(Join(c.domains, ",")) + " action=" + (reload ? "reload" : "warn") +
+              " fix=" + AuditText("spt -p") + " generation=" + std::to_string(policy.generation()));
     }
     if (reload) Reload(policy);
   }

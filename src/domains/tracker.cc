@@ -695,6 +695,11 @@ std::string ProcTracker::JudgeExec(const ExecTarget& target, const ExecStop& sto
   std::string env;
   if (!reader_.ReadEnviron(stop.pid, &env)) return "its environment cannot be read";
   std::string bad = UnsafeVariable(env);
+  // The caller names the variable (up to an argument string's 128 KiB): the reason, an
+  // audit record's field, names at most its first 64 bytes (escape test
+  // test_audit_flood_by_refused_transitions).
+  constexpr size_t kMaxName = 64;
+  if (bad.size() > kMaxName) bad = bad.substr(0, kMaxName) + "...";
   if (!bad.empty()) return "its environment sets " + bad;
   return "";
 }

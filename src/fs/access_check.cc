@@ -133,18 +133,25 @@ void AccessChecker::AfterExec(const Subject& s, const ResolvedLabel& label,
                        std::to_string(s.domain->id) +
                        ") to=" + (to ? to->name : std::string("unknown")) + "(" +
                        std::to_string(it->second) + ") label=" + std::string(label.name);
-  if (!target.interpreter.empty()) fields += " interpreter=\"" + target.interpreter + "\"";
+  if (!target.interpreter.empty()) fields += " interpreter=" + AuditValue(target.interpreter);
   AuditLog* audit = audit_;
-  // Runs on the exec gate's thread once the exec attempt is over.
+  // Runs on the exec gate's thread once the exec attempt is over. A reason may name a
+  // variable of the caller's environment, whose name is anything but '=' and NUL: it is
+  // encoded (escape test test_audit_transition_refusal_names_a_forged_variable).
+  // A refusal counts against the rate limit: the caller execs as often as it likes
+  // (escape test test_audit_flood_by_refused_transitions: 175 records a second).
   ExecReport report = [audit, fields](const std::string& refused) {
     if (!audit) return;
-    audit->Event(
-        "SPT_TRANSITION",
-        fields + (refused.empty() ? " result=ok" : " result=refused reason=\"" + refused + "\""));
+    if (refused.empty()) {
+      audit->Event("SPT_TRANSITION", fields + " result=ok");
+    } else {
+      audit->LimitedEvent("SPT_TRANSITION",
+                          fields + " result=refused reason=" + AuditText(refused));
+    }
   };
   Status st = tracker_->ExecTransition(s.caller.tid, it->second, target, report);
   if (!st.ok() && audit_) {
-    audit_->Event("SPT_TRANSITION", fields + " result=refused reason=\"" + st.message() + "\"");
+    audit_->Event("SPT_TRANSITION", fields + " result=refused reason=" + AuditText(st.message()));
   }
 }
 

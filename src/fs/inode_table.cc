@@ -4,46 +4,226 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <limits>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 namespace sptfs {
+
+static_assert(sizeof(Inode) == 48, "docs/PERFORMANCE.md counts 48 bytes per node");
+static_assert(std::is_trivially_destructible_v<Inode>, "the slab reuses nodes without destroying");
+
+std::string_view Inode::name() const {
+  if (name_len_ != kHeapName) return {name_, name_len_};
+  const char* block;
+  memcpy(&block, name_, sizeof(block));
+  uint32_t len;
+  memcpy(&len, block, sizeof(len));
+  return {block + sizeof(len), len};
+}
+
+void Inode::FreeName() {
+  if (name_len_ == kHeapName) {
+    char* block;
+    memcpy(&block, name_, sizeof(block));
+    free(block);
+  }
+  name_len_ = 0;
+}
+
+void Inode::SetName(std::string_view name) {
+  FreeName();
+  if (name.size() <= kInlineName) {
+    memcpy(name_, name.data(), name.size());
+    name_len_ = static_cast<uint8_t>(name.size());
+    return;
+  }
+  uint32_t len = static_cast<uint32_t>(name.size());
+  char* block = static_cast<char*>(malloc(sizeof(len) + len));
+  if (!block) abort();  // as operator new would throw: the daemon cannot go on
+  memcpy(block, &len, sizeof(len));
+  memcpy(block + sizeof(len), name.data(), len);
+  memcpy(name_, &block, sizeof(block));
+  name_len_ = kHeapName;
+}
+
+// ---- The slab ----
+
+// A chunk: this header, then kPerChunk nodes, in a mapping of kChunkBytes aligned to
+// kChunkBytes. Its pages are touched only as nodes are first used (`bump`).
+struct alignas(alignof(Inode)) InodeTable::Slab::Chunk {
+  uint32_t id;
+  uint32_t live = 0;                // nodes in use
+  uint32_t bump = 0;                // slots below it have been used at least once
+  uint32_t free_head = UINT32_MAX;  // a freed slot, linked through Inode::next
+  bool open = false;                // in open_
+  Inode* nodes() { return reinterpret_cast<Inode*>(this + 1); }
+};
+
 namespace {
 
-Inode* NewNode(int fd, int map, bool read_only) {
-  auto* node = new Inode;
-  node->fd = fd;
-  node->virt = fd < 0;
-  node->map = map;
-  node->read_only = read_only || fd < 0;
-  node->pinned = true;
-  node->type = S_IFDIR;
-  struct stat st;
-  if (fd >= 0 && fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0) {
-    node->dev = st.st_dev;
-    node->ino = st.st_ino;
-    node->type = st.st_mode & S_IFMT;
+constexpr size_t kChunkBytes = size_t{1} << 18;  // 256 KiB: a header and 4,096 nodes
+
+// mmap gives page alignment; map twice the size and unmap the ends around an aligned one.
+void* MapAligned() {
+  void* raw =
+      mmap(nullptr, 2 * kChunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = (start + kChunkBytes - 1) & ~(kChunkBytes - 1);
+  if (aligned > start) munmap(raw, aligned - start);
+  uintptr_t end = start + 2 * kChunkBytes;
+  if (end > aligned + kChunkBytes) {
+    munmap(reinterpret_cast<void*>(aligned + kChunkBytes), end - aligned - kChunkBytes);
   }
-  return node;
+  return reinterpret_cast<void*>(aligned);
 }
+
+}  // namespace
+
+InodeTable::Slab::~Slab() {
+  for (Chunk* c : chunks_) {
+    if (c) munmap(c, kChunkBytes);
+  }
+  if (spare_) munmap(spare_, kChunkBytes);
+}
+
+InodeTable::Slab::Chunk* InodeTable::Slab::NewChunk() {
+  static_assert(sizeof(Chunk) % alignof(Inode) == 0);
+  static_assert(sizeof(Chunk) + kPerChunk * sizeof(Inode) <= kChunkBytes);
+  Chunk* c = spare_;
+  spare_ = nullptr;
+  if (!c) {
+    void* mem = MapAligned();
+    if (!mem) return nullptr;
+    c = new (mem) Chunk;
+    ++mapped_;
+  }
+  c->live = c->bump = 0;
+  c->free_head = UINT32_MAX;
+  if (!free_ids_.empty()) {
+    c->id = free_ids_.back();
+    free_ids_.pop_back();
+    chunks_[c->id] = c;
+  } else {
+    if (chunks_.size() >= UINT32_MAX / kPerChunk) {  // node indices are 32-bit
+      spare_ = c;
+      return nullptr;
+    }
+    c->id = static_cast<uint32_t>(chunks_.size());
+    chunks_.push_back(c);
+  }
+  c->open = true;
+  open_.push_back(c);
+  return c;
+}
+
+Inode* InodeTable::Slab::New() {
+  Chunk* c = open_.empty() ? NewChunk() : open_.back();
+  if (!c) return nullptr;
+  uint32_t slot = c->free_head;
+  if (slot != UINT32_MAX) {
+    c->free_head = c->nodes()[slot].next;
+  } else {
+    slot = c->bump++;
+  }
+  if (++c->live == kPerChunk) {
+    open_.pop_back();
+    c->open = false;
+  }
+  return new (&c->nodes()[slot]) Inode;
+}
+
+void InodeTable::Slab::Delete(Inode* node) {
+  auto* c = reinterpret_cast<Chunk*>(reinterpret_cast<uintptr_t>(node) & ~(kChunkBytes - 1));
+  uint32_t slot = static_cast<uint32_t>(node - c->nodes());
+  node->FreeName();           // the rest of a node needs no destruction (static_assert)
+  node->next = c->free_head;  // the free list's until the slot is used again
+  c->free_head = slot;
+  if (!c->open) {
+    c->open = true;
+    open_.push_back(c);
+  }
+  if (--c->live == 0) DropChunk(c);
+}
+
+// A chunk whose nodes are all free goes back to the kernel (or becomes the spare).
+void InodeTable::Slab::DropChunk(Chunk* c) {
+  open_.erase(std::find(open_.begin(), open_.end(), c));  // few chunks are open at once
+  chunks_[c->id] = nullptr;
+  free_ids_.push_back(c->id);
+  if (!spare_) {
+    spare_ = c;
+    return;
+  }
+  munmap(c, kChunkBytes);
+  --mapped_;
+}
+
+Inode* InodeTable::Slab::At(uint32_t index) const {
+  return &chunks_[index / kPerChunk]->nodes()[index % kPerChunk];
+}
+
+uint32_t InodeTable::Slab::IndexOf(const Inode* node) const {
+  auto* c = reinterpret_cast<Chunk*>(reinterpret_cast<uintptr_t>(node) & ~(kChunkBytes - 1));
+  return c->id * kPerChunk + static_cast<uint32_t>(node - c->nodes());
+}
+
+// ---- The table ----
+
+uint64_t InodeTable::KeyHash(int map, uint64_t dev, uint64_t ino) {
+  // IndexHash mixes the result; sequential inode numbers stay apart.
+  return ino ^ ((dev << 16 | static_cast<uint16_t>(map)) * 0xFF51AFD7ED558CCDull);
+}
+
+uint64_t InodeTable::Elems::Hash(uint32_t i) const {
+  const Inode* n = slab->At(i);
+  return KeyHash(n->map, n->dev, n->ino);
+}
+
+Inode* InodeTable::FindLocked(int map, uint64_t dev, uint64_t ino) const {
+  uint32_t i = nodes_.Find(KeyHash(map, dev, ino), [&](uint32_t at) {
+    const Inode* n = slab_.At(at);
+    return n->ino == ino && n->dev == dev && n->map == map;
+  });
+  return i == IndexHash<Elems>::kNone ? nullptr : slab_.At(i);
+}
+
+void InodeTable::InsertLocked(Inode* node) {
+  nodes_.Insert(slab_.IndexOf(node), KeyHash(node->map, node->dev, node->ino));
+}
+
+void InodeTable::EraseLocked(Inode* node) {
+  nodes_.Erase(slab_.IndexOf(node), KeyHash(node->map, node->dev, node->ino));
+}
+
+namespace {
 
 // Directories are parents of *at() calls; a file with several names cannot be found
 // again by one name alone.
 bool MustKeepFd(const struct stat& st) { return S_ISDIR(st.st_mode) || st.st_nlink > 1; }
+
+bool DevFits(dev_t dev) { return dev <= UINT32_MAX; }
+
+uint8_t TypeBits(mode_t mode) { return static_cast<uint8_t>((mode & S_IFMT) >> 12); }
 
 // More references dropped than were counted: a bug in sptfs (a reply that was never
 // counted, or a reference dropped twice), which could free a node the kernel still
 // names. Loud in every build; a debug build stops at the bug. A release build keeps
 // serving: the node goes as if its count had reached zero.
 void LookupUnderflow(const Inode* node, uint64_t n) {
+  std::string_view name = node->name();
   fprintf(stderr,
           "sptfs: BUG: lookup count underflow: dropping %llu reference(s) of inode %llu "
-          "(dev %llu, name \"%s\") which has %llu\n",
+          "(dev %llu, name \"%.*s\") which has %llu\n",
           static_cast<unsigned long long>(n), static_cast<unsigned long long>(node->ino),
-          static_cast<unsigned long long>(node->dev), node->name.c_str(),
+          static_cast<unsigned long long>(node->dev), static_cast<int>(name.size()), name.data(),
           static_cast<unsigned long long>(node->refs));
 #ifndef NDEBUG
   abort();
@@ -52,13 +232,37 @@ void LookupUnderflow(const Inode* node, uint64_t n) {
 
 }  // namespace
 
-InodeTable::~InodeTable() {
-  for (auto& [key, node] : nodes_) {
-    if (node->fd >= 0) close(node->fd);
-    delete node;
+Inode* InodeTable::NewNode(int fd, int map, bool read_only) {
+  Inode* node = slab_.New();
+  if (!node) abort();  // setup: out of memory
+  node->fd = fd;
+  node->virt = fd < 0;
+  node->map = static_cast<int16_t>(map);
+  node->read_only = read_only || fd < 0;
+  node->pinned = true;
+  node->type_bits = TypeBits(S_IFDIR);
+  struct stat st;
+  if (fd >= 0 && fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0) {
+    // A st_dev beyond 32 bits cannot come from Linux; truncated, every check of the
+    // node against the backing store fails (ESTALE) instead of matching another device.
+    if (!DevFits(st.st_dev))
+      fprintf(stderr, "sptfs: st_dev %llx does not fit 32 bits\n",
+              static_cast<unsigned long long>(st.st_dev));
+    node->dev = static_cast<uint32_t>(st.st_dev);
+    node->ino = st.st_ino;
+    node->type_bits = TypeBits(st.st_mode);
   }
-  for (Inode* node : virtuals_) delete node;
+  return node;
 }
+
+InodeTable::~InodeTable() {
+  nodes_.ForEach([&](uint32_t i) {
+    Inode* node = slab_.At(i);
+    if (node->fd >= 0) close(node->fd);
+    node->FreeName();
+  });
+  for (Inode* node : virtuals_) node->FreeName();
+}  // the slab unmaps the chunks
 
 // Virtual directories are numbered down from the top of the inode number space, which
 // backing file systems do not hand out (ext4's are 32-bit; btrfs reserves the top), so
@@ -75,7 +279,7 @@ Inode* InodeTable::MakeRoot(int fd, int map, bool read_only) {
   if (fd < 0) {
     AddVirtual(root_);
   } else {
-    nodes_[Key{map, root_->dev, root_->ino}] = root_;
+    InsertLocked(root_);
   }
   return root_;
 }
@@ -84,62 +288,82 @@ Inode* InodeTable::AddPinned(Inode* parent, const std::string& name, int fd, int
                              bool read_only) {
   Inode* node = NewNode(fd, map, read_only);
   node->parent = parent;
-  node->name = name;
+  node->SetName(name);
   if (fd < 0) {
     AddVirtual(node);
+  } else if (Inode* first = FindLocked(map, node->dev, node->ino)) {
+    close(fd);  // the same directory pinned twice: keep the first
+    slab_.Delete(node);
+    node = first;
   } else {
-    Key key{map, node->dev, node->ino};
-    auto it = nodes_.find(key);
-    if (it != nodes_.end()) {  // the same directory pinned twice: keep the first
-      close(fd);
-      delete node;
-      node = it->second;
-    } else {
-      nodes_[key] = node;
-      held_fds_++;
-    }
+    InsertLocked(node);
+    held_fds_++;
   }
-  parent->overlay[name] = node;
+  PinnedOf(parent).overlay[name] = node;
   return node;
 }
 
 Inode* InodeTable::AddPinnedLink(Inode* parent, const std::string& name,
                                  const std::string& target) {
   Inode* node = NewNode(-1, -1, true);
-  node->type = S_IFLNK;
-  node->link = target;
+  node->type_bits = TypeBits(S_IFLNK);
   node->parent = parent;
-  node->name = name;
+  node->SetName(name);
   AddVirtual(node);
-  parent->overlay[name] = node;
+  PinnedOf(node).link = target;
+  PinnedOf(parent).overlay[name] = node;
   return node;
 }
 
-Inode* InodeTable::Overlay(Inode* parent, std::string_view name) {
-  if (parent->overlay.empty()) return nullptr;  // set up before the mount: no lock needed
-  auto it = parent->overlay.find(name);
-  return it == parent->overlay.end() ? nullptr : it->second;
+// Only pinned nodes have entries: the common lookup of an unpinned parent pays one test.
+Inode* InodeTable::Overlay(const Inode* parent, std::string_view name) const {
+  if (!parent->pinned) return nullptr;
+  auto it = pinned_.find(parent);
+  if (it == pinned_.end()) return nullptr;
+  auto child = it->second.overlay.find(name);
+  return child == it->second.overlay.end() ? nullptr : child->second;
 }
 
-Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const struct stat& st) {
+const InodeTable::OverlayMap& InodeTable::OverlayOf(const Inode* parent) const {
+  static const OverlayMap kNone;
+  if (!parent->pinned) return kNone;
+  auto it = pinned_.find(parent);
+  return it == pinned_.end() ? kNone : it->second.overlay;
+}
+
+const std::string& InodeTable::LinkTarget(const Inode* node) const {
+  static const std::string kNone;
+  if (!node->is_virtual_link()) return kNone;
+  auto it = pinned_.find(node);
+  return it == pinned_.end() ? kNone : it->second.link;
+}
+
+Inode* InodeTable::Found(Inode* parent, std::string_view name, int fd, const struct stat& st) {
+  if (!DevFits(st.st_dev)) {
+    if (fd >= 0) close(fd);
+    errno = EOVERFLOW;
+    return nullptr;
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  Key key{parent->map, st.st_dev, st.st_ino};
-  auto it = nodes_.find(key);
-  if (it != nodes_.end()) {
-    Inode* node = it->second;
+  if (Inode* node = FindLocked(parent->map, st.st_dev, st.st_ino)) {
     if (node->fd < 0 && fd >= 0 && MustKeepFd(st)) {
       node->fd = fd;  // became a hard link: keep it reachable by fd from now on
       held_fds_++;
     } else if (fd >= 0) {
       close(fd);
     }
-    node->refs++;
-    if (!node->pinned && (node->parent != parent || node->name != name)) {
+    RefLocked(node, 1);
+    if (!node->pinned && (node->parent != parent || node->name() != name)) {
       SetParentLocked(node, parent, name);
     }
     return node;
   }
-  auto* node = new Inode;
+  Inode* node = slab_.New();
+  if (!node) {
+    if (fd >= 0) close(fd);
+    errno = ENOMEM;
+    return nullptr;
+  }
   if (fd >= 0 && KeepsFdLocked(st)) {
     node->fd = fd;
     held_fds_++;
@@ -150,16 +374,16 @@ Inode* InodeTable::Found(Inode* parent, const std::string& name, int fd, const s
   } else if (fd >= 0) {
     close(fd);
   }
-  node->dev = st.st_dev;
+  node->dev = static_cast<uint32_t>(st.st_dev);
   node->ino = st.st_ino;
-  node->type = st.st_mode & S_IFMT;
+  node->type_bits = TypeBits(st.st_mode);
   node->map = parent->map;
   node->read_only = parent->read_only;
   node->refs = 1;
   node->parent = parent;
-  node->name = name;
-  parent->refs++;
-  nodes_[key] = node;
+  node->SetName(name);
+  RefLocked(parent, 1);
+  InsertLocked(node);
   return node;
 }
 
@@ -168,15 +392,15 @@ void InodeTable::KeepBeforeUnlink(Inode* parent, const char* name) {
   if (fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || S_ISDIR(st.st_mode)) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = nodes_.find(Key{parent->map, st.st_dev, st.st_ino});
-    if (it == nodes_.end() || it->second->fd >= 0) return;
+    Inode* node = FindLocked(parent->map, st.st_dev, st.st_ino);
+    if (!node || node->fd >= 0) return;
   }
   int fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return;
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = nodes_.find(Key{parent->map, st.st_dev, st.st_ino});
-  if (it != nodes_.end() && it->second->fd < 0) {
-    it->second->fd = fd;
+  Inode* node = FindLocked(parent->map, st.st_dev, st.st_ino);
+  if (node && node->fd < 0) {
+    node->fd = fd;
     held_fds_++;
   } else {
     close(fd);
@@ -199,9 +423,13 @@ bool InodeTable::KeepsFdLocked(const struct stat& st) const {
   return MustKeepFd(st) || file_fds_ < file_fd_budget_;
 }
 
-void InodeTable::Ref(Inode* node) {
+void InodeTable::Ref(Inode* node, uint64_t n) {
   std::lock_guard<std::mutex> lock(mu_);
-  node->refs++;
+  RefLocked(node, n);
+}
+
+void InodeTable::RefLocked(Inode* node, uint64_t n) {
+  node->refs = static_cast<uint32_t>(std::min<uint64_t>(Inode::kMaxRefs, node->refs + n));
 }
 
 void InodeTable::Forget(Inode* node, uint64_t n) {
@@ -217,33 +445,34 @@ void InodeTable::Forget(const fuse_forget_data* forgets, size_t count) {
   }
 }
 
-void InodeTable::Moved(int map, dev_t dev, ino_t ino, Inode* parent, const std::string& name) {
+void InodeTable::Moved(int map, dev_t dev, ino_t ino, Inode* parent, std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = nodes_.find(Key{map, dev, ino});
-  if (it != nodes_.end() && !it->second->pinned) SetParentLocked(it->second, parent, name);
+  Inode* node = FindLocked(map, dev, ino);
+  if (node && !node->pinned) SetParentLocked(node, parent, name);
 }
 
-void InodeTable::SetParentLocked(Inode* node, Inode* parent, const std::string& name) {
+void InodeTable::SetParentLocked(Inode* node, Inode* parent, std::string_view name) {
   Inode* old = node->parent;
-  parent->refs++;
+  RefLocked(parent, 1);
   node->parent = parent;
-  node->name = name;
+  node->SetName(name);
   if (old) UnrefLocked(old, 1);
 }
 
 void InodeTable::UnrefLocked(Inode* node, uint64_t n) {
   while (node) {
+    if (node->refs == Inode::kMaxRefs) return;  // saturated: the count is lost, keep it
     if (n > node->refs) LookupUnderflow(node, n);
-    node->refs = node->refs > n ? node->refs - n : 0;
+    node->refs = node->refs > n ? static_cast<uint32_t>(node->refs - n) : 0;
     if (node->refs > 0 || node->pinned) return;
-    nodes_.erase(Key{node->map, node->dev, node->ino});
+    EraseLocked(node);
     Inode* parent = node->parent;
     if (node->fd >= 0) {
       close(node->fd);
       held_fds_--;
     }
     if (node->counted_fd) file_fds_--;
-    delete node;
+    slab_.Delete(node);
     ++freed_since_trim_;
     node = parent;
     n = 1;
@@ -251,20 +480,20 @@ void InodeTable::UnrefLocked(Inode* node, uint64_t n) {
 }
 
 std::string InodeTable::PathOf(const Inode* node, std::string_view child) const {
-  std::vector<const std::string*> parts;
+  std::vector<std::string_view> parts;
   size_t len = child.size() + 1;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const Inode* n = node; n && n->parent; n = n->parent) {
-      parts.push_back(&n->name);
-      len += n->name.size() + 1;
+      parts.push_back(n->name());
+      len += parts.back().size() + 1;
     }
     // Names of pinned nodes never change; others are copied while the lock is held.
     std::string path;
     path.reserve(len);
     for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
       path += '/';
-      path += **it;
+      path += *it;
     }
     if (!child.empty()) {
       path += '/';
@@ -278,7 +507,7 @@ int InodeTable::VerifyPlace(const Inode* node) const {
   struct Link {
     Inode* parent;  // referenced until checked
     std::string name;
-    dev_t dev;
+    uint32_t dev;
     ino_t ino;
   };
   if (node->pinned) return 0;  // set up before the mount and never moved: no lock needed
@@ -287,8 +516,8 @@ int InodeTable::VerifyPlace(const Inode* node) const {
     std::lock_guard<std::mutex> lock(mu_);
     for (const Inode* n = node; n->parent && !n->pinned; n = n->parent) {
       if (!n->is_dir()) continue;  // a file's own name is checked where it is opened
-      n->parent->refs++;
-      links.push_back(Link{n->parent, n->name, n->dev, n->ino});
+      const_cast<InodeTable*>(this)->RefLocked(n->parent, 1);
+      links.push_back(Link{n->parent, std::string(n->name()), n->dev, n->ino});
     }
   }
   int err = 0;
@@ -330,8 +559,9 @@ int InodeTable::OpenPath(const Inode* node, int* fd, bool* owned) const {
 
 Inode* InodeTable::ParentOf(const Inode* node, std::string* name) const {
   std::lock_guard<std::mutex> lock(mu_);
-  *name = node->name;
-  node->parent->refs++;  // keeps the parent (and its fd) alive while it is used
+  *name = node->name();
+  const_cast<InodeTable*>(this)->RefLocked(node->parent, 1);  // keeps the parent (and its fd)
+                                                              // alive while it is used
   return node->parent;
 }
 
@@ -364,22 +594,20 @@ std::vector<std::pair<fuse_ino_t, std::string>> InodeTable::FdHolders(size_t max
                                                                       size_t skip) const {
   std::vector<std::pair<fuse_ino_t, std::string>> out;
   std::lock_guard<std::mutex> lock(mu_);
+  auto holds = [&](const Inode* node) { return !node->pinned && node->fd >= 0 && node->parent; };
   size_t holders = 0;
-  for (const auto& [key, node] : nodes_) {
-    if (!node->pinned && node->fd >= 0 && node->parent) holders++;
-  }
+  nodes_.ForEach([&](uint32_t i) { holders += holds(slab_.At(i)); });
   if (holders == 0) return out;
   skip %= holders;
   for (int pass = 0; pass < 2 && out.size() < max; ++pass) {
-    size_t i = 0;
-    for (const auto& [key, node] : nodes_) {
-      if (node->pinned || node->fd < 0 || !node->parent) continue;
-      bool wanted = pass == 0 ? i >= skip : i < skip;
-      ++i;
-      if (!wanted) continue;
-      if (out.size() >= max) break;
-      out.emplace_back(IdOf(node->parent), node->name);
-    }
+    size_t at = 0;
+    nodes_.ForEach([&](uint32_t i) {
+      const Inode* node = slab_.At(i);
+      if (!holds(node)) return;
+      bool wanted = pass == 0 ? at >= skip : at < skip;
+      ++at;
+      if (wanted && out.size() < max) out.emplace_back(IdOf(node->parent), node->name());
+    });
   }
   return out;
 }
@@ -394,6 +622,16 @@ bool InodeTable::TakeTrimHint() {
 size_t InodeTable::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return nodes_.size();
+}
+
+size_t InodeTable::chunks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return slab_.chunks();
+}
+
+size_t InodeTable::bucket_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return nodes_.bytes();
 }
 
 }  // namespace sptfs

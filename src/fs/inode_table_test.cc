@@ -1,5 +1,6 @@
 #include "fs/inode_table.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 namespace sptfs {
 namespace {
@@ -242,6 +244,173 @@ TEST_F(InodeTableTest, ForgetManyUnrefsEveryEntry) {
   EXPECT_EQ(table_.PathOf(nodes[7]), "/g7");
   table_.Forget(nodes[7], 1);
   EXPECT_EQ(table_.size(), before - batch.size());
+}
+
+// A plain file's stat as the FUSE lookup sees it, for nodes with no backing file.
+struct stat FileStat(ino_t ino, nlink_t nlink = 1) {
+  struct stat st {};
+  st.st_mode = S_IFREG | 0644;
+  st.st_nlink = nlink;
+  st.st_ino = ino;
+  return st;
+}
+
+// Names up to Inode::kInlineName bytes live in the node; longer ones in a heap block.
+// Both kinds survive renames between them (under ASan: nothing leaks or is read freed).
+TEST_F(InodeTableTest, NamesLongerThanTheInlineSize) {
+  Inode* a = Lookup(table_.root(), "a");
+  std::string fits(Inode::kInlineName, 'i'), over(Inode::kInlineName + 1, 'o');
+  std::string longest(255, 'l');
+  Inode* x = table_.Found(a, fits, -1, FileStat(3000001));
+  Inode* y = table_.Found(a, over, -1, FileStat(3000002));
+  Inode* z = table_.Found(a, longest, -1, FileStat(3000003));
+  EXPECT_EQ(table_.PathOf(x), "/a/" + fits);
+  EXPECT_EQ(table_.PathOf(y), "/a/" + over);
+  EXPECT_EQ(table_.PathOf(z), "/a/" + longest);
+  table_.Moved(0, 0, 3000001, a, longest);      // inline -> heap
+  table_.Moved(0, 0, 3000003, a, "s");          // heap -> inline
+  table_.Moved(0, 0, 3000002, a, over + over);  // heap -> heap
+  EXPECT_EQ(table_.PathOf(x), "/a/" + longest);
+  EXPECT_EQ(table_.PathOf(z), "/a/s");
+  EXPECT_EQ(table_.PathOf(y), "/a/" + over + over);
+  EXPECT_EQ(x->name(), longest);
+  table_.Forget(x, 1);
+  table_.Forget(y, 1);
+  table_.Forget(z, 1);
+  EXPECT_EQ(table_.PathOf(a, over), "/a/" + over);
+}
+
+// A count that reached Inode::kMaxRefs is lost: the node is kept for good, and no
+// number of forgets frees it or reports an underflow.
+TEST_F(InodeTableTest, SaturatedCountKeepsTheNode) {
+  Inode* f = table_.Found(table_.root(), "f", -1, FileStat(3100001));
+  table_.Ref(f, Inode::kMaxRefs);  // past the top: saturates, never wraps
+  EXPECT_EQ(f->refs, Inode::kMaxRefs);
+  size_t before = table_.size();
+  testing::internal::CaptureStderr();
+  table_.Forget(f, uint64_t{1} << 40);
+  table_.Forget(f, 1);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(table_.size(), before);
+  EXPECT_EQ(table_.PathOf(f), "/f");
+  // Below the top a count still counts: one more than was taken is an underflow.
+  Inode* g = table_.Found(table_.root(), "g", -1, FileStat(3100002));
+  table_.Ref(g, Inode::kMaxRefs - 2);
+  EXPECT_EQ(g->refs, Inode::kMaxRefs - 1);
+  table_.Forget(g, Inode::kMaxRefs - 1);
+  EXPECT_EQ(table_.size(), before);  // g went
+}
+
+// Nodes come from chunks of kNodesPerChunk; a chunk whose nodes are all forgotten is
+// unmapped (one spare is kept), so forgetting everything gives the memory back. Nodes
+// never move while they live.
+TEST_F(InodeTableTest, ChunksAreGivenBackWhenTheirNodesAreForgotten) {
+  constexpr size_t n = 3 * InodeTable::kNodesPerChunk + 10;
+  size_t base_chunks = table_.chunks(), base_buckets = table_.bucket_bytes();
+  EXPECT_EQ(base_chunks, 1u);  // the root's
+  std::vector<Inode*> nodes;
+  for (size_t i = 0; i < n; ++i) {
+    nodes.push_back(
+        table_.Found(table_.root(), "f" + std::to_string(i), -1, FileStat(4000000 + i)));
+  }
+  EXPECT_EQ(table_.chunks(), 4u);
+  EXPECT_GT(table_.bucket_bytes(), base_buckets);
+  for (size_t i = 0; i < n; ++i) {  // found again: the same node, at the same address
+    ASSERT_EQ(table_.Found(table_.root(), "f" + std::to_string(i), -1, FileStat(4000000 + i)),
+              nodes[i]);
+  }
+  for (size_t i = 0; i < n; i += 2) table_.Forget(nodes[i], 2);  // half: chunks stay
+  EXPECT_EQ(table_.chunks(), 4u);
+  for (size_t i = 1; i < n; i += 2) {
+    EXPECT_EQ(table_.PathOf(nodes[i]), "/f" + std::to_string(i));
+    table_.Forget(nodes[i], 2);
+  }
+  EXPECT_EQ(table_.size(), 1u);
+  EXPECT_EQ(table_.chunks(), base_chunks + 1);  // the root's, and the spare
+  EXPECT_EQ(table_.bucket_bytes(), base_buckets);
+  // Freed slots are used again.
+  Inode* again = table_.Found(table_.root(), "again", -1, FileStat(4900000));
+  EXPECT_EQ(table_.chunks(), base_chunks + 1);
+  EXPECT_EQ(table_.PathOf(again), "/again");
+}
+
+// A hard link reached through another directory moves the one node there, and the old
+// directory is no longer held by it.
+TEST_F(InodeTableTest, HardLinkInAnotherDirectoryReleasesTheOld) {
+  Inode* a = Lookup(table_.root(), "a");
+  Inode* b = Lookup(table_.root(), "b");
+  ASSERT_EQ(link((dir_ + "/a/f").c_str(), (dir_ + "/b/a-long-link-name").c_str()), 0);
+  Inode* f = Lookup(a, "f");
+  EXPECT_GE(f->fd, 0);  // several links: kept by fd
+  Inode* g = Lookup(b, "a-long-link-name");
+  EXPECT_EQ(f, g);
+  EXPECT_EQ(table_.PathOf(f), "/b/a-long-link-name");
+  size_t before = table_.size();
+  table_.Forget(a, 1);  // only the kernel held "a" now
+  EXPECT_EQ(table_.size(), before - 1);
+  table_.Forget(f, 2);
+  table_.Forget(b, 1);
+  EXPECT_EQ(table_.size(), before - 3);
+}
+
+// A file moved to another directory (rename): its path follows, and the directory it
+// left is freed once the kernel forgets it.
+TEST_F(InodeTableTest, MovedFileReleasesTheDirectoryItLeft) {
+  Inode* a = Lookup(table_.root(), "a");
+  Inode* b = Lookup(table_.root(), "b");
+  Inode* f = Lookup(a, "f");
+  ASSERT_EQ(rename((dir_ + "/a/f").c_str(), (dir_ + "/b/renamed-beyond-inline").c_str()), 0);
+  table_.Moved(0, f->dev, f->ino, b, "renamed-beyond-inline");
+  EXPECT_EQ(table_.PathOf(f), "/b/renamed-beyond-inline");
+  EXPECT_EQ(table_.VerifyPlace(f), 0);
+  struct stat st;
+  ASSERT_EQ(table_.Stat(f, &st), 0);  // reached by its new place
+  size_t before = table_.size();
+  table_.Forget(a, 1);
+  EXPECT_EQ(table_.size(), before - 1);
+  table_.Forget(f, 1);
+  table_.Forget(b, 1);
+  EXPECT_EQ(table_.size(), before - 3);
+}
+
+// Pinned-only data lives beside the nodes: overlay children and virtual link targets.
+TEST_F(InodeTableTest, PinnedOverlayAndVirtualLinks) {
+  Inode* root = table_.root();
+  Inode* v = table_.AddPinned(root, "virt", -1, -1, true);
+  Inode* l = table_.AddPinnedLink(root, "lib", "usr/lib");
+  Inode* deep = table_.AddPinnedLink(v, std::string(40, 'n'), "../somewhere/far/away");
+  EXPECT_TRUE(l->is_virtual_link());
+  EXPECT_FALSE(v->is_virtual_link());
+  EXPECT_EQ(table_.LinkTarget(l), "usr/lib");
+  EXPECT_EQ(table_.LinkTarget(deep), "../somewhere/far/away");
+  EXPECT_EQ(table_.LinkTarget(v), "");
+  EXPECT_EQ(table_.OverlayOf(root).size(), 2u);
+  EXPECT_EQ(table_.OverlayOf(root).begin()->first, "lib");
+  EXPECT_EQ(table_.Overlay(v, std::string(40, 'n')), deep);
+  EXPECT_EQ(table_.PathOf(deep), "/virt/" + std::string(40, 'n'));
+  EXPECT_NE(v->ino, l->ino);     // virtual nodes are numbered apart
+  Inode* a = Lookup(root, "a");  // unpinned: no overlay, no target
+  EXPECT_TRUE(table_.OverlayOf(a).empty());
+  EXPECT_EQ(table_.Overlay(a, "lib"), nullptr);
+  EXPECT_EQ(table_.LinkTarget(a), "");
+}
+
+// st_dev is kept in 32 bits (all Linux encodes); one that does not fit is refused,
+// never truncated into another device's number.
+TEST_F(InodeTableTest, DeviceBeyond32BitsIsRefused) {
+  struct stat st = FileStat(5000001);
+  st.st_dev = (dev_t{1} << 32) | 5;
+  int fd = open(dir_.c_str(), O_PATH | O_DIRECTORY);
+  size_t before = table_.size();
+  errno = 0;
+  EXPECT_EQ(table_.Found(table_.root(), "x", fd, st), nullptr);
+  EXPECT_EQ(errno, EOVERFLOW);
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1);  // closed
+  EXPECT_EQ(table_.size(), before);
+  st.st_dev = 5;
+  Inode* ok = table_.Found(table_.root(), "x", -1, st);
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->dev, 5u);
 }
 
 }  // namespace

@@ -70,12 +70,14 @@ Status ParseMap(const toml::table& m, const std::string& file, const std::string
 Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg) {
   static const char* kKeys[] = {"map",       "policy",  "label_xattr", "default_domain",
                                 "audit_log", "socket",  "audit_rate",  "cache_timeout",
-                                "writeback", "threads", "fd_budget"};
+                                "writeback", "threads", "clone_fd",    "max_idle_threads",
+                                "fd_budget"};
   for (auto&& [k, v] : t) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k.str()) == std::end(kKeys)) {
       return Status::Invalid(Where(file, v.source()) + ": unknown key '" + std::string(k.str()) +
                              "' (expected map, policy, label_xattr, default_domain, audit_log, "
-                             "socket, audit_rate, cache_timeout, writeback, threads, fd_budget)");
+                             "socket, audit_rate, cache_timeout, writeback, threads, clone_fd, "
+                             "max_idle_threads, fd_budget)");
     }
   }
   std::string base = DirOf(file);
@@ -118,6 +120,21 @@ Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg)
                              ": threads must be an integer in 1..1024 (expected threads = 2)");
     }
     cfg->threads = static_cast<int>(n->as_integer()->get());
+  }
+  if (const toml::node* n = t.get("clone_fd")) {
+    if (!n->is_boolean()) {
+      return Status::Invalid(Where(file, n->source()) +
+                             ": clone_fd must be true or false (expected clone_fd = false)");
+    }
+    cfg->clone_fd = n->as_boolean()->get() ? 1 : 0;
+  }
+  if (const toml::node* n = t.get("max_idle_threads")) {
+    if (!n->is_integer() || n->as_integer()->get() < 0 || n->as_integer()->get() > 1024) {
+      return Status::Invalid(
+          Where(file, n->source()) +
+          ": max_idle_threads must be an integer in 0..1024 (expected max_idle_threads = 2)");
+    }
+    cfg->max_idle_threads = static_cast<int>(n->as_integer()->get());
   }
   if (const toml::node* n = t.get("fd_budget")) {
     if (!n->is_integer() || n->as_integer()->get() < 1) {

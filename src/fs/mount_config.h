@@ -28,7 +28,9 @@ struct MountConfig {
   int audit_rate = 200;        // audit records per second before rate limiting
   double cache_timeout = 1.0;  // entry/attr timeout (seconds) handed to the kernel
   bool writeback = false;      // kernel writeback cache
-  int threads = 0;             // FUSE worker threads; 0 = one per CPU (at least 2)
+  int threads = 0;             // most FUSE worker threads; 0 = one per CPU (at least 2)
+  int clone_fd = -1;           // 1, -1 (not given): a /dev/fuse fd per worker; 0: shared
+  int max_idle_threads = -1;   // end workers while more are idle; -1 = keep them all
   size_t fd_budget = 0;        // open handles per world; 0 = automatic (src/fs/fd_budget.h)
 };
 

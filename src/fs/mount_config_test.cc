@@ -61,6 +61,35 @@ TEST_F(MountConfigTest, FdBudget) {
   EXPECT_FALSE(st.ok());
 }
 
+TEST_F(MountConfigTest, WorkerLoopSettings) {
+  const std::string map = "[[map]]\nat = \"/\"\nsource = \"/x\"\n";
+  MountConfig cfg;
+  EXPECT_EQ(cfg.clone_fd, -1);  // not given: the daemon's default
+  EXPECT_EQ(cfg.max_idle_threads, -1);
+  Status st = Load("threads = 4\nclone_fd = true\nmax_idle_threads = 0\n" + map, &cfg);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(cfg.threads, 4);
+  EXPECT_EQ(cfg.clone_fd, 1);
+  EXPECT_EQ(cfg.max_idle_threads, 0);
+  st = Load("clone_fd = false\n" + map, &cfg);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(cfg.clone_fd, 0);
+  MountConfig bad;
+  st = Load("clone_fd = 1\n" + map, &bad);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("m.toml:1: clone_fd must be true or false"), std::string::npos)
+      << st.message();
+  for (const char* v : {"-1", "1025", "\"two\""}) {
+    st = Load(std::string("max_idle_threads = ") + v + "\n" + map, &bad);
+    ASSERT_FALSE(st.ok()) << v;
+    EXPECT_NE(st.message().find("m.toml:1: max_idle_threads must be an integer in 0..1024"),
+              std::string::npos)
+        << st.message();
+  }
+  EXPECT_EQ(bad.clone_fd, -1);
+  EXPECT_EQ(bad.max_idle_threads, -1);
+}
+
 TEST_F(MountConfigTest, ErrorsNameFileAndLine) {
   MountConfig cfg;
   cfg.policy_dir = "untouched";

@@ -17,16 +17,16 @@ namespace sptfs::ops {
 namespace {
 
 // A virtual directory's attributes: root-owned, read-only, timestamps of the mount.
-void VirtualStat(const Inode* node, struct stat* st) {
+void VirtualStat(const InodeTable& table, const Inode* node, struct stat* st) {
   static const time_t kMounted = time(nullptr);
   memset(st, 0, sizeof(*st));
   st->st_ino = node->ino;
   st->st_mode = S_IFDIR | 0755;
-  st->st_nlink = 2 + node->overlay.size();
+  st->st_nlink = 2 + table.OverlayOf(node).size();
   if (node->is_virtual_link()) {
     st->st_mode = S_IFLNK | 0777;
     st->st_nlink = 1;
-    st->st_size = static_cast<off_t>(node->link.size());
+    st->st_size = static_cast<off_t>(table.LinkTarget(node).size());
   }
   st->st_blksize = 4096;
   st->st_atime = st->st_mtime = st->st_ctime = kMounted;
@@ -42,13 +42,13 @@ void FillEntry(SptFs& fs, Inode* node, const struct stat& st, fuse_entry_param* 
 
 // Linux keeps user.* attributes on regular files and directories only (EPERM on FIFOs,
 // sockets, devices and symlinks), so those stay unlabelled under a user.* label attribute.
-bool CarriesUserAttr(const Inode* node) { return S_ISREG(node->type) || S_ISDIR(node->type); }
+bool CarriesUserAttr(const Inode* node) { return S_ISREG(node->type()) || node->is_dir(); }
 
 }  // namespace
 
 int StatNode(const InodeTable& table, const Inode* node, struct stat* st) {
   if (node->is_virtual()) {
-    VirtualStat(node, st);
+    VirtualStat(table, node, st);
     return 0;
   }
   return table.Stat(node, st);
@@ -59,15 +59,15 @@ void CloseHandle(SptFs& fs, int fd) {
   close(fd);
 }
 
-int CannotChange(const Inode* parent, const char* name) {
+int CannotChange(const InodeTable& table, const Inode* parent, const char* name) {
   if (parent->is_virtual() || parent->read_only) return EROFS;
-  if (name && parent->overlay.count(name)) return EBUSY;  // a map point
+  if (name && table.Overlay(parent, name)) return EBUSY;  // a map point
   return 0;
 }
 
 Inode* ChangeableParent(fuse_req_t req, fuse_ino_t parent_ino, const char* name) {
   Inode* parent = Node(req, parent_ino);
-  if (int err = CannotChange(parent, name)) {
+  if (int err = CannotChange(Fs(req).table(), parent, name)) {
     fuse_reply_err(req, err);
     return nullptr;
   }
@@ -105,6 +105,7 @@ int DoLookup(SptFs& fs, Inode* parent, const char* name, fuse_entry_param* e) {
     }
   }
   Inode* node = fs.table().Found(parent, name, fd, st);
+  if (!node) return errno;  // EOVERFLOW: an st_dev beyond 32 bits (Inode::dev)
   FillEntry(fs, node, st, e);
   return 0;
 }
@@ -154,7 +155,7 @@ int LabelNew(SptFs& fs, const Inode* node, int data_fd, const ResolvedLabel& lab
     PathFd pf(fs.table(), node);
     if (pf.error()) return pf.error();
     Status st = WriteLabelFd(pf.fd(), attr, name);
-    if (S_ISLNK(node->type)) return 0;  // symlinks may not carry user.* attributes
+    if (S_ISLNK(node->type())) return 0;  // symlinks may not carry user.* attributes
     if (!st.ok()) err = st.sys_errno() ? st.sys_errno() : EIO;
   }
   if (!err) fs.checker().LabelIs(node, RawLabel{true, name});

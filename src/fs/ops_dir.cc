@@ -39,7 +39,7 @@ struct DirHandle {
 };
 
 // Backing entries plus the map points the backing directory does not have.
-void MergeListing(const Inode* node, DirHandle* d) {
+void MergeListing(const InodeTable& table, const Inode* node, DirHandle* d) {
   d->merged = true;
   std::set<std::string, std::less<>> seen;
   if (d->dp) {
@@ -51,7 +51,7 @@ void MergeListing(const Inode* node, DirHandle* d) {
     d->listing.push_back({".", node->ino, DT_DIR});
     d->listing.push_back({"..", node->parent ? node->parent->ino : node->ino, DT_DIR});
   }
-  for (auto& [name, child] : node->overlay) {
+  for (auto& [name, child] : table.OverlayOf(node)) {
     unsigned char type = child->is_virtual_link() ? DT_LNK : DT_DIR;
     if (!seen.count(name)) d->listing.push_back({name, child->ino, type});
   }
@@ -175,7 +175,9 @@ void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       return;
     }
   }
-  if (!node->overlay.empty() || node->is_virtual()) MergeListing(node, dir.get());
+  if (!fs.table().OverlayOf(node).empty() || node->is_virtual()) {
+    MergeListing(fs.table(), node, dir.get());
+  }
   fi->fh = reinterpret_cast<uint64_t>(dir.get());
   if (fuse_reply_open(req, fi) == 0) {
     (void)dir.release();  // the kernel owns it now (fh)

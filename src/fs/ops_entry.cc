@@ -147,7 +147,7 @@ void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fu
 
 void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
   if (const Inode* node = Node(req, ino); node->is_virtual_link()) {
-    fuse_reply_readlink(req, node->link.c_str());  // a map of a host symlink
+    fuse_reply_readlink(req, Fs(req).table().LinkTarget(node).c_str());  // a map of a host symlink
     return;
   }
   char buf[PATH_MAX + 1];

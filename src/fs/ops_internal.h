@@ -27,7 +27,7 @@ int StatNode(const InodeTable& table, const Inode* node, struct stat* st);
 void CloseHandle(SptFs& fs, int fd);
 
 // Why a change under `parent` cannot happen at all (before any policy check), or 0.
-int CannotChange(const Inode* parent, const char* name);
+int CannotChange(const InodeTable& table, const Inode* parent, const char* name);
 // The parent of an entry `name` to make or remove, or nullptr once the request has been
 // answered with why it cannot change (CannotChange).
 Inode* ChangeableParent(fuse_req_t req, fuse_ino_t parent_ino, const char* name);

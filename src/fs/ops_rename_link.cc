@@ -93,8 +93,8 @@ void OpRename(fuse_req_t req, fuse_ino_t parent_ino, const char* name, fuse_ino_
   SptFs& fs = Fs(req);
   Inode* from = Node(req, parent_ino);
   Inode* to = Node(req, newparent_ino);
-  int err = CannotChange(from, name);
-  if (!err) err = CannotChange(to, newname);
+  int err = CannotChange(fs.table(), from, name);
+  if (!err) err = CannotChange(fs.table(), to, newname);
   if (!err && from->map != to->map) err = EXDEV;
   if (!err && (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))) err = EINVAL;
   Subject s;
@@ -115,7 +115,7 @@ void OpLink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char
   SptFs& fs = Fs(req);
   Inode* node = Node(req, ino);
   Inode* to = Node(req, newparent_ino);
-  int err = CannotChange(to, newname);
+  int err = CannotChange(fs.table(), to, newname);
   if (!err && node->is_virtual()) err = EPERM;
   if (!err && node->map != to->map) err = EXDEV;
   Subject s;

@@ -7,12 +7,15 @@
 namespace sptfs::ops {
 
 void OpStatfs(fuse_req_t req, fuse_ino_t ino) {
+  const InodeTable& table = Fs(req).table();
   Inode* node = Node(req, ino);
   // A virtual directory reports the file system of its first real child.
-  while (node->is_virtual() && !node->overlay.empty()) node = node->overlay.begin()->second;
+  while (node->is_virtual() && !table.OverlayOf(node).empty()) {
+    node = table.OverlayOf(node).begin()->second;
+  }
   struct statvfs sv {};
   if (!node->is_virtual()) {
-    PathFd pf(Fs(req).table(), node);
+    PathFd pf(table, node);
     if (pf.error() || fstatvfs(pf.fd(), &sv) != 0) {
       fuse_reply_err(req, pf.error() ? pf.error() : errno);
       return;

@@ -139,7 +139,7 @@ void ChangeXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* v
                  const char* op, Fn fn) {
   SptFs& fs = Fs(req);
   Inode* node = Node(req, ino);
-  int err = CannotChange(node, nullptr);
+  int err = CannotChange(fs.table(), node, nullptr);
   Subject s;
   if (!err) {
     fs.checker().Begin(req, &s);

@@ -102,12 +102,11 @@ int SptFs::AcquireHandle(const Subject& s, uint64_t* world) {
   int err = budget_.Acquire(*world, table_->held_fds(), &first);
   if (err == ENFILE) PokeReclaimer();  // the inode table's fds may be what fills the pool
   if (err && first && checker_->audit()) {
-    checker_->audit()->Event("SPT_FD_BUDGET",
-                             "pid=" + std::to_string(s.caller.pid) + " comm=\"" + s.caller.comm +
-                                 "\" world=" + std::to_string(*world) +
-                                 " held=" + std::to_string(budget_.held_by(*world)) +
-                                 " all=" + std::to_string(budget_.held()) +
-                                 " result=" + (err == EMFILE ? "EMFILE" : "ENFILE"));
+    checker_->audit()->Event(
+        "SPT_FD_BUDGET",
+        "pid=" + std::to_string(s.caller.pid) + " comm=" + AuditValue(s.caller.comm) + " world=" +
+            std::to_string(*world) + " held=" + std::to_string(budget_.held_by(*world)) + " all=" +
+            std::to_string(budget_.held()) + " result=" + (err == EMFILE ? "EMFILE" : "ENFILE"));
   }
   return err;
 }

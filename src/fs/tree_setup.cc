@@ -96,7 +96,7 @@ Status BuildTree(const std::vector<OpenMap>& maps, InodeTable* table) {
     }
     if (dir->is_virtual_link()) {
       return Status::Invalid("map at " + maps[i].spec.at + ": the tree has a symlink on the way (" +
-                             table->PathOf(dir) + " -> " + dir->link +
+                             table->PathOf(dir) + " -> " + table->LinkTarget(dir) +
                              ", a map whose source is a host symlink; expected a map below " +
                              "the directory it points to)");
     }

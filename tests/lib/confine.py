@@ -70,8 +70,9 @@ def spt_run_bin():
 
 class Sandbox:
     def __init__(self, domains, labels=(), files=None, labels_on=None,
-                 default_domain="superDom", shared_parent=False, host_maps=()):
+                 default_domain="superDom", shared_parent=False, host_maps=(), audit_rate=None):
         self.domains = domains
+        self.audit_rate = audit_rate  # the mount's audit_rate; None: the daemon's default
         # More host directories mapped read-only at the same place (e.g. "/etc"); a map
         # point hides what the tree has there.
         self.host_maps = tuple(host_maps)
@@ -125,7 +126,8 @@ class Sandbox:
                 maps += f'\n[[map]]\nat = "{m}"\nsource = "{m}"\nread_only = true\n'
         self.config = os.path.join(self.work, "sptfs.toml")
         with open(self.config, "w") as f:
-            f.write(f'policy = "{self.policy}"\n' + maps)
+            rate = f"audit_rate = {self.audit_rate}\n" if self.audit_rate else ""
+            f.write(f'policy = "{self.policy}"\n' + rate + maps)
         if self.shared:
             os.makedirs(self.shared)
             subprocess.run(["mount", "--bind", self.shared, self.shared], check=True)

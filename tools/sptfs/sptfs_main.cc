@@ -61,8 +61,12 @@ constexpr char kUsage[] =
     "  --label-xattr NAME      label attribute (default: trusted.spt.label as root,\n"
     "                          user.spt.label otherwise)\n"
     "  --timeout SECONDS       kernel entry/attribute cache timeout (default 1)\n"
-    "  --threads N             worker threads (default: one per CPU, at least 2;\n"
-    "                          1 = single-threaded loop)\n"
+    "  --threads N             most FUSE worker threads (default: one per CPU, at\n"
+    "                          least 2; 1 = single-threaded loop)\n"
+    "  --clone-fd, --no-clone-fd  one /dev/fuse descriptor per worker (the\n"
+    "                          default), or all workers on the session's\n"
+    "  --max-idle-threads N    end a worker when more than N are idle (default:\n"
+    "                          idle workers are kept)\n"
     "  --fd-budget N           open files and directories one world may hold\n"
     "                          (default: a quarter of the daemon's descriptors)\n"
     "  -f, --foreground        stay in the foreground\n"
@@ -72,15 +76,18 @@ constexpr char kUsage[] =
 
 struct Args {
   std::string config, source, mountpoint, policy, default_domain, audit_log, socket, xattr;
-  std::string timeout, threads, fd_budget;
+  std::string timeout, threads, fd_budget, max_idle;
   double timeout_s = -1;   // parsed --timeout; < 0: not given
   int threads_n = 0;       // parsed --threads; 0: not given
+  int clone_fd = -1;       // --clone-fd 1, --no-clone-fd 0; -1: not given
+  int max_idle_n = -1;     // parsed --max-idle-threads; -1: not given
   size_t fd_budget_n = 0;  // parsed --fd-budget; 0: not given
   std::vector<std::string> fuse_opts;
   bool foreground = false;
 };
 
-// --timeout and --threads: a malformed number is a usage mistake (exit 2), said once.
+// --timeout, --threads, --max-idle-threads, --fd-budget: a malformed number is a usage mistake
+// (exit 2), said once.
 bool ParseNumbers(Args* a, std::string* err) {
   if (!a->timeout.empty()) {
     char* end = nullptr;
@@ -99,6 +106,15 @@ bool ParseNumbers(Args* a, std::string* err) {
       return *err = "--threads " + a->threads + ": not a thread count (expected 1..1024)", false;
     }
     a->threads_n = static_cast<int>(n);
+  }
+  if (!a->max_idle.empty()) {
+    char* end = nullptr;
+    long n = strtol(a->max_idle.c_str(), &end, 10);
+    if (end == a->max_idle.c_str() || *end || n < 0 || n > 1024) {
+      return *err = "--max-idle-threads " + a->max_idle + ": not a thread count (expected 0..1024)",
+             false;
+    }
+    a->max_idle_n = static_cast<int>(n);
   }
   if (!a->fd_budget.empty()) {
     char* end = nullptr;
@@ -127,11 +143,16 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
               {"--label-xattr", &a->xattr},
               {"--timeout", &a->timeout},
               {"--threads", &a->threads},
+              {"--max-idle-threads", &a->max_idle},
               {"--fd-budget", &a->fd_budget}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-f" || arg == "--foreground") {
       a->foreground = true;
+      continue;
+    }
+    if (arg == "--clone-fd" || arg == "--no-clone-fd") {
+      a->clone_fd = arg == "--clone-fd";
       continue;
     }
     if (arg == "-o") {
@@ -254,6 +275,8 @@ Status MakeConfig(const Args& a, MountConfig* cfg) {
   if (!a.xattr.empty()) cfg->label_xattr = a.xattr;
   if (a.timeout_s >= 0) cfg->cache_timeout = a.timeout_s;
   if (a.threads_n > 0) cfg->threads = a.threads_n;
+  if (a.clone_fd >= 0) cfg->clone_fd = a.clone_fd;
+  if (a.max_idle_n >= 0) cfg->max_idle_threads = a.max_idle_n;
   if (a.fd_budget_n > 0) cfg->fd_budget = a.fd_budget_n;
   if (cfg->label_xattr.empty()) cfg->label_xattr = DefaultLabelXattr();
   return Status::Ok();
@@ -419,6 +442,33 @@ Status StartControl(Daemon* d) {
   return ControlServer::Start(d->cfg.socket, &d->ctx, &d->control);
 }
 
+int DefaultThreads() {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  return cpus < 2 ? 2 : static_cast<int>(cpus);
+}
+
+// The FUSE request loop. `cfg.threads` is libfuse's max_threads: workers start one at a
+// time, when a request arrives and none is idle, up to that many; 1 is libfuse's
+// single-threaded loop, where clone_fd and max_idle_threads mean nothing. Defaults from
+// docs/PERFORMANCE.md, "Worker threads (issue 17 item 3)": one worker per CPU, at least
+// 2 (one worker is fast only while the scheduler keeps it on its client's CPU), and a
+// /dev/fuse clone per worker (never clearly slower; create+stat+unlink 1.2-2.8x faster
+// with one client in three of four comparisons, level in the quietest).
+int Serve(fuse_session* se, const MountConfig& cfg) {
+  int threads = cfg.threads > 0 ? cfg.threads : DefaultThreads();
+  if (threads == 1) return fuse_session_loop(se);
+  fuse_loop_config* loop = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_clone_fd(loop, cfg.clone_fd != 0 ? 1 : 0);  // -1 (not given): on
+  fuse_loop_cfg_set_max_threads(loop, static_cast<unsigned>(threads));
+  // libfuse's own default (UINT_MAX) keeps every idle worker; a limit ends the surplus.
+  if (cfg.max_idle_threads >= 0) {
+    fuse_loop_cfg_set_idle_threads(loop, static_cast<unsigned>(cfg.max_idle_threads));
+  }
+  int rc = fuse_session_loop_mt(se, loop);
+  fuse_loop_cfg_destroy(loop);
+  return rc;
+}
+
 void Detach() {
   setsid();
   if (chdir("/") != 0) return;
@@ -428,26 +478,6 @@ void Detach() {
   dup2(null, 1);
   dup2(null, 2);
   if (null > 2) close(null);
-}
-
-// Few workers beat many here: libfuse's idle workers all wait on /dev/fuse and the
-// kernel wakes the one that waited longest, so with many of them every request lands on
-// a cold thread, often on the other CPU (an IPI in a VM). On the 2-core test VM, tar x
-// per file: 2 workers about 230 us, 4 about 280, 10 about 260; 1 worker was 2.5-3.7x
-// slower on create-heavy work (docs/PERFORMANCE.md). Default: one per CPU, at least 2.
-int Serve(fuse_session* se, int threads) {
-  if (threads == 1) return fuse_session_loop(se);
-  fuse_loop_config* loop = fuse_loop_cfg_create();
-  fuse_loop_cfg_set_clone_fd(loop, 0);
-  fuse_loop_cfg_set_max_threads(loop, static_cast<unsigned>(threads));
-  int rc = fuse_session_loop_mt(se, loop);
-  fuse_loop_cfg_destroy(loop);
-  return rc;
-}
-
-int DefaultThreads() {
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  return cpus < 2 ? 2 : static_cast<int>(cpus);
 }
 
 // The daemon proper. `ready_fd` (-1 in the foreground) gets one byte once the mount is live.
@@ -492,7 +522,7 @@ int Run(const Args& args, int ready_fd) {
   auto reclaimer = std::make_unique<FdReclaimer>(se, &d.table);
   d.fs->set_reclaimer(reclaimer.get());
   if (d.notifier) d.notifier->Ready();
-  int rc = Serve(se, d.cfg.threads > 0 ? d.cfg.threads : DefaultThreads());
+  int rc = Serve(se, d.cfg);
   if (d.notifier) d.notifier->Stopping();
   d.fs->set_reclaimer(nullptr);
   reclaimer.reset();

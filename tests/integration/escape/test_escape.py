@@ -8,6 +8,7 @@ M escapes" (docs/THREAT-MODEL.md reports it). Any escape fails the test that mad
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -143,6 +144,70 @@ THREAD_EXEC = ("import os, sys, threading, time\n"
                "time.sleep(60)\n")
 
 
+# A thread with a descriptor table of its own (CLONE_THREAD without CLONE_FILES): fd N is
+# a unix stream socket in the leader's table and a datagram socket in the thread's; the
+# thread binds N. Then the leader's controls: its stream socket, and a datagram socket.
+THREAD_FDS_C = r"""
+/* A thread with a descriptor table of its own (CLONE_THREAD without CLONE_FILES):
+   fd N is a unix stream socket in the leader's table and a unix datagram socket in
+   the thread's. The thread binds N: the domain may bind stream sockets only. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int fd;
+static const char *path;
+static volatile int done = 0, result = -1, err = 0;
+
+static int thread_main(void *arg) {
+  (void)arg;
+  close(fd);
+  int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+  if (d != fd) { result = -2; err = d < 0 ? errno : d; done = 1; syscall(SYS_exit, 0); }
+  struct sockaddr_un a = {0};
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, path, sizeof(a.sun_path) - 1);
+  result = bind(fd, (struct sockaddr *)&a, sizeof(a));
+  err = errno;
+  __atomic_store_n(&done, 1, __ATOMIC_SEQ_CST);
+  syscall(SYS_exit, 0);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  path = argv[1];
+  fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) { printf("socket %d\n", errno); return 1; }
+  size_t size = 1 << 16;
+  char *stack = malloc(size);
+  int flags = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;  /* no CLONE_FILES */
+  if (clone(thread_main, stack + size, flags, NULL) < 0) { printf("clone %d\n", errno); return 1; }
+  while (!__atomic_load_n(&done, __ATOMIC_SEQ_CST)) usleep(1000);
+  if (result == -2) { printf("setup %d\n", err); return 1; }
+  printf(result == 0 ? "dgram bind ok\n" : "dgram bind refused %d\n", err);
+  /* The controls, from the leader: its stream socket binds, a datagram socket does not. */
+  struct sockaddr_un a = {0};
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, argv[2], sizeof(a.sun_path) - 1);
+  int rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
+  printf(rc == 0 ? "stream bind ok\n" : "stream bind refused %d\n", errno);
+  int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+  strncpy(a.sun_path, argv[3], sizeof(a.sun_path) - 1);
+  rc = bind(d, (struct sockaddr *)&a, sizeof(a));
+  printf(rc == 0 ? "leader dgram bind ok\n" : "leader dgram bind refused %d\n", errno);
+  return 0;
+}
+"""
+
+
 def compile_c(source, out, *flags):
     """Compiles C `source` to `out` with the host's cc; False if there is no compiler."""
     cc = shutil.which("cc") or shutil.which("gcc")
@@ -158,8 +223,38 @@ def compile_c(source, out, *flags):
     return True
 
 
+# How every line the daemon writes begins (docs/audit.md).
+RECORD_START = re.compile(r"type=[A-Z_]+ msg=audit\(\d+\.\d{3}\):( |$)")
+
+
+def most_in_a_second(lines):
+    """The most audit lines stamped within one second (msg=audit(SECONDS.MS))."""
+    per = {}
+    for line in lines:
+        at = line.find("msg=audit(")
+        if at >= 0:
+            second = line[at + 10:].split(".", 1)[0]
+            per[second] = per.get(second, 0) + 1
+    return max(per.values(), default=0)
+
+
 def escaped_text(r):
     return SECRET in (r.stdout or "") or SECRET in (r.stderr or "")
+
+
+class Configured(Sandbox):
+    """A Sandbox whose mount configuration has more top-level `settings` (TOML lines)."""
+
+    def __init__(self, domains, settings="", **kw):
+        super().__init__(domains, **kw)
+        self.settings = settings
+
+    def _build(self):
+        super()._build()
+        with open(self.config) as f:
+            text = f.read()
+        with open(self.config, "w") as f:  # top-level keys come before [[map]]
+            f.write(self.settings + text)
 
 
 class EscapeSuite(SandboxTestCase):
@@ -1372,31 +1467,323 @@ class EscapeSuite(SandboxTestCase):
         self.assertIn("sptfs-sandbox-epoch", maps)
         kill_world(p)
 
+    # ---- audit records with caller-chosen text, reached another way than --audit-mark --
+    def audit_lines_since(self, start):
+        """Lines the daemon wrote after byte `start` of the audit log (up to a mark)."""
+        self.sb.audit()
+        with open(os.path.join(self.sb.work, "audit.log"), "rb") as f:
+            f.seek(start)
+            return f.read().decode(errors="replace").splitlines()
+
+    def audit_size(self):
+        self.sb.audit()
+        return os.path.getsize(os.path.join(self.sb.work, "audit.log"))
+
+    @staticmethod
+    def decoded(value):
+        try:  # a value that needs it is upper-case hex (docs/audit.md)
+            return bytes.fromhex(value).decode(errors="replace")
+        except ValueError:
+            return value
+
+    def test_audit_transition_refusal_names_a_forged_variable(self):
+        # A refused exec transition names the variable that refused it, and the caller
+        # chooses its name: everything but '=' and NUL (execve checks neither), so a line
+        # break, a quote, a terminal escape or a trailing backslash (which makes readers
+        # that honour escapes take the closing quote as escaped and the record as broken).
+        tag = "tv" + str(os.getpid())
+        code = ("import os, sys\n"
+                "name = 'LD_' + sys.argv[1] + '\\x1b[2J\\nforged ' + sys.argv[1] + ' \"\\\\'\n"
+                "os.execve('/opt/tooltrue', ['tooltrue'], {name: '1'})\n")
+        start = self.audit_size()
+        r = self.sb.run("jail2Dom", "", argv=["python3", "-c", code, tag])
+        self.assertEqual(r.returncode, 0, r.stderr)  # it ran, untransitioned
+        lines = self.audit_lines_since(start)
+        broken = [l for l in lines if not RECORD_START.match(l)]
+        self.attack("audit: a refused transition's variable name breaks the record's line",
+                    broken, broken)
+        refused = []
+        for l in lines:
+            if not l.startswith("type=SPT_TRANSITION ") or "refused" not in l:
+                continue
+            try:
+                fields = dict(w.split("=", 1) for w in shlex.split(l) if "=" in w)
+            except ValueError:  # does not parse: the refusal is hidden from readers
+                fields = {}
+            refused.append((self.decoded(fields.get("reason", "")), l))
+        named = [reason for reason, _ in refused if tag in reason]
+        self.attack("audit: a refused transition's variable name hides its reason",
+                    not named, refused)
+        self.assertIn("its environment sets LD_" + tag, named[0])
+
+    def test_audit_fd_budget_record_forged_by_comm(self):
+        # The first EMFILE of a world over its descriptor budget is recorded with the
+        # caller's comm, which the program names itself (PR_SET_NAME: 15 bytes, any but
+        # NUL): a quote and a line break would end the record there and start a line
+        # of the program's choosing.
+        code = ("import ctypes, os\n"
+                "ctypes.CDLL(None).prctl(15, b'a\"\\ntype=SPT_AVC', 0, 0, 0)\n"
+                "fds = []\n"
+                "try:\n"
+                "    while len(fds) < 500: fds.append(os.open('/data/d.txt', os.O_RDONLY))\n"
+                "except OSError as e: print('stopped', len(fds), e.errno)\n")
+        with Configured({"hogDom": dict(id=10, rules=BASE_RULES + ["-r /data r"])},
+                        settings="fd_budget = 64\n") as sb:
+            r = sb.run("hogDom", "", argv=["python3", "-c", code])
+            self.assertIn("stopped", r.stdout, r.stderr)
+            self.assertIn(" 24", r.stdout, r.stderr)  # EMFILE: its budget
+            sb.audit()
+            with open(os.path.join(sb.work, "audit.log"), errors="replace") as f:
+                lines = f.read().splitlines()
+        forged = [l for l in lines if not RECORD_START.match(l)]
+        self.attack("audit: a comm forges a line in the descriptor budget record", forged,
+                    forged)
+        budget = [l for l in lines if l.startswith("type=SPT_FD_BUDGET ")]
+        self.assertEqual(len(budget), 1, lines)
+        fields = dict(w.split("=", 1) for w in shlex.split(budget[0]) if "=" in w)
+        self.assertEqual(fields.get("result"), "EMFILE", budget)
+
+    def test_audit_flood_by_executable_mappings(self):
+        # Every refused mmap(PROT_EXEC) of a mount file is recorded by the daemon for the
+        # world's supervisor (`sandbox exec`); the program chooses how often. File denials
+        # and socket records are rate limited (audit_rate, 200/s here): a mapping loop
+        # must not write more, or a confined program fills the disk.
+        tag = f"/tmp/xflood{os.getpid()}"
+        code = ("import ctypes, mmap, os, sys, time\n"
+                "libc = ctypes.CDLL(None, use_errno=True)\n"
+                "libc.mmap.restype = ctypes.c_void_p\n"
+                "libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,"
+                " ctypes.c_int, ctypes.c_int, ctypes.c_long]\n"
+                "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+                "t, refused = time.monotonic(), 0\n"
+                "for i in range(3000):\n"
+                "    a = libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_EXEC,"
+                " mmap.MAP_PRIVATE, fd, 0)\n"
+                "    refused += a in (None, 2**64 - 1)\n"
+                "print('refused', refused, 'seconds', round(time.monotonic() - t, 2))\n")
+        r = self.sb.run("jailDom", "", argv=["sh", "-c", f'cp /bin/echo {tag} && '
+                                             'exec python3 -c "$0" ' + tag, code])
+        self.assertIn("refused 3000", r.stdout, r.stderr)
+        seconds = float(r.stdout.split()[-1])
+        lines = [x["_line"] for x in self.sb.audit() if tag in x["_line"]]
+        self.attack("audit: executable mappings flood the log past its rate limit",
+                    most_in_a_second(lines) > 300,
+                    f"{most_in_a_second(lines)} records in a second, {len(lines)} in "
+                    f"{seconds} s")
+        self.assertTrue(lines, "the refusals are still recorded")
+
+    def test_audit_flood_by_refused_control_commands(self):
+        # Every refused control command is recorded with the command's text, and the
+        # caller chooses both how often and the text (spt -N NAME takes any name up to
+        # the 64 KiB request). Any local user may connect (the socket is 0666); here a
+        # confined uid 65534. The records must count against the rate limit (audit_rate,
+        # 200/s here), and a line must stay short.
+        code = ("import sys, time\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "t = time.monotonic(); codes = {}\n"
+                "for i in range(2000):\n"
+                "    name = sys.argv[3] * (4000 if i < 10 else 1) + str(i)\n"
+                "    try: c = control_attacks.call(sys.argv[1], ['spt', '-N', name])[0]\n"
+                "    except OSError as e: c = e.errno  # refused at once (busy), unread\n"
+                "    codes[c] = codes.get(c, 0) + 1\n"
+                "print('codes', codes, 'seconds', round(time.monotonic() - t, 2))\n")
+        tag = "Rf" + str(os.getpid())
+        start = self.audit_size()
+        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
+                                     tag], user="65534")
+        out, err = p.communicate(timeout=120)
+        self.assertIn("codes", out, err)
+        lines = [l for l in self.audit_lines_since(start) if tag in l]
+        longest = max((len(l) for l in lines), default=0)
+        self.attack("audit: refused control commands flood the log past its rate limit",
+                    most_in_a_second(lines) > 300 or longest > 4096,
+                    f"{most_in_a_second(lines)} records in a second, {len(lines)} in all, "
+                    f"longest {longest} bytes; {out}")
+        self.assertTrue(lines, "the refusals are still recorded")
+
+    def test_issue17_4_session_outlives_its_openers_domain(self):
+        # A session is opened by a caller that may (domain_transition), and then serves
+        # sandbox requests one after another. If its opener is moved into a domain that
+        # may not (placed, or by an exec transition, keeping the descriptor), the session
+        # must not keep speaking with the right it had: a fresh connection is refused
+        # (77), and so must be the next request on the session.
+        code = ("import os, socket, struct, sys\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "sys.stdin.readline()\n"
+                "s, fd, c = control_attacks.open_session(sys.argv[1])\n"
+                "print('opened', c, flush=True)\n"
+                "sys.stdin.readline()\n"
+                "argv = ['sandbox', 'record', str(os.getpid()), '10', 'denied', 'connect',"
+                " 'forged-' + sys.argv[3], 'x']\n"
+                "print('fresh', control_attacks.call(sys.argv[1], argv)[0], flush=True)\n"
+                "s.sendall(control_attacks.frame(argv))\n"
+                "head = s.recv(4, socket.MSG_WAITALL)\n"
+                "body = s.recv(struct.unpack('>I', head)[0], socket.MSG_WAITALL) if head else b''\n"
+                "print('session', struct.unpack('>i', body[4:8])[0] if body else None)\n")
+        domains = {"launchDom": dict(id=7, rules=BASE_RULES + ["-c domain_transition grant"]),
+                   "jailDom": dict(id=10, rules=BASE_RULES)}
+        tag = str(os.getpid())
+        with Sandbox(domains) as sb:
+            p = subprocess.Popen([sys.executable, "-c", code, sb.socket,
+                                  os.path.dirname(os.path.abspath(__file__)), tag],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=world_env())
+            self.addCleanup(p.kill)
+            for domain in ("launchDom", "jailDom"):
+                c, _, err = control_attacks.call(sb.socket, ["place", str(p.pid), domain])
+                self.assertEqual(c, 0, err)
+                p.stdin.write("go\n")
+                p.stdin.flush()
+                if domain == "launchDom":
+                    self.assertEqual(p.stdout.readline().split(), ["opened", "0"])
+            out, err = p.communicate(timeout=30)
+            self.assertIn("fresh 77", out, err)
+            self.attack("issue 17.4: a session keeps its opener's right after the opener is "
+                        "moved to a domain without it", "session 0" in out, out + err)
+
+    def test_issue17_4_thread_with_its_own_descriptor_table(self):
+        # The supervisor reads the socket behind a notified call's descriptor number
+        # through a pidfd (TargetSocket): a thread made without CLONE_FILES has a table
+        # of its own, so a pidfd of its thread group would show the leader's socket
+        # under that number (a stream socket the domain may bind), not the thread's
+        # (a datagram socket it may not).
+        domains = {"bindDom": dict(id=18, rules=BASE_RULES + [
+            "-r /opt rx", "-c unix_socket_create grant", "-c unix_stream_socket_bind grant"])}
+        with Sandbox(domains) as sb:
+            if not compile_c(THREAD_FDS_C, sb.backing("/opt/threadfds")):
+                self.skipTest("no C compiler")
+            r = sb.run("bindDom", "/opt/threadfds /tmp/t.sock /tmp/s.sock /tmp/d.sock")
+            self.attack("issue 17.4: a thread with its own descriptor table binds a datagram "
+                        "socket under a stream socket's number",
+                        "dgram bind ok" in r.stdout.splitlines(), r.stdout + r.stderr)
+            self.assertEqual(r.stdout.splitlines(), ["dgram bind refused 1", "stream bind ok",
+                                                     "leader dgram bind refused 1"], r.stderr)
+
+    def test_audit_flood_by_flipping_a_rule_link(self):
+        # A domain that may write the directory of a symlink a -r rule goes through
+        # (docs/productlocker.md) re-points it again and again, between two targets of
+        # its choosing (2 KB names): each move is one SPT_STALE_RULE record, written by
+        # the daemon's watch. It must count against the rate limit (20/s here, so that a
+        # loaded machine's flips outrun it).
+        domains = {"flipDom": dict(id=19, rules=BASE_RULES + ["-r /tmp/pl r"])}
+        with Configured(domains, settings="audit_rate = 20\n",
+                        files={"/data/x/f": "X\n"}) as sb:
+            os.symlink("/data/x", sb.backing("/tmp/pl"))
+            self.assertEqual(sb.spt("-p").returncode, 0)  # the rule goes through the link
+            code = ("import os, time\n"
+                    "t, n = time.monotonic(), 0\n"
+                    "while time.monotonic() - t < 3:\n"
+                    "    for end in ('A', 'B'):\n"
+                    "        os.symlink('/data/' + end * 2000, '/tmp/pl.new')\n"
+                    "        os.rename('/tmp/pl.new', '/tmp/pl'); n += 1\n"
+                    "print('flips', n)\n")
+            r = sb.run("flipDom", "", argv=["python3", "-c", code])
+            self.assertIn("flips", r.stdout, r.stderr)
+            lines = [x["_line"] for x in sb.audit() if x.get("type") == "SPT_STALE_RULE"]
+        self.attack("audit: flipping a rule's link floods the log past its rate limit",
+                    most_in_a_second(lines) > 30,
+                    f"{most_in_a_second(lines)} records in a second, {len(lines)} in all; "
+                    f"{r.stdout.strip()}")
+        self.assertTrue(lines, "the moves are still recorded")
+
+    def test_audit_flood_by_refused_transitions(self):
+        # A refused exec transition is recorded with the variable that refused it, and
+        # the caller chooses the variable's name (up to 128 KiB, an argument string's
+        # limit) and how often it execs: each refusal must stay a short line and count
+        # against the rate limit (20/s here, so that a loaded machine's execs outrun it).
+        domains = {"srcDom": dict(id=20, rules=BASE_RULES + [
+            "-r /opt rx", "-d toolObj toolDom file_exec grant"]),
+            "toolDom": dict(id=12, rules=BASE_RULES + ["-r /opt rx", "-o toolObj rx"])}
+        code = ("import subprocess, time\n"
+                "t, n = time.monotonic(), 0\n"
+                "while time.monotonic() - t < 3:\n"
+                "    subprocess.run(['/opt/tooltrue'], env={'LD_' + 'V' * 30000: '1'})\n"
+                "    n += 1\n"
+                "print('execs', n)\n")
+        with Configured(domains, settings="audit_rate = 20\n", labels=[("toolObj", 3402)],
+                        files={"/opt/tooltrue": ("/usr/bin/true", 0o755)},
+                        labels_on={"/opt/tooltrue": "toolObj"}) as sb:
+            r = sb.run("srcDom", "", argv=["python3", "-c", code])
+            self.assertIn("execs", r.stdout, r.stderr)
+            lines = [x["_line"] for x in sb.audit() if x.get("type") == "SPT_TRANSITION"
+                     and "refused" in x["_line"]]
+        longest = max((len(l) for l in lines), default=0)
+        self.attack("audit: refused exec transitions flood the log (rate, or a 30 KB name)",
+                    most_in_a_second(lines) > 30 or longest > 4096,
+                    f"{most_in_a_second(lines)} records in a second, {len(lines)} in all, "
+                    f"longest {longest} bytes; {r.stdout.strip()}")
+        self.assertTrue(lines, "the refusals are still recorded")
+
+
+class EscapeAtLowAuditRate(SandboxTestCase):
+    """Floods the audit rate limit must bound, at audit_rate = 20: a bounded log and an
+    unbounded one then differ widely even on a slow, loaded machine, where a flood may
+    not reach the default 200 lines a second. (Sorts before EscapeSuite, whose summary
+    counts these attacks too.)"""
+    SANDBOX = dict(EscapeSuite.SANDBOX, audit_rate=20)
+    placed_plain = EscapeSuite.placed_plain
+    attack = EscapeSuite.attack
+    results = EscapeSuite.results
 
     def test_audit_mark_flood_by_a_confined_caller(self):
         # Marks are events, and events were never rate limited: a confined root program
         # writing 1 KiB marks as fast as it can filled the disk at ~8 MB/s. Its marks now
-        # count against the access records' rate (audit_rate, 200/s here): most of 3000
-        # sent within a few seconds get exit 75.
+        # count against the access records' rate (audit_rate, 20/s here): over it, exit 75.
         tag = "flood-" + str(os.getpid())
         code = ("import sys, time\n"
                 "sys.path.insert(0, sys.argv[2])\n"
                 "import control_attacks\n"
                 "t = time.monotonic(); codes = {}\n"
                 "for i in range(3000):\n"
-                "    c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark', sys.argv[3]"
-                " + 'x' * 900])[0]\n"
+                "    try:\n"
+                "        c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark',"
+                " sys.argv[3] + 'x' * 900])[0]\n"
+                "    except OSError:\n"
+                "        c = 'reset'  # busy: answered 75 and closed before reading\n"
                 "    codes[c] = codes.get(c, 0) + 1\n"
-                "print('codes', codes, 'seconds', time.monotonic() - t)\n")
+                "print('codes', codes, 'seconds', round(time.monotonic() - t + 0.5))\n")
         p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
                                      tag])
         out, err = p.communicate(timeout=120)
         self.sb.audit()
         with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
             written = sum(1 for l in f if tag in l)
-        self.attack("audit mark: a confined caller floods the log", written >= 3000,
+        seconds = int(out.split()[-1]) if out.strip() else 0
+        self.attack("audit mark: a confined caller floods the log", written > 20 * (seconds + 2),
                     f"{written} marks written; {out.strip()} {err[-300:]}")
         self.assertIn("75:", out, err)
+
+    def test_refused_command_flood_by_a_confined_caller(self):
+        # Every refused control command wrote an SPT_CONTROL_DENIED event, and events
+        # were not rate limited: a confined program asking for what it may not have, as
+        # fast as it can, wrote a line per try. Refusals now count against the access
+        # records' rate (audit_rate, 20/s here), like a confined caller's marks; the
+        # answer (77) is the same either way.
+        code = ("import sys, time\n"
+                "sys.path.insert(0, sys.argv[2])\n"
+                "import control_attacks\n"
+                "codes = {}; t = time.monotonic()\n"
+                "for i in range(3000):\n"
+                "    try:\n"
+                "        c = control_attacks.call(sys.argv[1], ['domain', 'set', '-n',"
+                " 'jailDom', '-l', 'disabled'])[0]\n"
+                "    except OSError:\n"
+                "        c = 'reset'  # busy: answered 75 and closed before reading\n"
+                "    codes[c] = codes.get(c, 0) + 1\n"
+                "print('codes', codes, 'seconds', round(time.monotonic() - t + 0.5))\n")
+        p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__))])
+        out, err = p.communicate(timeout=120)
+        self.assertIn("77:", out, err)
+        self.assertNotIn(" 0:", out.replace("{0:", " 0:"), err)  # none let through
+        self.sb.audit()
+        with open(os.path.join(self.sb.work, "audit.log"), errors="replace") as f:
+            written = sum(1 for l in f if "SPT_CONTROL_DENIED" in l and f" pid={p.pid} " in l)
+        seconds = int(out.split()[-1])
+        self.attack("control: a confined caller floods the log with refused commands",
+                    written > 20 * (seconds + 2), f"{written} refusals written; {out.strip()}")
+        self.assertGreater(written, 0)  # refusals are still recorded, up to the rate
 
 
 if __name__ == "__main__":

@@ -302,6 +302,13 @@ class InstallTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("--config %s %s --socket /x -o noexec" % (config, mnt), r.stderr)
         self.assertFalse(is_mounted(mnt))
+        # The worker options (issue 17 item 3) become sptfs options, not FUSE ones.
+        r = self.run_installed([self.helper(), config, mnt, "-fv", "-o",
+                                "threads=4,no_clone_fd,clone_fd,max_idle_threads=2"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("%s --threads 4 --no-clone-fd --clone-fd --max-idle-threads 2\n" % mnt,
+                      r.stderr)
+        self.assertFalse(is_mounted(mnt))
         r = self.run_installed([self.helper(), os.path.join(base, "nope"), mnt])
         self.assertEqual(r.returncode, 1)
         self.assertTrue(r.stderr.startswith("mount.fuse.sptfs: %s/nope: not a file or directory"
