@@ -18,10 +18,27 @@ constexpr char kCapsXattr[] = "security.capability";
 
 std::string ProcFd(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-// Whether the caller (a uid-0 thread `tid`) has CAP_FSETID in its effective set; false
-// when that cannot be told (the thread is gone, or no pid came with the request).
+// Whether thread `tid` is in the daemon's user namespace. The kernel asks for CAP_FSETID
+// in the initial namespace (capable()); a thread's status shows its effective set in
+// its own namespace, which is every capability in one it made itself, mapping 0 to 0.
+bool InOurUserNs(pid_t tid) {
+  static const struct stat ours = [] {
+    struct stat st {};
+    if (stat("/proc/self/ns/user", &st) != 0) st.st_ino = 0;
+    return st;
+  }();
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/user", static_cast<int>(tid));
+  struct stat st;
+  return ours.st_ino != 0 && stat(path, &st) == 0 && st.st_ino == ours.st_ino &&
+         st.st_dev == ours.st_dev;
+}
+
+// Whether the caller (a uid-0 thread `tid`) has CAP_FSETID in its effective set, in the
+// daemon's user namespace; false when that cannot be told (the thread is gone, or no
+// pid came with the request).
 bool Uid0HasFsetid(pid_t tid) {
-  if (tid <= 0) return false;
+  if (tid <= 0 || !InOurUserNs(tid)) return false;
   char path[64];
   snprintf(path, sizeof(path), "/proc/%d/status", static_cast<int>(tid));
   FILE* f = fopen(path, "re");

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fs/caller_creds.h"
+#include "fs/kill_priv.h"
 #include "fs/ops_internal.h"
 
 namespace sptfs::ops {
@@ -72,13 +73,30 @@ ExecTarget ExecTargetOf(SptFs& fs, fuse_ino_t ino, int fd) {
   return t;
 }
 
+// After an O_TRUNC open of an existing file (`fd`): the set-id bits and capability the
+// truncate cost the caller. The backing store has cleared them at a truncate by a
+// caller it saw without CAP_FSETID (any uid but 0); a uid-0 caller truncates there as
+// root, so for one without CAP_FSETID the daemon clears them here, after the truncate
+// (the caller's write permission is checked by that open; the file is empty meanwhile,
+// so nothing changed can run with the old rights). Closes `fd` on failure.
+int KillPrivAfterTrunc(fuse_req_t req, int flags, int fd) {
+  if (!(flags & O_TRUNC)) return 0;
+  int err = KillPrivBeforeWrite(req, fd, false);
+  if (err) close(fd);
+  return err;
+}
+
 // The backing open of an existing file. An O_TRUNC open (the kernel sends it whole:
-// atomic_o_trunc) truncates as the caller, so the backing store clears set-user-ID and
-// set-group-ID bits as it does for a truncate by anyone without CAP_FSETID.
+// atomic_o_trunc) truncates as the caller, so the backing store checks the caller's
+// write permission and clears set-id bits as for that caller (then KillPrivAfterTrunc).
 int OpenBacking(fuse_req_t req, SptFs& fs, const Inode* node, int flags, int* fd) {
   if (!(flags & O_TRUNC)) return fs.table().OpenData(node, BackingFlags(fs, flags), fd);
-  CallerCreds as_caller(req);
-  return fs.table().OpenData(node, BackingFlags(fs, flags), fd);
+  int err;
+  {
+    CallerCreds as_caller(req);
+    err = fs.table().OpenData(node, BackingFlags(fs, flags), fd);
+  }
+  return err ? err : KillPrivAfterTrunc(req, flags, *fd);
 }
 
 }  // namespace
@@ -148,10 +166,16 @@ int CreateOrOpenBacking(fuse_req_t req, SptFs& fs, const Subject& s, Inode* pare
   if (err) return -err;
   CallerUmask caller_umask(req);
   if (caller_umask.error()) return -caller_umask.error();
-  CallerCreds as_caller(req);
-  int extra = *made ? (O_CREAT | O_EXCL) : O_NOFOLLOW;
-  int fd = openat(parent->fd, name, BackingFlags(fs, flags) | extra, mode);
-  return fd >= 0 ? fd : -errno;
+  int fd;
+  {
+    CallerCreds as_caller(req);
+    int extra = *made ? (O_CREAT | O_EXCL) : O_NOFOLLOW;
+    fd = openat(parent->fd, name, BackingFlags(fs, flags) | extra, mode);
+    if (fd < 0) return -errno;
+  }
+  if (*made) return fd;
+  int kill_err = KillPrivAfterTrunc(req, flags, fd);  // an existing file's O_TRUNC
+  return kill_err ? -kill_err : fd;
 }
 
 void OpCreate(fuse_req_t req, fuse_ino_t parent_ino, const char* name, mode_t mode,
