@@ -1028,6 +1028,61 @@ class EscapeSuite(SandboxTestCase):
             for op in ("write", "truncate", "open O_TRUNC", "open O_CREAT|O_TRUNC"):
                 self.assertIn(f"{op} ok", r.stdout, r.stderr)
 
+    # The other ways data changes: a shared mapping's write-back, pwritev2(RWF_APPEND),
+    # copy_file_range, sendfile, fallocate's hole punching and zeroing, a truncate to the
+    # same size; as 65534 and as a uid-0 caller that dropped CAP_FSETID.
+    KILLPRIV_OTHER = ("import ctypes, mmap, os, sys\n"
+                      "libc = ctypes.CDLL(None, use_errno=True)\n"
+                      "def t(what, f):\n"
+                      "    try: f(); print(what, 'ok')\n"
+                      "    except OSError as e: print(what, 'errno', e.errno)\n"
+                      "if os.getuid() == 0:\n"
+                      "    hdr = (ctypes.c_uint32 * 2)(0x20080522, 0)\n"
+                      "    data = (ctypes.c_uint32 * 6)()\n"
+                      "    assert libc.capget(hdr, data) == 0\n"
+                      "    for i in (0, 1, 2): data[i] &= ~(1 << 4)\n"
+                      "    assert libc.capset(hdr, data) == 0, ctypes.get_errno()\n"
+                      "p = '/tmp/' + sys.argv[1]\n"
+                      "def mm(p):\n"
+                      "    fd = os.open(p, os.O_RDWR); m = mmap.mmap(fd, 8)\n"
+                      "    m[0:8] = b'#!/bin/x'; m.flush(); m.close(); os.close(fd)\n"
+                      "def app(p):\n"
+                      "    fd = os.open(p, os.O_WRONLY); os.pwritev(fd, [b'id\\n'], 0, 0x10)\n"
+                      "    os.close(fd)\n"
+                      "def cfr(p):\n"
+                      "    fd = os.open(p, os.O_WRONLY); src = os.open(p[:-1] + 'e', os.O_RDONLY)\n"
+                      "    os.copy_file_range(src, fd, 4, 0, 0); os.close(src); os.close(fd)\n"
+                      "def sf(p):\n"
+                      "    fd = os.open(p, os.O_WRONLY); src = os.open(p[:-1] + 'e', os.O_RDONLY)\n"
+                      "    os.sendfile(fd, src, 0, 4); os.close(src); os.close(fd)\n"
+                      "def fa(p, mode):\n"
+                      "    fd = os.open(p, os.O_WRONLY)\n"
+                      "    if libc.fallocate(fd, mode, ctypes.c_long(0), ctypes.c_long(4096)):\n"
+                      "        raise OSError(ctypes.get_errno(), 'fallocate')\n"
+                      "    os.close(fd)\n"
+                      "t('mmap', lambda: mm(p + 'm'))\n"
+                      "t('append', lambda: app(p + 'a'))\n"
+                      "t('copy_file_range', lambda: cfr(p + 'c'))\n"
+                      "t('sendfile', lambda: sf(p + 's'))\n"
+                      "t('punch', lambda: fa(p + 'p', 3))\n"  # KEEP_SIZE | PUNCH_HOLE
+                      "t('zero', lambda: fa(p + 'z', 0x10))\n"  # ZERO_RANGE
+                      "t('same size', lambda: os.truncate(p + 'e', os.stat(p + 'e').st_size))\n")
+    KILLPRIV_OTHER_OPS = ("m", "a", "c", "s", "p", "z", "e")
+
+    def test_issue17_2_other_writes_keep_setid_bits(self):
+        for user in ("65534", None):
+            prefix = f"kpo{user or 'root'}"
+            self.killpriv_victims(prefix, self.KILLPRIV_OTHER_OPS, 0o6777)
+            r = self.sb.run("jailDom", "", argv=["python3", "-c", self.KILLPRIV_OTHER, prefix],
+                            user=user)
+            kept = self.killpriv_left(prefix, self.KILLPRIV_OTHER_OPS)
+            self.attack(f"issue 17.2: mmap, RWF_APPEND, copy_file_range, sendfile, punch, "
+                        f"zero, same-size truncate of a setuid-root file as {user or 'root'} "
+                        "without CAP_FSETID keeps its bits",
+                        kept, "; ".join(kept) + " " + r.stdout + r.stderr)
+            for op in ("mmap", "append", "copy_file_range", "sendfile", "same size"):
+                self.assertIn(f"{op} ok", r.stdout, r.stderr)
+
     def test_issue12_6_loader_maps_a_file_without_x(self):
         # /tmp is rw without x: exec of a copy of echo is refused, and so must be its
         # mapping as code by the dynamic loader (mmap PROT_EXEC of a read-only open).
