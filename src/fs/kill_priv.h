@@ -21,7 +21,10 @@
 // clears nothing at a page fault. A daemon that is not root clears what it may; the
 // backing store then clears the rest at its own write (the daemon lacks CAP_FSETID).
 // "Without CAP_FSETID": any caller whose uid is not 0, and a uid-0 caller whose
-// effective set (/proc/TID/status) lacks it or cannot be read. That file is read only
+// effective set (/proc/TID/status) lacks it or cannot be read, or that is not in the
+// daemon's user namespace (its status then shows its own namespace's capabilities; the
+// kernel asks the initial one). An O_TRUNC open of an existing file clears through
+// KillPrivBeforeWrite right after its truncate (src/fs/ops_open.cc). That file is read only
 // when the file has a set-id bit to lose, so the common write costs one fstat and one
 // fremovexattr.
 #pragma once
