@@ -1083,6 +1083,31 @@ class EscapeSuite(SandboxTestCase):
             for op in ("mmap", "append", "copy_file_range", "sendfile", "same size"):
                 self.assertIn(f"{op} ok", r.stdout, r.stderr)
 
+    def test_issue17_2_writeback_cache_keeps_setid_bits(self):
+        # With `writeback = true` the kernel writes a file's pages back later without the
+        # writer's identity (or, under HANDLE_KILLPRIV_V2, writes through when the caller
+        # would clear): the same attacks must leave the bits gone.
+        sb = Configured(DOMAINS, settings="writeback = true\n", labels=LABELS, files=FILES,
+                        labels_on=LABELS_ON)
+        with sb:
+            saved, self.sb = self.sb, sb
+            try:
+                runs = [("65534", "kpwbu", self.KILLPRIV_WRITES, self.KILLPRIV_CHANGES, []),
+                        ("65534", "kpwbo", self.KILLPRIV_OTHER_OPS, self.KILLPRIV_OTHER, []),
+                        (None, "kpwbr", self.KILLPRIV_ROOT_OPS, self.KILLPRIV_ROOT, ["capset"]),
+                        (None, "kpwbn", self.KILLPRIV_ROOT_OPS, self.KILLPRIV_ROOT, ["userns"])]
+                for user, prefix, ops, code, args in runs:
+                    self.killpriv_victims(prefix, ops, 0o6777)
+                    r = sb.run("jailDom", "", argv=["python3", "-c", code] + args + [prefix],
+                               user=user)
+                    kept = self.killpriv_left(prefix, ops)
+                    self.attack(f"issue 17.2: writeback cache: {prefix} changes a setuid-root "
+                                "file, which keeps its bits",
+                                kept, "; ".join(kept) + " " + r.stdout + r.stderr)
+                    self.assertNotIn("errno", r.stdout.replace("errno 95", ""), r.stderr)
+            finally:
+                self.sb = saved
+
     def test_issue12_6_loader_maps_a_file_without_x(self):
         # /tmp is rw without x: exec of a copy of echo is refused, and so must be its
         # mapping as code by the dynamic loader (mmap PROT_EXEC of a read-only open).
