@@ -1108,6 +1108,18 @@ class EscapeSuite(SandboxTestCase):
             finally:
                 self.sb = saved
 
+    def test_issue17_2_setgid_without_group_exec_keeps_its_bit(self):
+        # Setgid without group-execute (02766, group root): a write by a caller outside
+        # the file's group clears it (the kernel's rule), though no exec would use it.
+        self.killpriv_victims("kpsg", self.KILLPRIV_WRITES, 0o2766)
+        r = self.sb.run("jailDom", "", argv=["python3", "-c", self.KILLPRIV_CHANGES, "kpsg"],
+                        user="65534")
+        kept = self.killpriv_left("kpsg", self.KILLPRIV_WRITES)
+        self.attack("issue 17.2: a write by a caller outside its group keeps a setgid bit "
+                    "without group-execute", kept, "; ".join(kept) + " " + r.stdout + r.stderr)
+        for op in ("write", "truncate", "ftruncate", "fallocate"):
+            self.assertIn(f"{op} ok", r.stdout, r.stderr)
+
     def test_issue12_6_loader_maps_a_file_without_x(self):
         # /tmp is rw without x: exec of a copy of echo is refused, and so must be its
         # mapping as code by the dynamic loader (mmap PROT_EXEC of a read-only open).
