@@ -345,7 +345,17 @@ Inode* InodeTable::Found(Inode* parent, std::string_view name, int fd, const str
     return nullptr;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (Inode* node = FindLocked(parent->map, st.st_dev, st.st_ino)) {
+  Inode* node = FindLocked(parent->map, st.st_dev, st.st_ino);
+  if (node && node->type_bits != TypeBits(st.st_mode)) {
+    // Not the inode the node was made for: that one is gone (a node without fd does not
+    // keep it) and its number was given to a new one behind the mount. The old node
+    // leaves the index and serves only the kernel's old inode until forgotten; the new
+    // inode gets its own node of its own type (else a directory taken for a file would
+    // be skipped by VerifyPlace). Forgetting the old one later finds it in no chain.
+    EraseLocked(node);
+    node = nullptr;
+  }
+  if (node) {
     if (node->fd < 0 && fd >= 0 && MustKeepFd(st)) {
       node->fd = fd;  // became a hard link: keep it reachable by fd from now on
       held_fds_++;
@@ -358,7 +368,7 @@ Inode* InodeTable::Found(Inode* parent, std::string_view name, int fd, const str
     }
     return node;
   }
-  Inode* node = slab_.New();
+  node = slab_.New();
   if (!node) {
     if (fd >= 0) close(fd);
     errno = ENOMEM;

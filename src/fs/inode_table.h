@@ -122,6 +122,8 @@ class InodeTable {
   // Records one kernel lookup of the backing inode (`fd` or -1, `st`) reached as
   // (parent, name); takes ownership of `fd` (closed if not kept). nullptr (fd closed,
   // errno EOVERFLOW) if `st.st_dev` does not fit the node's 32 bits (see Inode::dev).
+  // A node of the same (map, dev, ino) but another file type is of an inode that is gone
+  // (its number reused behind the mount): it leaves the index, and `st` gets a new node.
   Inode* Found(Inode* parent, std::string_view name, int fd, const struct stat& st);
   // `n` more kernel lookups of a node already known (pinned children, readdirplus ".").
   // Counts saturate at Inode::kMaxRefs: such a node is never freed.
