@@ -56,14 +56,16 @@ void Inode::SetName(std::string_view name) {
 // ---- The slab ----
 
 // A chunk: this header, then kPerChunk nodes, in a mapping of kChunkBytes aligned to
-// kChunkBytes. Its pages are touched only as nodes are first used (`bump`).
+// kChunkBytes. Free slots are known by the bitmap, never by anything written in them, so
+// the pages of free slots can be given back (Trim) and read as zeros when used again;
+// the lowest free slot is used first, so pages are touched in order as the chunk fills.
 struct alignas(alignof(Inode)) InodeTable::Slab::Chunk {
   uint32_t id;
-  uint32_t live = 0;                // nodes in use
-  uint32_t bump = 0;                // slots below it have been used at least once
-  uint32_t free_head = UINT32_MAX;  // a freed slot, linked through Inode::next
-  bool open = false;                // in open_
+  uint32_t live = 0;                   // nodes in use
+  bool open = false;                   // in open_
+  uint64_t used[kPerChunk / 64] = {};  // slot i in use: bit i % 64 of used[i / 64]
   Inode* nodes() { return reinterpret_cast<Inode*>(this + 1); }
+  bool Used(uint32_t slot) const { return used[slot / 64] >> (slot % 64) & 1; }
 };
 
 namespace {
@@ -105,8 +107,8 @@ InodeTable::Slab::Chunk* InodeTable::Slab::NewChunk() {
     c = new (mem) Chunk;
     ++mapped_;
   }
-  c->live = c->bump = 0;
-  c->free_head = UINT32_MAX;
+  c->live = 0;
+  memset(c->used, 0, sizeof(c->used));
   if (!free_ids_.empty()) {
     c->id = free_ids_.back();
     free_ids_.pop_back();
@@ -127,12 +129,11 @@ InodeTable::Slab::Chunk* InodeTable::Slab::NewChunk() {
 Inode* InodeTable::Slab::New() {
   Chunk* c = open_.empty() ? NewChunk() : open_.back();
   if (!c) return nullptr;
-  uint32_t slot = c->free_head;
-  if (slot != UINT32_MAX) {
-    c->free_head = c->nodes()[slot].next;
-  } else {
-    slot = c->bump++;
-  }
+  uint32_t word = 0;
+  while (c->used[word] == ~uint64_t{0}) ++word;  // an open chunk has a free slot
+  uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(~c->used[word]));
+  c->used[word] |= uint64_t{1} << bit;
+  uint32_t slot = word * 64 + bit;
   if (++c->live == kPerChunk) {
     open_.pop_back();
     c->open = false;
@@ -143,9 +144,8 @@ Inode* InodeTable::Slab::New() {
 void InodeTable::Slab::Delete(Inode* node) {
   auto* c = reinterpret_cast<Chunk*>(reinterpret_cast<uintptr_t>(node) & ~(kChunkBytes - 1));
   uint32_t slot = static_cast<uint32_t>(node - c->nodes());
-  node->FreeName();           // the rest of a node needs no destruction (static_assert)
-  node->next = c->free_head;  // the free list's until the slot is used again
-  c->free_head = slot;
+  node->FreeName();  // the rest of a node needs no destruction (static_assert)
+  c->used[slot / 64] &= ~(uint64_t{1} << (slot % 64));
   if (!c->open) {
     c->open = true;
     open_.push_back(c);
@@ -164,6 +164,34 @@ void InodeTable::Slab::DropChunk(Chunk* c) {
   }
   munmap(c, kChunkBytes);
   --mapped_;
+}
+
+// Gives back the pages that hold only free slots, one madvise per run of them. The
+// header's page stays (the bitmap is in it).
+void InodeTable::Slab::TrimChunk(Chunk* c) {
+  static const uintptr_t kPage = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t base = reinterpret_cast<uintptr_t>(c);
+  const uintptr_t nodes = reinterpret_cast<uintptr_t>(c->nodes());
+  uintptr_t run = 0;  // start of the current run of free pages; 0: none
+  for (uintptr_t p = base + kPage; p <= base + kChunkBytes; p += kPage) {
+    bool free = p < base + kChunkBytes;
+    for (uintptr_t s = (p - nodes) / sizeof(Inode); free && s < kPerChunk; ++s) {
+      if (nodes + s * sizeof(Inode) >= p + kPage) break;
+      free = !c->Used(static_cast<uint32_t>(s));
+    }
+    if (free && !run) run = p;
+    if (!free && run) {
+      madvise(reinterpret_cast<void*>(run), p - run, MADV_DONTNEED);
+      run = 0;
+    }
+  }
+}
+
+void InodeTable::Slab::Trim() {
+  for (Chunk* c : chunks_) {
+    if (c && c->live < kPerChunk) TrimChunk(c);
+  }
+  if (spare_) TrimChunk(spare_);
 }
 
 Inode* InodeTable::Slab::At(uint32_t index) const {
@@ -626,6 +654,7 @@ bool InodeTable::TakeTrimHint() {
   std::lock_guard<std::mutex> lock(mu_);
   if (freed_since_trim_ < kTrimNodes || freed_since_trim_ < nodes_.size()) return false;
   freed_since_trim_ = 0;
+  slab_.Trim();
   return true;
 }
 

@@ -53,7 +53,7 @@ struct Inode {
   // (the node is then never freed: a count that overflowed cannot be trusted to reach 0).
   uint32_t refs : 31 = 0;
   uint32_t counted_fd : 1 = 0;  // its fd counts against the table's file fd budget
-  uint32_t next = UINT32_MAX;   // the table's own: hash chain or free list (an index)
+  uint32_t next = UINT32_MAX;   // the table's own: the hash chain (an index)
   int16_t map = -1;             // index of the map it belongs to; -1: virtual
   // Set when the node is made, never changed.
   uint8_t type_bits : 4 = 0;  // S_IFMT >> 12 of the backing inode (S_IFDIR for virtual ones)
@@ -157,6 +157,8 @@ class InodeTable {
   // at least as many as remain: the moment to give freed memory back (glibc keeps freed
   // small blocks; a table that once held a million nodes kept about 250 MiB after the
   // kernel forgot them). So a table that empties gives back about log2(size) times.
+  // When true, the pages of the chunks' free slots have just been given back too (a
+  // chunk with one node left would otherwise keep all the pages it ever touched).
   static constexpr size_t kTrimNodes = 10000;
   bool TakeTrimHint();
   // O_PATH fds the nodes hold now (directories, hard links, cached plain files, pinned
@@ -181,7 +183,8 @@ class InodeTable {
  private:
   // Fixed chunks of nodes, each mapped on its own (aligned to its size, so a node finds
   // its chunk's header by masking its address) and unmapped when all its nodes are free;
-  // within a chunk, free nodes are linked through Inode::next. A node's index (chunk id
+  // within a chunk, free nodes are marked in a bitmap (so their pages can be given back:
+  // Trim). A node's index (chunk id
   // * kPerChunk + slot) is what the hash chains hold. Guarded by the table's mutex.
   class Slab {
    public:
@@ -193,6 +196,7 @@ class InodeTable {
     Inode* New();              // a default-constructed node; nullptr if out of memory
     void Delete(Inode* node);  // frees its name, then the node
     Inode* At(uint32_t index) const;
+    void Trim();  // gives back the pages that hold only free slots
     uint32_t IndexOf(const Inode* node) const;
     size_t chunks() const { return mapped_; }
 
@@ -200,6 +204,7 @@ class InodeTable {
     struct Chunk;
     Chunk* NewChunk();
     void DropChunk(Chunk* c);
+    static void TrimChunk(Chunk* c);
     std::vector<Chunk*> chunks_;  // by id; nullptr: given back (id in free_ids_)
     std::vector<uint32_t> free_ids_;
     std::vector<Chunk*> open_;  // chunks with a free node

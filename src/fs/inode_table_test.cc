@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -452,6 +453,53 @@ TEST_F(InodeTableTest, ReusedInodeNumberOfAnotherTypeIsANewNode) {
   table_.Forget(c, 1);
   table_.Forget(d, 1);
   EXPECT_EQ(table_.size(), before - 2);
+}
+
+// Whether the page holding `p` is resident.
+bool Resident(const void* p) {
+  uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  unsigned char in = 0;
+  void* at = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(p) & ~(page - 1));
+  EXPECT_EQ(mincore(at, page, &in), 0);
+  return in & 1;
+}
+
+// One node kept alive in each chunk (a caller keeping one file open per 4,096 it looked
+// up) must not keep the chunks' freed pages: at the trim hint they go back to the
+// kernel (before: 245 such nodes kept 49.6 MiB of 1,000,000 nodes' pages resident).
+TEST_F(InodeTableTest, FreedPagesOfChunksStillInUseAreGivenBack) {
+  constexpr size_t n = 4 * InodeTable::kNodesPerChunk;
+  std::vector<Inode*> nodes;
+  for (size_t i = 0; i < n; ++i) {
+    nodes.push_back(
+        table_.Found(table_.root(), "f" + std::to_string(i), -1, FileStat(6000000 + i)));
+  }
+  std::vector<Inode*> kept;
+  for (size_t i = 0; i < n; ++i) {
+    if (i % InodeTable::kNodesPerChunk == 100) {
+      kept.push_back(nodes[i]);
+    } else {
+      table_.Forget(nodes[i], 1);
+    }
+  }
+  EXPECT_EQ(table_.chunks(), 5u);  // four with a node each (the first has the root), the spare
+  Inode* far = nodes[2 * InodeTable::kNodesPerChunk + 2000];  // freed, pages from any kept
+  EXPECT_TRUE(Resident(far));
+  ASSERT_TRUE(table_.TakeTrimHint());
+  EXPECT_FALSE(Resident(far));
+  for (Inode* k : kept) EXPECT_TRUE(Resident(k));
+  for (size_t i = 0; i < kept.size(); ++i) {
+    size_t at = i * InodeTable::kNodesPerChunk + 100;
+    EXPECT_EQ(table_.PathOf(kept[i]), "/f" + std::to_string(at));
+    EXPECT_EQ(table_.Found(table_.root(), "f" + std::to_string(at), -1, FileStat(6000000 + at)),
+              kept[i]);
+  }
+  // The given-back slots are used again, and work.
+  Inode* again = table_.Found(table_.root(), "again-with-a-long-name", -1, FileStat(6900000));
+  EXPECT_EQ(table_.PathOf(again), "/again-with-a-long-name");
+  table_.Forget(again, 1);
+  for (Inode* k : kept) table_.Forget(k, 2);
+  EXPECT_EQ(table_.size(), 1u);
 }
 
 }  // namespace
