@@ -383,6 +383,11 @@ Inode* InodeTable::Found(Inode* parent, std::string_view name, int fd, const str
     EraseLocked(node);
     node = nullptr;
   }
+  if (node && node->parent != parent && !node->pinned && AncestorOfLocked(node, parent)) {
+    if (fd >= 0) close(fd);  // the backing tree loops (a bind mount of an ancestor in it):
+    errno = ELOOP;           // re-parented, the node would be its own ancestor
+    return nullptr;
+  }
   if (node) {
     if (node->fd < 0 && fd >= 0 && MustKeepFd(st)) {
       node->fd = fd;  // became a hard link: keep it reachable by fd from now on
@@ -486,7 +491,14 @@ void InodeTable::Forget(const fuse_forget_data* forgets, size_t count) {
 void InodeTable::Moved(int map, dev_t dev, ino_t ino, Inode* parent, std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   Inode* node = FindLocked(map, dev, ino);
-  if (node && !node->pinned) SetParentLocked(node, parent, name);
+  if (node && !node->pinned && !AncestorOfLocked(node, parent)) SetParentLocked(node, parent, name);
+}
+
+bool InodeTable::AncestorOfLocked(const Inode* node, const Inode* of) const {
+  for (const Inode* n = of; n; n = n->parent) {
+    if (n == node) return true;
+  }
+  return false;
 }
 
 void InodeTable::SetParentLocked(Inode* node, Inode* parent, std::string_view name) {

@@ -124,6 +124,8 @@ class InodeTable {
   // errno EOVERFLOW) if `st.st_dev` does not fit the node's 32 bits (see Inode::dev).
   // A node of the same (map, dev, ino) but another file type is of an inode that is gone
   // (its number reused behind the mount): it leaves the index, and `st` gets a new node.
+  // nullptr (fd closed, errno ELOOP) if the node found is `parent` or one of its
+  // ancestors (a backing tree that loops, as through a bind mount): never re-parented.
   Inode* Found(Inode* parent, std::string_view name, int fd, const struct stat& st);
   // `n` more kernel lookups of a node already known (pinned children, readdirplus ".").
   // Counts saturate at Inode::kMaxRefs: such a node is never freed.
@@ -137,7 +139,8 @@ class InodeTable {
   // Before `name` under `parent` is unlinked: if the kernel knows its inode by a node
   // without fd, give the node one, so the file stays reachable while it is open.
   void KeepBeforeUnlink(Inode* parent, const char* name);
-  // After a rename: the node of backing inode (dev, ino) in `map` now sits at (parent, name).
+  // After a rename: the node of backing inode (dev, ino) in `map` now sits at (parent, name)
+  // (not recorded if that would make the node its own ancestor).
   void Moved(int map, dev_t dev, ino_t ino, Inode* parent, std::string_view name);
   // Whether the directories that make `node`'s path (its ancestors, and itself if it is
   // a directory) are still where the table recorded them: each one's recorded (parent,
@@ -228,6 +231,8 @@ class InodeTable {
   // The parent (referenced: Forget(parent, 1) when done) and name of a node without fd.
   Inode* ParentOf(const Inode* node, std::string* name) const;
   void SetParentLocked(Inode* node, Inode* parent, std::string_view name);
+  // Whether `node` is `of` or one of its ancestors (re-parenting it under `of` would loop).
+  bool AncestorOfLocked(const Inode* node, const Inode* of) const;
 
   bool KeepsFdLocked(const struct stat& st) const;
   // Gives `node` the verified fd `fd` if it has none and the budget allows; true if kept.

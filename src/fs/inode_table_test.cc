@@ -502,5 +502,33 @@ TEST_F(InodeTableTest, FreedPagesOfChunksStillInUseAreGivenBack) {
   EXPECT_EQ(table_.size(), 1u);
 }
 
+// A directory found again under one of its own descendants (a bind mount of an ancestor
+// inside the backing tree, same st_dev and inode) is refused (ELOOP), never re-parented
+// there: that would make a cycle of parents, and every PathOf through it would loop for
+// ever holding the table's lock (the whole daemon stops).
+TEST_F(InodeTableTest, DirectoryFoundUnderItsOwnDescendantIsRefused) {
+  ASSERT_EQ(mkdir((dir_ + "/a/b").c_str(), 0755), 0);
+  Inode* a = Lookup(table_.root(), "a");
+  Inode* b = Lookup(a, "b");
+  struct stat ast;
+  ASSERT_EQ(stat((dir_ + "/a").c_str(), &ast), 0);
+  int fd = open((dir_ + "/a").c_str(), O_PATH | O_DIRECTORY);
+  size_t refs = a->refs;
+  errno = 0;
+  EXPECT_EQ(table_.Found(b, "loop", fd, ast), nullptr);
+  EXPECT_EQ(errno, ELOOP);
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1);  // ownership was taken: closed
+  ASSERT_EQ(a->parent, table_.root());
+  ASSERT_EQ(b->parent, a);
+  EXPECT_EQ(a->refs, refs);
+  EXPECT_EQ(table_.PathOf(b), "/a/b");
+  errno = 0;
+  EXPECT_EQ(table_.Found(a, "self", -1, ast), nullptr);  // itself: the same
+  EXPECT_EQ(errno, ELOOP);
+  table_.Moved(0, ast.st_dev, ast.st_ino, b, "moved");  // a move there is not recorded
+  ASSERT_EQ(a->parent, table_.root());
+  EXPECT_EQ(table_.PathOf(b), "/a/b");
+}
+
 }  // namespace
 }  // namespace sptfs
