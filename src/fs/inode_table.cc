@@ -56,14 +56,16 @@ void Inode::SetName(std::string_view name) {
 // ---- The slab ----
 
 // A chunk: this header, then kPerChunk nodes, in a mapping of kChunkBytes aligned to
-// kChunkBytes. Its pages are touched only as nodes are first used (`bump`).
+// kChunkBytes. Free slots are known by the bitmap, never by anything written in them, so
+// the pages of free slots can be given back (Trim) and read as zeros when used again;
+// the lowest free slot is used first, so pages are touched in order as the chunk fills.
 struct alignas(alignof(Inode)) InodeTable::Slab::Chunk {
   uint32_t id;
-  uint32_t live = 0;                // nodes in use
-  uint32_t bump = 0;                // slots below it have been used at least once
-  uint32_t free_head = UINT32_MAX;  // a freed slot, linked through Inode::next
-  bool open = false;                // in open_
+  uint32_t live = 0;                   // nodes in use
+  bool open = false;                   // in open_
+  uint64_t used[kPerChunk / 64] = {};  // slot i in use: bit i % 64 of used[i / 64]
   Inode* nodes() { return reinterpret_cast<Inode*>(this + 1); }
+  bool Used(uint32_t slot) const { return used[slot / 64] >> (slot % 64) & 1; }
 };
 
 namespace {
@@ -105,8 +107,8 @@ InodeTable::Slab::Chunk* InodeTable::Slab::NewChunk() {
     c = new (mem) Chunk;
     ++mapped_;
   }
-  c->live = c->bump = 0;
-  c->free_head = UINT32_MAX;
+  c->live = 0;
+  memset(c->used, 0, sizeof(c->used));
   if (!free_ids_.empty()) {
     c->id = free_ids_.back();
     free_ids_.pop_back();
@@ -127,12 +129,11 @@ InodeTable::Slab::Chunk* InodeTable::Slab::NewChunk() {
 Inode* InodeTable::Slab::New() {
   Chunk* c = open_.empty() ? NewChunk() : open_.back();
   if (!c) return nullptr;
-  uint32_t slot = c->free_head;
-  if (slot != UINT32_MAX) {
-    c->free_head = c->nodes()[slot].next;
-  } else {
-    slot = c->bump++;
-  }
+  uint32_t word = 0;
+  while (c->used[word] == ~uint64_t{0}) ++word;  // an open chunk has a free slot
+  uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(~c->used[word]));
+  c->used[word] |= uint64_t{1} << bit;
+  uint32_t slot = word * 64 + bit;
   if (++c->live == kPerChunk) {
     open_.pop_back();
     c->open = false;
@@ -143,9 +144,8 @@ Inode* InodeTable::Slab::New() {
 void InodeTable::Slab::Delete(Inode* node) {
   auto* c = reinterpret_cast<Chunk*>(reinterpret_cast<uintptr_t>(node) & ~(kChunkBytes - 1));
   uint32_t slot = static_cast<uint32_t>(node - c->nodes());
-  node->FreeName();           // the rest of a node needs no destruction (static_assert)
-  node->next = c->free_head;  // the free list's until the slot is used again
-  c->free_head = slot;
+  node->FreeName();  // the rest of a node needs no destruction (static_assert)
+  c->used[slot / 64] &= ~(uint64_t{1} << (slot % 64));
   if (!c->open) {
     c->open = true;
     open_.push_back(c);
@@ -164,6 +164,34 @@ void InodeTable::Slab::DropChunk(Chunk* c) {
   }
   munmap(c, kChunkBytes);
   --mapped_;
+}
+
+// Gives back the pages that hold only free slots, one madvise per run of them. The
+// header's page stays (the bitmap is in it).
+void InodeTable::Slab::TrimChunk(Chunk* c) {
+  static const uintptr_t kPage = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t base = reinterpret_cast<uintptr_t>(c);
+  const uintptr_t nodes = reinterpret_cast<uintptr_t>(c->nodes());
+  uintptr_t run = 0;  // start of the current run of free pages; 0: none
+  for (uintptr_t p = base + kPage; p <= base + kChunkBytes; p += kPage) {
+    bool free = p < base + kChunkBytes;
+    for (uintptr_t s = (p - nodes) / sizeof(Inode); free && s < kPerChunk; ++s) {
+      if (nodes + s * sizeof(Inode) >= p + kPage) break;
+      free = !c->Used(static_cast<uint32_t>(s));
+    }
+    if (free && !run) run = p;
+    if (!free && run) {
+      madvise(reinterpret_cast<void*>(run), p - run, MADV_DONTNEED);
+      run = 0;
+    }
+  }
+}
+
+void InodeTable::Slab::Trim() {
+  for (Chunk* c : chunks_) {
+    if (c && c->live < kPerChunk) TrimChunk(c);
+  }
+  if (spare_) TrimChunk(spare_);
 }
 
 Inode* InodeTable::Slab::At(uint32_t index) const {
@@ -345,7 +373,22 @@ Inode* InodeTable::Found(Inode* parent, std::string_view name, int fd, const str
     return nullptr;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (Inode* node = FindLocked(parent->map, st.st_dev, st.st_ino)) {
+  Inode* node = FindLocked(parent->map, st.st_dev, st.st_ino);
+  if (node && node->type_bits != TypeBits(st.st_mode)) {
+    // Not the inode the node was made for: that one is gone (a node without fd does not
+    // keep it) and its number was given to a new one behind the mount. The old node
+    // leaves the index and serves only the kernel's old inode until forgotten; the new
+    // inode gets its own node of its own type (else a directory taken for a file would
+    // be skipped by VerifyPlace). Forgetting the old one later finds it in no chain.
+    EraseLocked(node);
+    node = nullptr;
+  }
+  if (node && node->parent != parent && !node->pinned && AncestorOfLocked(node, parent)) {
+    if (fd >= 0) close(fd);  // the backing tree loops (a bind mount of an ancestor in it):
+    errno = ELOOP;           // re-parented, the node would be its own ancestor
+    return nullptr;
+  }
+  if (node) {
     if (node->fd < 0 && fd >= 0 && MustKeepFd(st)) {
       node->fd = fd;  // became a hard link: keep it reachable by fd from now on
       held_fds_++;
@@ -358,7 +401,7 @@ Inode* InodeTable::Found(Inode* parent, std::string_view name, int fd, const str
     }
     return node;
   }
-  Inode* node = slab_.New();
+  node = slab_.New();
   if (!node) {
     if (fd >= 0) close(fd);
     errno = ENOMEM;
@@ -448,7 +491,14 @@ void InodeTable::Forget(const fuse_forget_data* forgets, size_t count) {
 void InodeTable::Moved(int map, dev_t dev, ino_t ino, Inode* parent, std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   Inode* node = FindLocked(map, dev, ino);
-  if (node && !node->pinned) SetParentLocked(node, parent, name);
+  if (node && !node->pinned && !AncestorOfLocked(node, parent)) SetParentLocked(node, parent, name);
+}
+
+bool InodeTable::AncestorOfLocked(const Inode* node, const Inode* of) const {
+  for (const Inode* n = of; n; n = n->parent) {
+    if (n == node) return true;
+  }
+  return false;
 }
 
 void InodeTable::SetParentLocked(Inode* node, Inode* parent, std::string_view name) {
@@ -616,6 +666,7 @@ bool InodeTable::TakeTrimHint() {
   std::lock_guard<std::mutex> lock(mu_);
   if (freed_since_trim_ < kTrimNodes || freed_since_trim_ < nodes_.size()) return false;
   freed_since_trim_ = 0;
+  slab_.Trim();
   return true;
 }
 

@@ -53,7 +53,7 @@ struct Inode {
   // (the node is then never freed: a count that overflowed cannot be trusted to reach 0).
   uint32_t refs : 31 = 0;
   uint32_t counted_fd : 1 = 0;  // its fd counts against the table's file fd budget
-  uint32_t next = UINT32_MAX;   // the table's own: hash chain or free list (an index)
+  uint32_t next = UINT32_MAX;   // the table's own: the hash chain (an index)
   int16_t map = -1;             // index of the map it belongs to; -1: virtual
   // Set when the node is made, never changed.
   uint8_t type_bits : 4 = 0;  // S_IFMT >> 12 of the backing inode (S_IFDIR for virtual ones)
@@ -122,6 +122,10 @@ class InodeTable {
   // Records one kernel lookup of the backing inode (`fd` or -1, `st`) reached as
   // (parent, name); takes ownership of `fd` (closed if not kept). nullptr (fd closed,
   // errno EOVERFLOW) if `st.st_dev` does not fit the node's 32 bits (see Inode::dev).
+  // A node of the same (map, dev, ino) but another file type is of an inode that is gone
+  // (its number reused behind the mount): it leaves the index, and `st` gets a new node.
+  // nullptr (fd closed, errno ELOOP) if the node found is `parent` or one of its
+  // ancestors (a backing tree that loops, as through a bind mount): never re-parented.
   Inode* Found(Inode* parent, std::string_view name, int fd, const struct stat& st);
   // `n` more kernel lookups of a node already known (pinned children, readdirplus ".").
   // Counts saturate at Inode::kMaxRefs: such a node is never freed.
@@ -135,7 +139,8 @@ class InodeTable {
   // Before `name` under `parent` is unlinked: if the kernel knows its inode by a node
   // without fd, give the node one, so the file stays reachable while it is open.
   void KeepBeforeUnlink(Inode* parent, const char* name);
-  // After a rename: the node of backing inode (dev, ino) in `map` now sits at (parent, name).
+  // After a rename: the node of backing inode (dev, ino) in `map` now sits at (parent, name)
+  // (not recorded if that would make the node its own ancestor).
   void Moved(int map, dev_t dev, ino_t ino, Inode* parent, std::string_view name);
   // Whether the directories that make `node`'s path (its ancestors, and itself if it is
   // a directory) are still where the table recorded them: each one's recorded (parent,
@@ -155,6 +160,8 @@ class InodeTable {
   // at least as many as remain: the moment to give freed memory back (glibc keeps freed
   // small blocks; a table that once held a million nodes kept about 250 MiB after the
   // kernel forgot them). So a table that empties gives back about log2(size) times.
+  // When true, the pages of the chunks' free slots have just been given back too (a
+  // chunk with one node left would otherwise keep all the pages it ever touched).
   static constexpr size_t kTrimNodes = 10000;
   bool TakeTrimHint();
   // O_PATH fds the nodes hold now (directories, hard links, cached plain files, pinned
@@ -179,7 +186,8 @@ class InodeTable {
  private:
   // Fixed chunks of nodes, each mapped on its own (aligned to its size, so a node finds
   // its chunk's header by masking its address) and unmapped when all its nodes are free;
-  // within a chunk, free nodes are linked through Inode::next. A node's index (chunk id
+  // within a chunk, free nodes are marked in a bitmap (so their pages can be given back:
+  // Trim). A node's index (chunk id
   // * kPerChunk + slot) is what the hash chains hold. Guarded by the table's mutex.
   class Slab {
    public:
@@ -191,6 +199,7 @@ class InodeTable {
     Inode* New();              // a default-constructed node; nullptr if out of memory
     void Delete(Inode* node);  // frees its name, then the node
     Inode* At(uint32_t index) const;
+    void Trim();  // gives back the pages that hold only free slots
     uint32_t IndexOf(const Inode* node) const;
     size_t chunks() const { return mapped_; }
 
@@ -198,6 +207,7 @@ class InodeTable {
     struct Chunk;
     Chunk* NewChunk();
     void DropChunk(Chunk* c);
+    static void TrimChunk(Chunk* c);
     std::vector<Chunk*> chunks_;  // by id; nullptr: given back (id in free_ids_)
     std::vector<uint32_t> free_ids_;
     std::vector<Chunk*> open_;  // chunks with a free node
@@ -221,6 +231,8 @@ class InodeTable {
   // The parent (referenced: Forget(parent, 1) when done) and name of a node without fd.
   Inode* ParentOf(const Inode* node, std::string* name) const;
   void SetParentLocked(Inode* node, Inode* parent, std::string_view name);
+  // Whether `node` is `of` or one of its ancestors (re-parenting it under `of` would loop).
+  bool AncestorOfLocked(const Inode* node, const Inode* of) const;
 
   bool KeepsFdLocked(const struct stat& st) const;
   // Gives `node` the verified fd `fd` if it has none and the budget allows; true if kept.

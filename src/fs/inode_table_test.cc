@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -411,6 +412,122 @@ TEST_F(InodeTableTest, DeviceBeyond32BitsIsRefused) {
   Inode* ok = table_.Found(table_.root(), "x", -1, st);
   ASSERT_NE(ok, nullptr);
   EXPECT_EQ(ok->dev, 5u);
+}
+
+// An inode number freed and given to a new inode of another type behind the mount (a
+// plain file without fd deleted on the backing store, a directory made that gets its
+// number, as ext4 does at once) is a new inode: it gets its own node of its own type.
+// Were it taken for the file's node, the directory would be "not a directory" to
+// VerifyPlace, which would skip it: moved behind the mount, its children would keep
+// their old, maybe wider, path for decisions instead of ESTALE.
+TEST_F(InodeTableTest, ReusedInodeNumberOfAnotherTypeIsANewNode) {
+  ASSERT_EQ(mkdir((dir_ + "/d").c_str(), 0755), 0);
+  close(open((dir_ + "/d/c").c_str(), O_CREAT | O_WRONLY, 0644));
+  struct stat dst;
+  ASSERT_EQ(stat((dir_ + "/d").c_str(), &dst), 0);
+  // The file that had the number first, looked up (no fd) before it was deleted.
+  struct stat old = FileStat(dst.st_ino);
+  old.st_dev = dst.st_dev;
+  Inode* gone = table_.Found(table_.root(), "the-old-file-name", -1, old);  // a heap name
+  Inode* d = Lookup(table_.root(), "d");
+  ASSERT_NE(d, nullptr);
+  EXPECT_NE(d, gone);
+  EXPECT_TRUE(d->is_dir());
+  EXPECT_FALSE(gone->is_dir());
+  // The kernel's old inode keeps its own path.
+  EXPECT_EQ(table_.PathOf(gone), "/the-old-file-name");
+  Inode* c = Lookup(d, "c");
+  EXPECT_EQ(table_.VerifyPlace(c), 0);
+  ASSERT_EQ(rename((dir_ + "/d").c_str(), (dir_ + "/b/d").c_str()), 0);  // behind the mount
+  EXPECT_EQ(table_.VerifyPlace(c), ESTALE);
+  // Both go when forgotten (the old one, out of the index, is not counted by size(); under
+  // LeakSanitizer its heap name shows it is freed), and the number still finds the
+  // directory.
+  size_t before = table_.size();
+  testing::internal::CaptureStderr();
+  table_.Forget(gone, 1);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(table_.size(), before);
+  table_.Moved(0, dst.st_dev, dst.st_ino, table_.root(), "d2");
+  EXPECT_EQ(table_.PathOf(c), "/d2/c");
+  table_.Forget(c, 1);
+  table_.Forget(d, 1);
+  EXPECT_EQ(table_.size(), before - 2);
+}
+
+// Whether the page holding `p` is resident.
+bool Resident(const void* p) {
+  uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  unsigned char in = 0;
+  void* at = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(p) & ~(page - 1));
+  EXPECT_EQ(mincore(at, page, &in), 0);
+  return in & 1;
+}
+
+// One node kept alive in each chunk (a caller keeping one file open per 4,096 it looked
+// up) must not keep the chunks' freed pages: at the trim hint they go back to the
+// kernel (before: 245 such nodes kept 49.6 MiB of 1,000,000 nodes' pages resident).
+TEST_F(InodeTableTest, FreedPagesOfChunksStillInUseAreGivenBack) {
+  constexpr size_t n = 4 * InodeTable::kNodesPerChunk;
+  std::vector<Inode*> nodes;
+  for (size_t i = 0; i < n; ++i) {
+    nodes.push_back(
+        table_.Found(table_.root(), "f" + std::to_string(i), -1, FileStat(6000000 + i)));
+  }
+  std::vector<Inode*> kept;
+  for (size_t i = 0; i < n; ++i) {
+    if (i % InodeTable::kNodesPerChunk == 100) {
+      kept.push_back(nodes[i]);
+    } else {
+      table_.Forget(nodes[i], 1);
+    }
+  }
+  EXPECT_EQ(table_.chunks(), 5u);  // four with a node each (the first has the root), the spare
+  Inode* far = nodes[2 * InodeTable::kNodesPerChunk + 2000];  // freed, pages from any kept
+  EXPECT_TRUE(Resident(far));
+  ASSERT_TRUE(table_.TakeTrimHint());
+  EXPECT_FALSE(Resident(far));
+  for (Inode* k : kept) EXPECT_TRUE(Resident(k));
+  for (size_t i = 0; i < kept.size(); ++i) {
+    size_t at = i * InodeTable::kNodesPerChunk + 100;
+    EXPECT_EQ(table_.PathOf(kept[i]), "/f" + std::to_string(at));
+    EXPECT_EQ(table_.Found(table_.root(), "f" + std::to_string(at), -1, FileStat(6000000 + at)),
+              kept[i]);
+  }
+  // The given-back slots are used again, and work.
+  Inode* again = table_.Found(table_.root(), "again-with-a-long-name", -1, FileStat(6900000));
+  EXPECT_EQ(table_.PathOf(again), "/again-with-a-long-name");
+  table_.Forget(again, 1);
+  for (Inode* k : kept) table_.Forget(k, 2);
+  EXPECT_EQ(table_.size(), 1u);
+}
+
+// A directory found again under one of its own descendants (a bind mount of an ancestor
+// inside the backing tree, same st_dev and inode) is refused (ELOOP), never re-parented
+// there: that would make a cycle of parents, and every PathOf through it would loop for
+// ever holding the table's lock (the whole daemon stops).
+TEST_F(InodeTableTest, DirectoryFoundUnderItsOwnDescendantIsRefused) {
+  ASSERT_EQ(mkdir((dir_ + "/a/b").c_str(), 0755), 0);
+  Inode* a = Lookup(table_.root(), "a");
+  Inode* b = Lookup(a, "b");
+  struct stat ast;
+  ASSERT_EQ(stat((dir_ + "/a").c_str(), &ast), 0);
+  int fd = open((dir_ + "/a").c_str(), O_PATH | O_DIRECTORY);
+  size_t refs = a->refs;
+  errno = 0;
+  EXPECT_EQ(table_.Found(b, "loop", fd, ast), nullptr);
+  EXPECT_EQ(errno, ELOOP);
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1);  // ownership was taken: closed
+  ASSERT_EQ(a->parent, table_.root());
+  ASSERT_EQ(b->parent, a);
+  EXPECT_EQ(a->refs, refs);
+  EXPECT_EQ(table_.PathOf(b), "/a/b");
+  errno = 0;
+  EXPECT_EQ(table_.Found(a, "self", -1, ast), nullptr);  // itself: the same
+  EXPECT_EQ(errno, ELOOP);
+  table_.Moved(0, ast.st_dev, ast.st_ino, b, "moved");  // a move there is not recorded
+  ASSERT_EQ(a->parent, table_.root());
+  EXPECT_EQ(table_.PathOf(b), "/a/b");
 }
 
 }  // namespace

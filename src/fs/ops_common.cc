@@ -105,7 +105,7 @@ int DoLookup(SptFs& fs, Inode* parent, const char* name, fuse_entry_param* e) {
     }
   }
   Inode* node = fs.table().Found(parent, name, fd, st);
-  if (!node) return errno;  // EOVERFLOW: an st_dev beyond 32 bits (Inode::dev)
+  if (!node) return errno;  // EOVERFLOW (st_dev beyond 32 bits), ELOOP (the tree loops)
   FillEntry(fs, node, st, e);
   return 0;
 }
