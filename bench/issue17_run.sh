@@ -11,7 +11,9 @@
 #   BUILD      a meson build dir of this tree (buildtype=release for numbers to quote)
 #   LOG        where the whole output goes (also printed)
 #   HP_SOURCE  optional fuse-3.14.0 source tree (apt-get source fuse3)
-# Environment: REPEAT (runs per workload and target, default 5).
+# Environment: REPEAT (runs per workload and target, default 5); DENIAL_RUNS (denial
+# storm runs, default 3); MATRIX=0 skips the worker matrix; MEMORY=0 the memory part
+# (which does not depend on load and can run on its own: bench/mount/inode_memory.py).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:?usage: $0 BUILD LOG [HP_SOURCE]}" && pwd)
@@ -30,14 +32,18 @@ python3 "$here/mount/mount_bench.py" --build "$build" --repeat "$repeat" --stat 
   --workloads "create,open+read,tar,after drop,distinct"
 stamp "mount workloads done"
 # Half sizes: the matrix mounts 5 configurations and runs each with 1 and 8 clients.
-python3 "$here/mount/threads_matrix.py" --build "$build" --repeat "$repeat" \
-  --workers 1,2,4 --clients 1,8 --workloads orc,csu,tar --scale 0.5
-stamp "thread matrix done"
+if [[ ${MATRIX:-1} != 0 ]]; then
+  python3 "$here/mount/threads_matrix.py" --build "$build" --repeat "$repeat" \
+    --workers 1,2,4 --clients 1,8 --workloads orc,csu,tar --scale 0.5
+  stamp "thread matrix done"
+fi
 python3 "$here/world/notified_call_bench.py" --build "$build" --runs "$repeat"
 stamp "notified call done"
 python3 "$here/denial_storm.py" --sptfs "$build/tools/sptfs/sptfs" --denials 100000 \
-  --runs "$repeat"
+  --runs "${DENIAL_RUNS:-3}"
 stamp "denial storm done"
-python3 "$here/mount/inode_memory.py" --build "$build" --files 1000000 \
-  --checkpoints 100000,1000000
+if [[ ${MEMORY:-1} != 0 ]]; then
+  python3 "$here/mount/inode_memory.py" --build "$build" --files 1000000 \
+    --checkpoints 100000,1000000
+fi
 stamp "end"
