@@ -468,7 +468,7 @@ bool Resident(const void* p) {
 // up) must not keep the chunks' freed pages: at the trim hint they go back to the
 // kernel (before: 245 such nodes kept 49.6 MiB of 1,000,000 nodes' pages resident).
 TEST_F(InodeTableTest, FreedPagesOfChunksStillInUseAreGivenBack) {
-  constexpr size_t n = 4 * InodeTable::kNodesPerChunk;
+  constexpr size_t n = size_t{4} * InodeTable::kNodesPerChunk;
   std::vector<Inode*> nodes;
   for (size_t i = 0; i < n; ++i) {
     nodes.push_back(
