@@ -30,6 +30,20 @@ def rss_kib(pid, key="VmRSS:"):
     return 0
 
 
+def kernel_fuse_inodes():
+    """FUSE inodes the kernel holds now (all FUSE mounts), from /proc/slabinfo: how many
+    of the looked-up inodes are still live (the kernel may have evicted some already
+    under memory pressure and sent their FORGETs); None if unreadable."""
+    try:
+        with open("/proc/slabinfo") as f:
+            for line in f:
+                if line.startswith("fuse_inode "):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def settled_rss(pid, timeout=60):
     """VmRSS once it has not changed for 3 s (FORGETs come in batches; the daemon gives
     freed memory back once a second)."""
@@ -76,12 +90,14 @@ def main():
                     done += 1
                 now = rss_kib(m.pid)
                 print(f"  after {done} lookups: VmRSS {now} KiB ({(now - base) * 1024 / done:.0f} B "
-                      f"per inode over the mount's), {time.perf_counter() - t0:.1f} s")
+                      f"per inode over the mount's), {time.perf_counter() - t0:.1f} s; "
+                      f"FUSE inodes the kernel holds: {kernel_fuse_inodes()}")
             with open("/proc/sys/vm/drop_caches", "w") as f:
                 f.write("2\n")
             after = settled_rss(m.pid)
             print(f"  after drop_caches (the kernel forgets): VmRSS {after} KiB; "
-                  f"peak (VmHWM) {rss_kib(m.pid, 'VmHWM:')} KiB")
+                  f"peak (VmHWM) {rss_kib(m.pid, 'VmHWM:')} KiB; FUSE inodes the kernel "
+                  f"holds: {kernel_fuse_inodes()}")
             print(f"  load average: {' '.join(open('/proc/loadavg').read().split()[:3])}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
