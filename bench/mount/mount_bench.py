@@ -500,6 +500,11 @@ def main():
                                        "--default-domain", "benchDom", "--audit-log",
                                        os.path.join(work, "audit3.log"),
                                        "--socket", os.path.join(work, "sptfs3.sock")],
+        # the same with every worker on the session's one /dev/fuse descriptor
+        "sptfs-noclone": lambda b, m: [sptfs, b, m, "-f", "--no-clone-fd", "--policy", policy,
+                                       "--default-domain", "benchDom", "--audit-log",
+                                       os.path.join(work, "audit5.log"),
+                                       "--socket", os.path.join(work, "sptfs5.sock")],
         # an older build with the same arguments (before/after in one run)
         "sptfs-old": lambda b, m: [args.sptfs_old, b, m, "-f", "--policy", policy,
                                    "--default-domain", "benchDom", "--audit-log",
