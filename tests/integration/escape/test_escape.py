@@ -227,6 +227,25 @@ def compile_c(source, out, *flags):
 RECORD_START = re.compile(r"type=[A-Z_]+ msg=audit\(\d+\.\d{3}\):( |$)")
 
 
+def control_flood_code(count, argv, per_try=""):
+    """A program that makes `count` control calls `argv` (Python text, may use i and the
+    line `per_try` sets up) on socket argv[1] as fast as it can, importing
+    control_attacks from argv[2], then prints 'codes {exit code: count} seconds N'. A
+    busy daemon answers 75 and closes before reading: counted as 'reset'."""
+    return ("import sys, time\n"
+            "sys.path.insert(0, sys.argv[2])\n"
+            "import control_attacks\n"
+            "t = time.monotonic(); codes = {}\n"
+            f"for i in range({count}):\n"
+            + per_try +
+            "    try:\n"
+            f"        c = control_attacks.call(sys.argv[1], {argv})[0]\n"
+            "    except OSError:\n"
+            "        c = 'reset'\n"
+            "    codes[c] = codes.get(c, 0) + 1\n"
+            "print('codes', codes, 'seconds', round(time.monotonic() - t + 0.5))\n")
+
+
 def most_in_a_second(lines):
     """The most audit lines stamped within one second (msg=audit(SECONDS.MS))."""
     per = {}
@@ -1713,16 +1732,8 @@ class EscapeSuite(SandboxTestCase):
         # the 64 KiB request). Any local user may connect (the socket is 0666); here a
         # confined uid 65534. The records must count against the rate limit (audit_rate,
         # 200/s here), and a line must stay short.
-        code = ("import sys, time\n"
-                "sys.path.insert(0, sys.argv[2])\n"
-                "import control_attacks\n"
-                "t = time.monotonic(); codes = {}\n"
-                "for i in range(2000):\n"
-                "    name = sys.argv[3] * (4000 if i < 10 else 1) + str(i)\n"
-                "    try: c = control_attacks.call(sys.argv[1], ['spt', '-N', name])[0]\n"
-                "    except OSError as e: c = e.errno  # refused at once (busy), unread\n"
-                "    codes[c] = codes.get(c, 0) + 1\n"
-                "print('codes', codes, 'seconds', round(time.monotonic() - t, 2))\n")
+        code = control_flood_code(2000, "['spt', '-N', name]",
+                                  "    name = sys.argv[3] * (4000 if i < 10 else 1) + str(i)\n")
         tag = "Rf" + str(os.getpid())
         start = self.audit_size()
         p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
@@ -1867,18 +1878,7 @@ class EscapeAtLowAuditRate(SandboxTestCase):
         # writing 1 KiB marks as fast as it can filled the disk at ~8 MB/s. Its marks now
         # count against the access records' rate (audit_rate, 20/s here): over it, exit 75.
         tag = "flood-" + str(os.getpid())
-        code = ("import sys, time\n"
-                "sys.path.insert(0, sys.argv[2])\n"
-                "import control_attacks\n"
-                "t = time.monotonic(); codes = {}\n"
-                "for i in range(3000):\n"
-                "    try:\n"
-                "        c = control_attacks.call(sys.argv[1], ['spt', '--audit-mark',"
-                " sys.argv[3] + 'x' * 900])[0]\n"
-                "    except OSError:\n"
-                "        c = 'reset'  # busy: answered 75 and closed before reading\n"
-                "    codes[c] = codes.get(c, 0) + 1\n"
-                "print('codes', codes, 'seconds', round(time.monotonic() - t + 0.5))\n")
+        code = control_flood_code(3000, "['spt', '--audit-mark', sys.argv[3] + 'x' * 900]")
         p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__)),
                                      tag])
         out, err = p.communicate(timeout=120)
@@ -1896,18 +1896,7 @@ class EscapeAtLowAuditRate(SandboxTestCase):
         # fast as it can, wrote a line per try. Refusals now count against the access
         # records' rate (audit_rate, 20/s here), like a confined caller's marks; the
         # answer (77) is the same either way.
-        code = ("import sys, time\n"
-                "sys.path.insert(0, sys.argv[2])\n"
-                "import control_attacks\n"
-                "codes = {}; t = time.monotonic()\n"
-                "for i in range(3000):\n"
-                "    try:\n"
-                "        c = control_attacks.call(sys.argv[1], ['domain', 'set', '-n',"
-                " 'jailDom', '-l', 'disabled'])[0]\n"
-                "    except OSError:\n"
-                "        c = 'reset'  # busy: answered 75 and closed before reading\n"
-                "    codes[c] = codes.get(c, 0) + 1\n"
-                "print('codes', codes, 'seconds', round(time.monotonic() - t + 0.5))\n")
+        code = control_flood_code(3000, "['domain', 'set', '-n', 'jailDom', '-l', 'disabled']")
         p = self.placed_plain(code, [self.sb.socket, os.path.dirname(os.path.abspath(__file__))])
         out, err = p.communicate(timeout=120)
         self.assertIn("77:", out, err)
