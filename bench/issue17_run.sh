@@ -28,7 +28,7 @@ stamp "start, commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo
 hp_args=()
 [[ -n $hp ]] && hp_args=(--hp-source "$hp")
 python3 "$here/mount/mount_bench.py" --build "$build" --repeat "$repeat" --stat median \
-  --only native,passthrough_ll-xattr-dp,bindfs,sptfs "${hp_args[@]}" \
+  --only native,passthrough_ll-xattr-dp,bindfs,sptfs,sptfs-nopoll "${hp_args[@]}" \
   --workloads "create,open+read,tar,after drop,distinct"
 stamp "mount workloads done"
 # Half sizes: the matrix mounts 5 configurations and runs each with 1 and 8 clients.

@@ -116,14 +116,14 @@ _sptfs_sptfs() {
     --config|--audit-log|--socket) want=file ;;
     --policy) want=dir ;;
     --default-domain) want=domain ;;
-    --label-xattr|--timeout|--threads|--max-idle-threads|--fd-budget|-o) want=word ;;
+    --label-xattr|--timeout|--threads|--max-idle-threads|--poll-us|--fd-budget|-o) want=word ;;
   esac
   if [[ $want == none && $cur != -* ]]; then  # SOURCE, MOUNTPOINT, or a config file
     COMPREPLY=($(compgen -f -- "$cur"))
     return
   fi
   _sptfs_reply "--config --policy --default-domain --audit-log --socket --label-xattr
-    --timeout --threads --clone-fd --no-clone-fd --max-idle-threads --fd-budget -f
+    --timeout --threads --clone-fd --no-clone-fd --max-idle-threads --poll-us --fd-budget -f
     --foreground -o -h --help" $want
 }
 

@@ -487,6 +487,8 @@ def main():
         "passthrough_ll-xattr-dp": lambda b, m: [pll, "-f", "-o",
                                                  f"source={b},xattr,default_permissions", m],
         "bindfs": lambda b, m: ["bindfs", "-f", b, m],
+        # bindfs is single-threaded by default; this is its multithreaded mode
+        "bindfs-mt": lambda b, m: ["bindfs", "-f", "--multithreaded", b, m],
         # libfuse's fastest example (86400 s timeouts, writeback cache, splice,
         # default_permissions, xattrs): it assumes nothing changes the backing store
         # behind it, which sptfs cannot (it overlays host paths), so it is shown but is
@@ -500,6 +502,11 @@ def main():
                                        "--default-domain", "benchDom", "--audit-log",
                                        os.path.join(work, "audit3.log"),
                                        "--socket", os.path.join(work, "sptfs3.sock")],
+        # the same with every worker waiting in read() on the device (no polling reader)
+        "sptfs-nopoll": lambda b, m: [sptfs, b, m, "-f", "--poll-us", "0", "--policy", policy,
+                                      "--default-domain", "benchDom", "--audit-log",
+                                      os.path.join(work, "audit6.log"),
+                                      "--socket", os.path.join(work, "sptfs6.sock")],
         # the same with every worker on the session's one /dev/fuse descriptor
         "sptfs-noclone": lambda b, m: [sptfs, b, m, "-f", "--no-clone-fd", "--policy", policy,
                                        "--default-domain", "benchDom", "--audit-log",

@@ -11,7 +11,8 @@ configurations (a shuffled order each round), so load from other work hits them 
 Usage: bench/mount/threads_matrix.py [--build DIR] [--repeat 5] [--workers 1,2,4,8]
                                      [--clients 1,8] [--workloads orc,csu,tar,stat]
                                      [--scale 1.0] [--extra-args "--max-idle-threads 2"]
-                                     [--clone off,on] [--idle ,0,1] [--pin none|same|cross]
+                                     [--clone off,on] [--idle ,0,1] [--poll ,0]
+                                     [--pin none|same|cross]
 Prints every run (µs per operation, the daemon's CPU time and run-queue wait per
 operation, load average), then per workload and client count tables of medians with
 the spread (min-max) of the runs: wall-clock time, and the daemon's CPU time (which
@@ -30,21 +31,26 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mount_bench as mb  # noqa: E402
 
 
-def configs(workers, extra, clones=(False, True), idles=(None,)):
+def configs(workers, extra, clones=(False, True), idles=(None,), polls=(None,)):
     """(name, sptfs arguments) per configuration: w2+clone is --threads 2 --clone-fd,
-    w2-clone --no-clone-fd, w2+clone.idle0 also --max-idle-threads 0."""
+    w2-clone --no-clone-fd, w2+clone.idle0 also --max-idle-threads 0, w2+clone.poll0
+    --poll-us 0."""
     out = []
     for w in workers:
         for clone in ((None,) if w == 1 else clones):
             for idle in ((None,) if w == 1 else idles):
-                name = f"w{w}" + ("" if clone is None else ("+clone" if clone else "-clone"))
-                args = ["--threads", str(w)] + extra
-                if clone is not None:
-                    args.append("--clone-fd" if clone else "--no-clone-fd")
-                if idle is not None:
-                    name += f".idle{idle}"
-                    args += ["--max-idle-threads", str(idle)]
-                out.append((name, args))
+                for poll in polls:
+                    name = f"w{w}" + ("" if clone is None else ("+clone" if clone else "-clone"))
+                    args = ["--threads", str(w)] + extra
+                    if clone is not None:
+                        args.append("--clone-fd" if clone else "--no-clone-fd")
+                    if idle is not None:
+                        name += f".idle{idle}"
+                        args += ["--max-idle-threads", str(idle)]
+                    if poll is not None:
+                        name += f".poll{poll}"
+                        args += ["--poll-us", str(poll)]
+                    out.append((name, args))
     return out
 
 
@@ -85,6 +91,8 @@ def main():
     ap.add_argument("--idle", default="",
                     help="--max-idle-threads values to compare, e.g. ',0,1' ('' = libfuse's "
                          "default, no limit)")
+    ap.add_argument("--poll", default="",
+                    help="--poll-us values to compare, e.g. ',0' ('' = sptfs's default)")
     ap.add_argument("--pin", choices=("none", "same", "cross"), default="none",
                     help="same: every daemon thread and client on CPU 0; cross: daemons on "
                          "CPU 1, clients on CPU 0 (where the worker runs against the client)")
@@ -104,7 +112,8 @@ def main():
           if w[0] in args.workloads.split(",")]
     clones = [c == "on" for c in args.clone.split(",")]
     idles = [int(i) if i else None for i in args.idle.split(",")]
-    cfgs = configs(workers, args.extra_args.split(), clones, idles)
+    polls = [int(p) if p else None for p in args.poll.split(",")]
+    cfgs = configs(workers, args.extra_args.split(), clones, idles, polls)
     medians, cpu_runs = {}, {}
     with contextlib.ExitStack() as stack:
         targets = []

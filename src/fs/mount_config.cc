@@ -68,16 +68,16 @@ Status ParseMap(const toml::table& m, const std::string& file, const std::string
 }
 
 Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg) {
-  static const char* kKeys[] = {"map",       "policy",  "label_xattr", "default_domain",
-                                "audit_log", "socket",  "audit_rate",  "cache_timeout",
-                                "writeback", "threads", "clone_fd",    "max_idle_threads",
-                                "fd_budget"};
+  static const char* kKeys[] = {"map",       "policy",   "label_xattr", "default_domain",
+                                "audit_log", "socket",   "audit_rate",  "cache_timeout",
+                                "writeback", "threads",  "clone_fd",    "max_idle_threads",
+                                "poll_us",   "fd_budget"};
   for (auto&& [k, v] : t) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k.str()) == std::end(kKeys)) {
       return Status::Invalid(Where(file, v.source()) + ": unknown key '" + std::string(k.str()) +
                              "' (expected map, policy, label_xattr, default_domain, audit_log, "
                              "socket, audit_rate, cache_timeout, writeback, threads, clone_fd, "
-                             "max_idle_threads, fd_budget)");
+                             "max_idle_threads, poll_us, fd_budget)");
     }
   }
   std::string base = DirOf(file);
@@ -135,6 +135,13 @@ Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg)
           ": max_idle_threads must be an integer in 0..1024 (expected max_idle_threads = 2)");
     }
     cfg->max_idle_threads = static_cast<int>(n->as_integer()->get());
+  }
+  if (const toml::node* n = t.get("poll_us")) {
+    if (!n->is_integer() || n->as_integer()->get() < 0 || n->as_integer()->get() > 10000) {
+      return Status::Invalid(Where(file, n->source()) +
+                             ": poll_us must be an integer in 0..10000 (expected poll_us = 50)");
+    }
+    cfg->poll_us = static_cast<int>(n->as_integer()->get());
   }
   if (const toml::node* n = t.get("fd_budget")) {
     if (!n->is_integer() || n->as_integer()->get() < 1) {

@@ -31,6 +31,7 @@ struct MountConfig {
   int threads = 0;             // most FUSE worker threads; 0 = one per CPU (at least 2)
   int clone_fd = -1;           // 1, -1 (not given): a /dev/fuse fd per worker; 0: shared
   int max_idle_threads = -1;   // end workers while more are idle; -1 = keep them all
+  int poll_us = -1;            // the reader polls /dev/fuse this long; -1 = the default
   size_t fd_budget = 0;        // open handles per world; 0 = automatic (src/fs/fd_budget.h)
 };
 

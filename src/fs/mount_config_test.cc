@@ -90,6 +90,27 @@ TEST_F(MountConfigTest, WorkerLoopSettings) {
   EXPECT_EQ(bad.max_idle_threads, -1);
 }
 
+TEST_F(MountConfigTest, ReaderPollBudget) {
+  const std::string map = "[[map]]\nat = \"/\"\nsource = \"/x\"\n";
+  MountConfig cfg;
+  EXPECT_EQ(cfg.poll_us, -1);  // not given: the daemon's default
+  for (int v : {0, 50, 10000}) {
+    Status st = Load("poll_us = " + std::to_string(v) + "\n" + map, &cfg);
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_EQ(cfg.poll_us, v);
+  }
+  MountConfig bad;
+  for (const char* v : {"-1", "10001", "\"50us\"", "0.5"}) {
+    Status st = Load(std::string("poll_us = ") + v + "\n" + map, &bad);
+    ASSERT_FALSE(st.ok()) << v;
+    EXPECT_NE(st.message().find("m.toml:1: poll_us must be an integer in 0..10000 (expected "
+                                "poll_us = 50)"),
+              std::string::npos)
+        << st.message();
+  }
+  EXPECT_EQ(bad.poll_us, -1);  // a bad file changes nothing
+}
+
 TEST_F(MountConfigTest, ErrorsNameFileAndLine) {
   MountConfig cfg;
   cfg.policy_dir = "untouched";

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -69,9 +71,23 @@ int ApplySetattr(fuse_req_t req, const InodeTable& table, const Inode* node,
   return 0;
 }
 
+// Test hook (tests/integration/fs/test_workers.py): with SPTFS_TEST_STALL_LOOKUP=NAME, a
+// lookup of NAME holds its worker until NAME.go exists beside it (at most 30 s): a
+// request that takes long, on demand.
+void StallForTest(const Inode* parent, const char* name) {
+  static const char* stall = getenv("SPTFS_TEST_STALL_LOOKUP");
+  if (stall == nullptr || strcmp(name, stall) != 0 || parent->is_virtual()) return;
+  std::string go = std::string(name) + ".go";
+  struct stat st;
+  for (int i = 0; i < 3000 && fstatat(parent->fd, go.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0; ++i) {
+    usleep(10000);
+  }
+}
+
 }  // namespace
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  StallForTest(Node(req, parent), name);
   fuse_entry_param e;
   // A directory moved behind the mount answers ESTALE (docs/sptfs.md), so nothing below
   // it is ever found, and judged, under its old path.

@@ -56,7 +56,8 @@ struct SupervisorStats {
   uint64_t allowed = 0;
   uint64_t denied = 0;
   uint64_t warned = 0;
-  uint64_t suppressed = 0;  // records not sent (more than kMaxRecordsPerSecond)
+  uint64_t suppressed = 0;    // records not sent (more than kMaxRecordsPerSecond)
+  bool sync_wake_up = false;  // the kernel wakes each side on the other's CPU (Start)
 };
 
 // A program looping on a denied call must not flood the audit log: beyond this many

@@ -182,11 +182,12 @@ void PrintStats(const Supervisor& sup) {
     return;
   }
   const sptfs::SupervisorStats& st = sup.sup.stats();
-  std::fprintf(stderr, "spt-run: stats: notified=%llu allowed=%llu denied=%llu warned=%llu\n",
-               static_cast<unsigned long long>(st.allowed) + st.denied,
-               static_cast<unsigned long long>(st.allowed),
-               static_cast<unsigned long long>(st.denied),
-               static_cast<unsigned long long>(st.warned));
+  std::fprintf(
+      stderr,
+      "spt-run: stats: notified=%llu allowed=%llu denied=%llu warned=%llu sync_wake_up=%d\n",
+      static_cast<unsigned long long>(st.allowed) + st.denied,
+      static_cast<unsigned long long>(st.allowed), static_cast<unsigned long long>(st.denied),
+      static_cast<unsigned long long>(st.warned), st.sync_wake_up ? 1 : 0);
 }
 
 // Where the tree is in the world ("" with --root, else the mount's real path), to name

@@ -37,6 +37,7 @@
 #include "fs/event_watch.h"
 #include "fs/fd_reclaim.h"
 #include "fs/fuse_io.h"
+#include "fs/fuse_reader.h"
 #include "fs/inode_table.h"
 #include "fs/map_tree.h"
 #include "fs/mount_config.h"
@@ -67,6 +68,8 @@ constexpr char kUsage[] =
     "                          default), or all workers on the session's\n"
     "  --max-idle-threads N    end a worker when more than N are idle (default:\n"
     "                          idle workers are kept)\n"
+    "  --poll-us N             the reading worker polls /dev/fuse N microseconds\n"
+    "                          before it sleeps (0..10000, default 50; 0: off)\n"
     "  --fd-budget N           open files and directories one world may hold\n"
     "                          (default: a quarter of the daemon's descriptors)\n"
     "  -f, --foreground        stay in the foreground\n"
@@ -76,11 +79,12 @@ constexpr char kUsage[] =
 
 struct Args {
   std::string config, source, mountpoint, policy, default_domain, audit_log, socket, xattr;
-  std::string timeout, threads, fd_budget, max_idle;
+  std::string timeout, threads, fd_budget, max_idle, poll_us;
   double timeout_s = -1;   // parsed --timeout; < 0: not given
   int threads_n = 0;       // parsed --threads; 0: not given
   int clone_fd = -1;       // --clone-fd 1, --no-clone-fd 0; -1: not given
   int max_idle_n = -1;     // parsed --max-idle-threads; -1: not given
+  int poll_us_n = -1;      // parsed --poll-us; -1: not given
   size_t fd_budget_n = 0;  // parsed --fd-budget; 0: not given
   std::vector<std::string> fuse_opts;
   bool foreground = false;
@@ -88,6 +92,15 @@ struct Args {
 
 // --timeout, --threads, --max-idle-threads, --fd-budget: a malformed number is a usage mistake
 // (exit 2), said once.
+// `text` as a whole decimal number in lo..hi, into *out.
+bool InRange(const std::string& text, long lo, long hi, int* out) {
+  char* end = nullptr;
+  long n = strtol(text.c_str(), &end, 10);
+  if (end == text.c_str() || *end || n < lo || n > hi) return false;
+  *out = static_cast<int>(n);
+  return true;
+}
+
 bool ParseNumbers(Args* a, std::string* err) {
   if (!a->timeout.empty()) {
     char* end = nullptr;
@@ -99,22 +112,16 @@ bool ParseNumbers(Args* a, std::string* err) {
       return *err = "--timeout " + a->timeout + ": negative (expected seconds >= 0)", false;
     a->timeout_s = t;
   }
-  if (!a->threads.empty()) {
-    char* end = nullptr;
-    long n = strtol(a->threads.c_str(), &end, 10);
-    if (end == a->threads.c_str() || *end || n < 1 || n > 1024) {
-      return *err = "--threads " + a->threads + ": not a thread count (expected 1..1024)", false;
-    }
-    a->threads_n = static_cast<int>(n);
+  if (!a->threads.empty() && !InRange(a->threads, 1, 1024, &a->threads_n)) {
+    return *err = "--threads " + a->threads + ": not a thread count (expected 1..1024)", false;
   }
-  if (!a->max_idle.empty()) {
-    char* end = nullptr;
-    long n = strtol(a->max_idle.c_str(), &end, 10);
-    if (end == a->max_idle.c_str() || *end || n < 0 || n > 1024) {
-      return *err = "--max-idle-threads " + a->max_idle + ": not a thread count (expected 0..1024)",
-             false;
-    }
-    a->max_idle_n = static_cast<int>(n);
+  if (!a->max_idle.empty() && !InRange(a->max_idle, 0, 1024, &a->max_idle_n)) {
+    return *err = "--max-idle-threads " + a->max_idle + ": not a thread count (expected 0..1024)",
+           false;
+  }
+  if (!a->poll_us.empty() && !InRange(a->poll_us, 0, 10000, &a->poll_us_n)) {
+    return *err = "--poll-us " + a->poll_us + ": not a time (expected microseconds 0..10000)",
+           false;
   }
   if (!a->fd_budget.empty()) {
     char* end = nullptr;
@@ -144,6 +151,7 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
               {"--timeout", &a->timeout},
               {"--threads", &a->threads},
               {"--max-idle-threads", &a->max_idle},
+              {"--poll-us", &a->poll_us},
               {"--fd-budget", &a->fd_budget}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -277,6 +285,7 @@ Status MakeConfig(const Args& a, MountConfig* cfg) {
   if (a.threads_n > 0) cfg->threads = a.threads_n;
   if (a.clone_fd >= 0) cfg->clone_fd = a.clone_fd;
   if (a.max_idle_n >= 0) cfg->max_idle_threads = a.max_idle_n;
+  if (a.poll_us_n >= 0) cfg->poll_us = a.poll_us_n;
   if (a.fd_budget_n > 0) cfg->fd_budget = a.fd_budget_n;
   if (cfg->label_xattr.empty()) cfg->label_xattr = DefaultLabelXattr();
   return Status::Ok();
@@ -456,6 +465,7 @@ int DefaultThreads() {
 // with one client in three of four comparisons, level in the quietest).
 int Serve(fuse_session* se, const MountConfig& cfg) {
   int threads = cfg.threads > 0 ? cfg.threads : DefaultThreads();
+  SetReaderPollMicros(cfg.poll_us >= 0 ? cfg.poll_us : DefaultReaderPollMicros());
   if (threads == 1) return fuse_session_loop(se);
   fuse_loop_config* loop = fuse_loop_cfg_create();
   fuse_loop_cfg_set_clone_fd(loop, cfg.clone_fd != 0 ? 1 : 0);  // -1 (not given): on

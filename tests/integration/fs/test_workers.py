@@ -5,6 +5,9 @@ Bad values are usage mistakes (exit 2, said once, no mount). A real mount with
 workers read from descriptors of their own: the daemon holds more than one /dev/fuse
 descriptor (libfuse clones one per worker it starts), as by default, where
 --no-clone-fd keeps exactly one. --max-idle-threads 0 ends workers once they are idle, down to one (and its clone).
+One worker at a time reads the device and polls it before it sleeps (--poll-us): while
+it handles a request that takes long, another worker takes over, so other callers are
+served meanwhile, with polling on and off.
 """
 
 import os
@@ -88,6 +91,9 @@ class Workers(unittest.TestCase):
             (["--max-idle-threads"], "--max-idle-threads needs a value"),
             (["--threads", "0", "--clone-fd"], "--threads 0: not a thread count (expected 1..1024)"),
             (["--clone-fd=yes"], "unknown option --clone-fd=yes"),
+            (["--poll-us", "-1"], "--poll-us -1: not a time (expected microseconds 0..10000)"),
+            (["--poll-us=10001"], "--poll-us 10001: not a time (expected microseconds 0..10000)"),
+            (["--poll-us", "5ms"], "--poll-us 5ms: not a time"),
         ]
         for extra, text in cases:
             with self.subTest(extra=extra):
@@ -106,7 +112,8 @@ class Workers(unittest.TestCase):
 
     def test_help_names_the_options(self):
         r = h.run([SPTFS, "--help"])
-        for opt in ("--clone-fd", "--no-clone-fd", "--max-idle-threads N", "--threads N"):
+        for opt in ("--clone-fd", "--no-clone-fd", "--max-idle-threads N", "--threads N",
+                    "--poll-us N"):
             self.assertIn(opt, r.stdout)
 
     def clients(self, n):
@@ -148,6 +155,55 @@ class Workers(unittest.TestCase):
             # worker: its clone plus the session's descriptor.
             n = wait_for_fds(m.pid, lambda n: n == 2)
             self.assertEqual(n, 2)
+
+    def stalled_worker(self, pid, deadline):
+        """Waits until one of daemon `pid`'s threads sleeps in the stalled lookup (the
+        test hook's clock_nanosleep, x86-64 syscall 230)."""
+        while time.monotonic() < deadline:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                        if f.read().split()[0] == "230":
+                            return True
+                except (FileNotFoundError, IndexError):
+                    pass
+            time.sleep(0.01)
+        return False
+
+    def test_a_long_request_does_not_hold_up_the_others(self):
+        for extra in (["--threads", "2"], ["--threads", "4", "--poll-us", "0"],
+                      ["--threads", "2", "--no-clone-fd", "--poll-us", "200"]):
+            with self.subTest(extra=extra):
+                # In a directory of its own: the kernel holds a directory's lock shared
+                # for a lookup in it, and the clients' mkdir in the root takes it whole.
+                slow = os.path.join(self.src, "slow")
+                os.makedirs(slow, exist_ok=True)
+                go = os.path.join(slow, "stall.go")
+                if os.path.exists(go):
+                    os.unlink(go)
+                os.environ["SPTFS_TEST_STALL_LOOKUP"] = "stall"
+                try:
+                    mounted = h.mount(self.src, self.mnt, extra_args=extra)
+                    m = mounted.__enter__()
+                finally:
+                    del os.environ["SPTFS_TEST_STALL_LOOKUP"]
+                try:
+                    # A caller whose lookup the daemon holds (until stall.go exists).
+                    held = subprocess.Popen([sys.executable, "-c", "import os, sys\n"
+                                             "print(os.path.exists(sys.argv[1]))",
+                                             os.path.join(self.mnt, "slow", "stall")],
+                                            stdout=subprocess.PIPE, text=True)
+                    self.assertTrue(self.stalled_worker(m.pid, time.monotonic() + 30))
+                    # Others are served meanwhile: two clients' files, end to end.
+                    self.clients(2)
+                    self.assertIsNone(held.poll(), "the held lookup ended early")
+                    with open(go, "w"):
+                        pass
+                    self.assertEqual(held.communicate(timeout=60)[0], "False\n")
+                finally:
+                    mounted.__exit__(None, None, None)
+                    for k in range(2):  # the next case's clients start afresh
+                        shutil.rmtree(os.path.join(self.src, f"c{k}"), ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+// How FUSE workers wait for the kernel's next request (docs/PERFORMANCE.md, "One
+// reader that polls"). Every request is a round trip: the caller sleeps until the
+// daemon has answered. Where waking a sleeping thread on another CPU is expensive (an
+// inter-processor interrupt; in a VM, an exit to the host: 16 µs a round trip on the
+// project's VM against 5.6 on one CPU), the daemon's half of that cost goes away if the
+// worker that has just answered is still running when the next request comes.
+//
+// So one worker at a time is the device's reader: it polls the device (a zero-timeout
+// poll) for up to `poll_us` microseconds, then blocks in read() as before. The other
+// workers do not wait in the kernel, where each request would wake one of them (another
+// CPU) while the reader takes it anyway: they park on an eventfd of their own, and are
+// woken
+//  - when the reader takes a request and more are already queued (several callers at
+//    once: the workers join in, one per queued request), and
+//  - when nobody has been reading for kTakeOverMs (a request that takes long, such as an
+//    fsync, never keeps the others' requests waiting longer than that).
+// With poll_us 0 every worker reads the device directly (libfuse's own behaviour).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+
+namespace sptfs {
+
+// A worker parked for longer than this while nobody reads starts reading itself.
+inline constexpr int kTakeOverMs = 2;
+// The default polling budget (docs/PERFORMANCE.md: how it was chosen).
+inline constexpr int kDefaultPollMicros = 50;
+
+// kDefaultPollMicros, or 0 where the daemon may run on one CPU only (its affinity): a
+// reader polling there would keep the CPU from the caller it waits for.
+int DefaultReaderPollMicros();
+
+// Sets the polling budget (0: off). Before the session's workers start.
+void SetReaderPollMicros(int poll_us);
+int ReaderPollMicros();
+
+// Takes one request from /dev/fuse descriptor `fd` (the session's, or a worker's clone):
+// waits for this worker's turn as described above, then returns `receive(ctx)` (a read(2)
+// or a splice(2) of `fd`, with its errno). Called by every worker (fuse_io.cc).
+using ReceiveFn = ssize_t (*)(void* ctx);
+ssize_t ReceiveRequest(int fd, ReceiveFn receive, void* ctx);
+
+}  // namespace sptfs
