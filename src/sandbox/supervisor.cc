@@ -47,9 +47,10 @@ bool ReadAddress(pid_t tid, uint64_t addr, uint64_t len, SocketAddress* out) {
   return true;
 }
 
-// The socket's own family and type; falls back to the address's family.
-void FillSocket(pid_t tid, uint64_t fd, SandboxRequest* r) {
-  if (!TargetSocket(tid, static_cast<int>(fd), &r->family, &r->type)) {
+// The socket's own family and type; falls back to the address's family. `kept_pidfd`:
+// SandboxDaemon::KeptPidfd.
+void FillSocket(pid_t tid, uint64_t fd, int kept_pidfd, SandboxRequest* r) {
+  if (!TargetSocket(tid, static_cast<int>(fd), &r->family, &r->type, nullptr, kept_pidfd)) {
     r->family = r->address.family;
     r->type = -1;
   }
@@ -147,11 +148,11 @@ bool SandboxSupervisor::Build(const seccomp_notif& n, SandboxRequest* r, bool* e
   } else if (r->nr == Nr("bind") || r->nr == Nr("connect")) {
     r->op = r->nr == Nr("bind") ? SocketOp::kBind : SocketOp::kConnect;
     if (!ReadAddress(tid, a[1], a[2], &r->address)) return false;
-    FillSocket(tid, a[0], r);
+    FillSocket(tid, a[0], daemon_->KeptPidfd(tid), r);
   } else if (r->nr == Nr("sendto") && a[4] != 0) {
     r->op = SocketOp::kConnect;
     if (!ReadAddress(tid, a[4], a[5], &r->address)) return false;
-    FillSocket(tid, a[0], r);
+    FillSocket(tid, a[0], daemon_->KeptPidfd(tid), r);
   } else if (r->nr == Nr("listen")) {
     // listen() on an unbound inet socket binds it to every address (port chosen by the
     // kernel): that is a bind to "all", whatever scope the domain's bind rule has.
@@ -242,7 +243,7 @@ std::vector<SandboxRequest> SandboxSupervisor::MessageRequests(const seccomp_not
                             &r.address)) {
       r.address.text = "(unreadable address)";
     }
-    FillSocket(tid, a[0], &r);
+    FillSocket(tid, a[0], daemon_->KeptPidfd(tid), &r);
     out.push_back(r);
   }
   return out;

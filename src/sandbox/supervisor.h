@@ -41,6 +41,12 @@ class SandboxDaemon {
     (void)tid, (void)path, (void)allowed;
     return Status::Invalid("this daemon does not decide executable mappings");
   }
+  // A pidfd of thread `tid` kept with an earlier answer (valid until the next Lookup),
+  // or -1. It may be of a thread that has ended since (its tid then names another).
+  virtual int KeptPidfd(pid_t tid) {
+    (void)tid;
+    return -1;
+  }
 };
 
 // Where the sptfs mount is, for the executable-mapping check (docs/syscall-classes.md):
@@ -57,7 +63,7 @@ struct SupervisorStats {
   uint64_t denied = 0;
   uint64_t warned = 0;
   uint64_t suppressed = 0;    // records not sent (more than kMaxRecordsPerSecond)
-  bool sync_wake_up = false;  // the kernel wakes each side on the other's CPU (Start)
+  bool sync_wake_up = false;  // the caller and the supervisor run in turn on one CPU (Start)
 };
 
 // A program looping on a denied call must not flood the audit log: beyond this many

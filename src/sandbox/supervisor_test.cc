@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "sandbox/notify_filter.h"
+#include "sandbox/target_process.h"
 
 namespace sptfs {
 namespace {
@@ -139,6 +140,36 @@ TEST(Supervisor, NoSupervisorMeansENOSYS) {
   ASSERT_EQ(write(c.go, "g", 1), 1);
   EXPECT_EQ(Wait(c.pid), 4 + 8);  // both calls fail with ENOSYS: closed
   close(c.go);
+}
+
+// A kept pidfd (SandboxDaemon::KeptPidfd) of a process that has ended is never taken for
+// the one that asks now: the socket is looked up in the caller's own descriptor table.
+TEST(TargetProcess, KeptPidfdOfAnEndedProcessIsNotUsed) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (pidfd_getfd on the child)";
+  pid_t gone = fork();
+  if (gone == 0) _exit(0);
+  int kept = static_cast<int>(syscall(SYS_pidfd_open, gone, 0));
+  ASSERT_GE(kept, 0);
+  EXPECT_EQ(Wait(gone), 0);  // reaped: the pidfd now names no process
+  int up[2], down[2];
+  ASSERT_EQ(pipe(up), 0);
+  ASSERT_EQ(pipe(down), 0);
+  pid_t asker = fork();
+  if (asker == 0) {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (write(up[1], &fd, sizeof(fd)) != sizeof(fd)) _exit(1);
+    char g;
+    _exit(read(down[0], &g, 1) == 1 ? 0 : 2);
+  }
+  int fd = -1;
+  ASSERT_EQ(read(up[0], &fd, sizeof(fd)), static_cast<ssize_t>(sizeof(fd)));
+  int family = 0, type = 0;
+  EXPECT_TRUE(TargetSocket(asker, fd, &family, &type, nullptr, kept));
+  EXPECT_EQ(family, AF_INET);
+  EXPECT_EQ(type, SOCK_DGRAM);
+  ASSERT_EQ(write(down[1], "g", 1), 1);
+  EXPECT_EQ(Wait(asker), 0);
+  for (int f : {kept, up[0], up[1], down[0], down[1]}) close(f);
 }
 
 }  // namespace

@@ -47,11 +47,16 @@ bool ReadTargetMemory(pid_t tid, uint64_t addr, void* buf, size_t len) {
   return process_vm_readv(tid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
 }
 
-bool TargetSocket(pid_t tid, int fd, int* family, int* type, SocketAddress* local) {
-  int pidfd = PidfdOfThread(tid);
-  if (pidfd < 0) return false;
-  int sock = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
-  close(pidfd);
+bool TargetSocket(pid_t tid, int fd, int* family, int* type, SocketAddress* local, int kept_pidfd) {
+  // A kept pidfd of an ended thread says ESRCH (its tid may be another's now): then
+  // one of the thread that has it now.
+  int sock = kept_pidfd < 0 ? -1 : static_cast<int>(syscall(SYS_pidfd_getfd, kept_pidfd, fd, 0));
+  if (sock < 0 && (kept_pidfd < 0 || errno == ESRCH)) {
+    int pidfd = PidfdOfThread(tid);
+    if (pidfd < 0) return false;
+    sock = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
+    close(pidfd);
+  }
   if (sock < 0) return false;
   socklen_t l1 = sizeof(*family), l2 = sizeof(*type);
   bool ok = getsockopt(sock, SOL_SOCKET, SO_DOMAIN, family, &l1) == 0 &&

@@ -19,7 +19,8 @@ bool ReadTargetMemory(pid_t tid, uint64_t addr, void* buf, size_t len);
 
 // Family and type (flags masked) of descriptor `fd` of thread `tid`, and, if `local` is
 // given, the address it is bound to; false if it is not a socket or cannot be reached.
-bool TargetSocket(pid_t tid, int fd, int* family, int* type, SocketAddress* local = nullptr);
+bool TargetSocket(pid_t tid, int fd, int* family, int* type, SocketAddress* local = nullptr,
+                  int kept_pidfd = -1);
 
 struct TargetIds {
   pid_t tgid = 0;     // in our PID namespace

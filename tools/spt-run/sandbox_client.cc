@@ -104,6 +104,11 @@ void ControlSandboxDaemon::Keep(pid_t tid, int pidfd, uint64_t session, uint64_t
   it->second = Answer{pidfd, session, epoch, rules};
 }
 
+int ControlSandboxDaemon::KeptPidfd(pid_t tid) {
+  auto it = answers_.find(tid);
+  return it == answers_.end() ? -1 : it->second.pidfd;
+}
+
 Status ControlSandboxDaemon::Lookup(pid_t tid, SandboxRules* out) {
   if (Cached(tid, out)) return Status::Ok();
   // Both before asking: an answer is kept only under what held when it was asked for.

@@ -31,6 +31,7 @@ class ControlSandboxDaemon : public SandboxDaemon {
   void Record(pid_t tid, const SandboxRules& domain, const SandboxRequest& request,
               const SandboxVerdict& verdict) override;  // `sandbox record ...`
   Status MayMapExec(pid_t tid, const std::string& path, bool* allowed) override;  // `sandbox exec`
+  int KeptPidfd(pid_t tid) override;  // the pidfd kept with a cached answer
 
  private:
   // Over one kept connection (a session), or a connection per call if the daemon
