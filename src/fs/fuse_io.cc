@@ -17,6 +17,12 @@ namespace {
 std::atomic<uint64_t> init_unique{0};
 std::atomic<uint32_t> init_offered{0};  // the kernel's INIT flags
 std::atomic<bool> want_killpriv{false};
+std::atomic<fuse_session*> session{nullptr};  // the one UseFuseIo was given
+
+bool SessionExited() {
+  fuse_session* se = session.load();
+  return se != nullptr && fuse_session_exited(se) != 0;
+}
 
 struct ReadArgs {
   int fd;
@@ -38,7 +44,7 @@ ssize_t Read(int fd, void* buf, size_t len, void*) {
         auto* a = static_cast<ReadArgs*>(p);
         return read(a->fd, a->buf, a->len);
       },
-      &args);
+      &args, SessionExited);
   if (n >= static_cast<ssize_t>(sizeof(fuse_in_header))) {
     const auto* in = static_cast<const fuse_in_header*>(buf);
     if (in->opcode == FUSE_INIT &&
@@ -87,7 +93,7 @@ ssize_t SpliceReceive(int in, off_t* in_off, int out, off_t* out_off, size_t len
         auto* a = static_cast<SpliceArgs*>(p);
         return splice(a->in, nullptr, a->out, nullptr, a->len, a->flags);
       },
-      &args);
+      &args, SessionExited);
 }
 
 ssize_t SpliceSend(int in, off_t* in_off, int out, off_t* out_off, size_t len, unsigned flags,
@@ -99,6 +105,7 @@ ssize_t SpliceSend(int in, off_t* in_off, int out, off_t* out_off, size_t len, u
 
 bool UseFuseIo(fuse_session* se) {
   static const fuse_custom_io io = {Writev, Read, SpliceReceive, SpliceSend};
+  session.store(se);
   return fuse_session_custom_io(se, &io, fuse_session_fd(se)) == 0;
 }
 

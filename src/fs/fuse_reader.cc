@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sched.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@ namespace {
 
 std::atomic<int> poll_micros{0};
 std::atomic<bool> reading{false};  // one worker holds the reader's part
+std::atomic<int> parked{0};        // workers waiting in Park
 int wake_fd = -1;   // eventfd (semaphore): "requests are queued and nobody reads them"
 int timer_fd = -1;  // fires kTakeOverMs after a reader took a request, unless one reads again
 std::once_flag setup_once;
@@ -40,23 +42,54 @@ bool Queued(int fd) {
   return poll(&p, 1, 0) > 0;
 }
 
-// Returns once the device has a request, or after `micros` (then read() sleeps).
-void PollDevice(int fd, int micros) {
+// Returns once the device has a request, or after `micros` (then read() sleeps), or
+// once the session is ending (a signal caught while polling must not leave the worker
+// asleep in read() until the next request).
+void PollDevice(int fd, int micros, ExitedFn exited) {
   auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(micros);
-  while (!Queued(fd) && std::chrono::steady_clock::now() < end) {
+  while (!Queued(fd) && !exited() && std::chrono::steady_clock::now() < end) {
   }
 }
 
-// Waits until woken (queued requests) or the take-over timer fires; consumes one event.
-void Park() {
-  pollfd p[2] = {{wake_fd, POLLIN, 0}, {timer_fd, POLLIN, 0}};
-  if (poll(p, 2, -1) <= 0) return;  // EINTR: try again in the caller's loop
-  uint64_t v;
-  if (p[0].revents & POLLIN) {
-    if (read(wake_fd, &v, sizeof(v)) < 0) return;  // another worker took it
-  } else if (p[1].revents & POLLIN) {
-    if (read(timer_fd, &v, sizeof(v)) < 0) return;
+// Each parked worker waits in an epoll of its own with both descriptors added
+// EPOLLEXCLUSIVE: an event wakes one parked worker, not all of them (plain poll() on a
+// shared eventfd would wake every parked worker, each on its CPU, for one request).
+struct ParkingSpot {
+  int epoll_fd = -1;
+  ParkingSpot() {
+    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    for (int fd : {wake_fd, timer_fd}) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+      ev.data.fd = fd;
+      if (epoll_fd >= 0 && epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        close(epoll_fd);
+        epoll_fd = -1;
+      }
+    }
   }
+  ~ParkingSpot() {
+    if (epoll_fd >= 0) close(epoll_fd);
+  }
+  ParkingSpot(const ParkingSpot&) = delete;
+  ParkingSpot& operator=(const ParkingSpot&) = delete;
+};
+
+// Waits until woken (queued requests) or the take-over timer fires; consumes one event.
+// false: this thread cannot park (no epoll): it reads the device itself.
+bool Park() {
+  thread_local ParkingSpot spot;  // closed when the worker ends
+  if (spot.epoll_fd < 0) return false;
+  parked.fetch_add(1, std::memory_order_acq_rel);
+  epoll_event ev[2];
+  int n = epoll_wait(spot.epoll_fd, ev, 2, -1);
+  parked.fetch_sub(1, std::memory_order_acq_rel);
+  uint64_t v;
+  for (int i = 0; i < n; ++i) {
+    // Another worker may have taken it (EAGAIN): nothing lost, the caller tries again.
+    if (read(ev[i].data.fd, &v, sizeof(v)) < 0) continue;
+  }
+  return true;
 }
 
 }  // namespace
@@ -70,24 +103,31 @@ int DefaultReaderPollMicros() {
 void SetReaderPollMicros(int poll_us) { poll_micros.store(poll_us < 0 ? 0 : poll_us); }
 int ReaderPollMicros() { return poll_micros.load(); }
 
-ssize_t ReceiveRequest(int fd, ReceiveFn receive, void* ctx) {
+ssize_t ReceiveRequest(int fd, ReceiveFn receive, void* ctx, ExitedFn exited) {
   int micros = poll_micros.load(std::memory_order_relaxed);
   if (micros == 0 || !Setup()) return receive(ctx);
   for (;;) {
     bool idle = false;
     if (!reading.compare_exchange_strong(idle, true, std::memory_order_acq_rel)) {
-      Park();
-      continue;
+      if (Park()) continue;
+      return receive(ctx);
     }
     SetTimer(0);  // someone reads again
-    PollDevice(fd, micros);
+    PollDevice(fd, micros, exited);
+    if (exited()) {
+      reading.store(false, std::memory_order_release);
+      errno = EINTR;  // libfuse's loop then sees the session has ended
+      return -1;
+    }
     ssize_t n = receive(ctx);
     int err = errno;
     reading.store(false, std::memory_order_release);
     if (n > 0) {
-      if (Queued(fd)) {
+      // Only if someone is parked (one about to park is covered by the timer).
+      if (parked.load(std::memory_order_acquire) > 0 && Queued(fd)) {
         uint64_t one = 1;
-        if (write(wake_fd, &one, sizeof(one)) < 0) SetTimer(1);  // cannot fail: the timer then
+        ssize_t w = write(wake_fd, &one, sizeof(one));  // if it fails, the timer wakes one
+        (void)w;
       }
       SetTimer(kTakeOverMs);
     }

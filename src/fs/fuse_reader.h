@@ -14,6 +14,7 @@
 //    once: the workers join in, one per queued request), and
 //  - when nobody has been reading for kTakeOverMs (a request that takes long, such as an
 //    fsync, never keeps the others' requests waiting longer than that).
+// Each wake-up wakes one parked worker (EPOLLEXCLUSIVE), not all of them.
 // With poll_us 0 every worker reads the device directly (libfuse's own behaviour).
 #pragma once
 
@@ -39,7 +40,10 @@ int ReaderPollMicros();
 // Takes one request from /dev/fuse descriptor `fd` (the session's, or a worker's clone):
 // waits for this worker's turn as described above, then returns `receive(ctx)` (a read(2)
 // or a splice(2) of `fd`, with its errno). Called by every worker (fuse_io.cc).
+// `exited` says whether the session is ending (fuse_session_exited): then it returns -1
+// with EINTR instead of waiting in the device.
 using ReceiveFn = ssize_t (*)(void* ctx);
-ssize_t ReceiveRequest(int fd, ReceiveFn receive, void* ctx);
+using ExitedFn = bool (*)();
+ssize_t ReceiveRequest(int fd, ReceiveFn receive, void* ctx, ExitedFn exited);
 
 }  // namespace sptfs

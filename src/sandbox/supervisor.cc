@@ -210,6 +210,11 @@ bool SandboxSupervisor::Handle(const seccomp_notif& n, bool* answer_needed) {
   std::vector<SandboxRequest> requests = {request};
   if (readable && (request.nr == Nr("sendmsg") || request.nr == Nr("sendmmsg"))) {
     requests = MessageRequests(n, request);
+    // Read after the daemon's answer: only the caller's if its call is still pending.
+    if (seccomp_notify_id_valid(listener_, n.id) != 0) {
+      *answer_needed = false;
+      return false;
+    }
   }
   bool allow = readable || domain.unconfined || domain.level == Level::kDisabled;
   for (const SandboxRequest& r : requests) {

@@ -465,7 +465,10 @@ int DefaultThreads() {
 // with one client in three of four comparisons, level in the quietest).
 int Serve(fuse_session* se, const MountConfig& cfg) {
   int threads = cfg.threads > 0 ? cfg.threads : DefaultThreads();
-  SetReaderPollMicros(cfg.poll_us >= 0 ? cfg.poll_us : DefaultReaderPollMicros());
+  // With an idle limit the worker that has just answered may end instead of reading
+  // again, and the next request would wait for the take-over timer: no polling then.
+  bool idle_limit = threads > 1 && cfg.max_idle_threads >= 0;
+  SetReaderPollMicros(idle_limit ? 0 : cfg.poll_us >= 0 ? cfg.poll_us : DefaultReaderPollMicros());
   if (threads == 1) return fuse_session_loop(se);
   fuse_loop_config* loop = fuse_loop_cfg_create();
   fuse_loop_cfg_set_clone_fd(loop, cfg.clone_fd != 0 ? 1 : 0);  // -1 (not given): on
