@@ -21,14 +21,26 @@ std::atomic<bool> reading{false};  // one worker holds the reader's part
 std::atomic<int> parked{0};        // workers waiting in Park
 int wake_fd = -1;   // eventfd (semaphore): "requests are queued and nobody reads them"
 int timer_fd = -1;  // fires kTakeOverMs after a reader took a request, unless one reads again
+int epoll_fd = -1;  // both of them, where parked workers wait
 std::once_flag setup_once;
 
 bool Setup() {
   std::call_once(setup_once, [] {
     wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
     timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    for (int fd : {wake_fd, timer_fd}) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      if (fd < 0 || epoll_fd < 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        if (epoll_fd >= 0) close(epoll_fd);
+        epoll_fd = -1;
+        return;
+      }
+    }
   });
-  return wake_fd >= 0 && timer_fd >= 0;
+  return epoll_fd >= 0;
 }
 
 void SetTimer(int ms) {
@@ -51,45 +63,19 @@ void PollDevice(int fd, int micros, ExitedFn exited) {
   }
 }
 
-// Each parked worker waits in an epoll of its own with both descriptors added
-// EPOLLEXCLUSIVE: an event wakes one parked worker, not all of them (plain poll() on a
-// shared eventfd would wake every parked worker, each on its CPU, for one request).
-struct ParkingSpot {
-  int epoll_fd = -1;
-  ParkingSpot() {
-    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    for (int fd : {wake_fd, timer_fd}) {
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-      ev.data.fd = fd;
-      if (epoll_fd >= 0 && epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        close(epoll_fd);
-        epoll_fd = -1;
-      }
-    }
-  }
-  ~ParkingSpot() {
-    if (epoll_fd >= 0) close(epoll_fd);
-  }
-  ParkingSpot(const ParkingSpot&) = delete;
-  ParkingSpot& operator=(const ParkingSpot&) = delete;
-};
-
 // Waits until woken (queued requests) or the take-over timer fires; consumes one event.
-// false: this thread cannot park (no epoll): it reads the device itself.
-bool Park() {
-  thread_local ParkingSpot spot;  // closed when the worker ends
-  if (spot.epoll_fd < 0) return false;
+// Every parked worker waits in the one epoll instance, and the kernel wakes one waiter
+// of an epoll instance per event (plain poll() on the eventfd would wake them all).
+void Park() {
   parked.fetch_add(1, std::memory_order_acq_rel);
   epoll_event ev[2];
-  int n = epoll_wait(spot.epoll_fd, ev, 2, -1);
+  int n = epoll_wait(epoll_fd, ev, 2, -1);
   parked.fetch_sub(1, std::memory_order_acq_rel);
   uint64_t v;
   for (int i = 0; i < n; ++i) {
     // Another worker may have taken it (EAGAIN): nothing lost, the caller tries again.
     if (read(ev[i].data.fd, &v, sizeof(v)) < 0) continue;
   }
-  return true;
 }
 
 }  // namespace
@@ -109,8 +95,8 @@ ssize_t ReceiveRequest(int fd, ReceiveFn receive, void* ctx, ExitedFn exited) {
   for (;;) {
     bool idle = false;
     if (!reading.compare_exchange_strong(idle, true, std::memory_order_acq_rel)) {
-      if (Park()) continue;
-      return receive(ctx);
+      Park();
+      continue;
     }
     SetTimer(0);  // someone reads again
     PollDevice(fd, micros, exited);

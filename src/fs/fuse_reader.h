@@ -14,7 +14,7 @@
 //    once: the workers join in, one per queued request), and
 //  - when nobody has been reading for kTakeOverMs (a request that takes long, such as an
 //    fsync, never keeps the others' requests waiting longer than that).
-// Each wake-up wakes one parked worker (EPOLLEXCLUSIVE), not all of them.
+// Each wake-up wakes one parked worker (they wait in one epoll instance), not all of them.
 // With poll_us 0 every worker reads the device directly (libfuse's own behaviour).
 #pragma once
 
