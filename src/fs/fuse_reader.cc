@@ -87,7 +87,6 @@ int DefaultReaderPollMicros() {
 }
 
 void SetReaderPollMicros(int poll_us) { poll_micros.store(poll_us < 0 ? 0 : poll_us); }
-int ReaderPollMicros() { return poll_micros.load(); }
 
 ssize_t ReceiveRequest(int fd, ReceiveFn receive, void* ctx, ExitedFn exited) {
   int micros = poll_micros.load(std::memory_order_relaxed);

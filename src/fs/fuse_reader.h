@@ -8,8 +8,8 @@
 // So one worker at a time is the device's reader: it polls the device (a zero-timeout
 // poll) for up to `poll_us` microseconds, then blocks in read() as before. The other
 // workers do not wait in the kernel, where each request would wake one of them (another
-// CPU) while the reader takes it anyway: they park on an eventfd of their own, and are
-// woken
+// CPU) while the reader takes it anyway: they park on an eventfd and a timerfd of the
+// readers' own, and are woken
 //  - when the reader takes a request and more are already queued (several callers at
 //    once: the workers join in, one per queued request), and
 //  - when nobody has been reading for kTakeOverMs (a request that takes long, such as an
@@ -35,7 +35,6 @@ int DefaultReaderPollMicros();
 
 // Sets the polling budget (0: off). Before the session's workers start.
 void SetReaderPollMicros(int poll_us);
-int ReaderPollMicros();
 
 // Takes one request from /dev/fuse descriptor `fd` (the session's, or a worker's clone):
 // waits for this worker's turn as described above, then returns `receive(ctx)` (a read(2)

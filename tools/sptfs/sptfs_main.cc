@@ -90,8 +90,6 @@ struct Args {
   bool foreground = false;
 };
 
-// --timeout, --threads, --max-idle-threads, --fd-budget: a malformed number is a usage mistake
-// (exit 2), said once.
 // `text` as a whole decimal number in lo..hi, into *out.
 bool InRange(const std::string& text, long lo, long hi, int* out) {
   char* end = nullptr;
@@ -101,6 +99,8 @@ bool InRange(const std::string& text, long lo, long hi, int* out) {
   return true;
 }
 
+// --timeout, --threads, --max-idle-threads, --poll-us, --fd-budget: a malformed number is a
+// usage mistake (exit 2), said once.
 bool ParseNumbers(Args* a, std::string* err) {
   if (!a->timeout.empty()) {
     char* end = nullptr;
