@@ -20,8 +20,9 @@ std::atomic<int> poll_micros{0};
 std::atomic<bool> reading{false};  // one worker holds the reader's part
 std::atomic<int> parked{0};        // workers waiting in Park
 int wake_fd = -1;   // eventfd (semaphore): "requests are queued and nobody reads them"
-int timer_fd = -1;  // fires kTakeOverMs after a reader took a request, unless one reads again
-int epoll_fd = -1;  // both of them, where parked workers wait
+int timer_fd = -1;  // fires at most kTakeOverMs after a reader took a request
+std::atomic<int64_t> timer_due_ns{0};  // when timer_fd fires next (0 or past: not armed)
+int epoll_fd = -1;                     // both of them, where parked workers wait
 std::once_flag setup_once;
 
 bool Setup() {
@@ -43,9 +44,26 @@ bool Setup() {
   return epoll_fd >= 0;
 }
 
-void SetTimer(int ms) {
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// After a reader took a request: makes sure a parked worker wakes within kTakeOverMs.
+// The timer is armed only if it is not armed already, so a busy mount pays one
+// timerfd_settime per kTakeOverMs rather than two per request. It may then fire sooner
+// than kTakeOverMs after this request, or while someone reads again; the woken worker
+// then finds the reader's part taken and parks again, or takes over a little early.
+// Both are harmless: the contract is only "never later".
+void ArmTakeOverTimer() {
+  int64_t now = NowNs();
+  int64_t due = timer_due_ns.load(std::memory_order_relaxed);
+  if (due > now) return;
+  int64_t next = now + static_cast<int64_t>(kTakeOverMs) * 1000000;
+  if (!timer_due_ns.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;
   itimerspec t{};
-  t.it_value.tv_nsec = static_cast<long>(ms) * 1000000L;  // 0: disarmed
+  t.it_value.tv_nsec = static_cast<long>(kTakeOverMs) * 1000000L;
   timerfd_settime(timer_fd, 0, &t, nullptr);
 }
 
@@ -97,7 +115,6 @@ ssize_t ReceiveRequest(int fd, ReceiveFn receive, void* ctx, ExitedFn exited) {
       Park();
       continue;
     }
-    SetTimer(0);  // someone reads again
     PollDevice(fd, micros, exited);
     if (exited()) {
       reading.store(false, std::memory_order_release);
@@ -114,7 +131,7 @@ ssize_t ReceiveRequest(int fd, ReceiveFn receive, void* ctx, ExitedFn exited) {
         ssize_t w = write(wake_fd, &one, sizeof(one));  // if it fails, the timer wakes one
         (void)w;
       }
-      SetTimer(kTakeOverMs);
+      ArmTakeOverTimer();
     }
     errno = err;
     return n;

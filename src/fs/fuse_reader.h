@@ -12,8 +12,11 @@
 // readers' own, and are woken
 //  - when the reader takes a request and more are already queued (several callers at
 //    once: the workers join in, one per queued request), and
-//  - when nobody has been reading for kTakeOverMs (a request that takes long, such as an
-//    fsync, never keeps the others' requests waiting longer than that).
+//  - at most kTakeOverMs after the reader took a request, by a timer (a request that
+//    takes long, such as an fsync, never keeps the others' requests waiting longer than
+//    that). The woken worker reads if nobody does, else parks again; the timer is armed
+//    only when it is not armed already (one timerfd_settime per kTakeOverMs on a busy
+//    mount, not two per request).
 // Each wake-up wakes one parked worker (they wait in one epoll instance), not all of them.
 // With poll_us 0 every worker reads the device directly (libfuse's own behaviour).
 #pragma once
@@ -24,7 +27,8 @@
 
 namespace sptfs {
 
-// A worker parked for longer than this while nobody reads starts reading itself.
+// Within this long of a reader taking a request, a parked worker wakes and reads if
+// nobody else does.
 inline constexpr int kTakeOverMs = 2;
 // The default polling budget (docs/PERFORMANCE.md: how it was chosen).
 inline constexpr int kDefaultPollMicros = 50;
