@@ -117,7 +117,13 @@ Status SaveTrackerState(const std::string& path, const std::string& boot_id,
          << "\n";
   }
   std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A fresh file, never one already there: the daemon is root, and a symlink planted at
+  // the temporary name would otherwise have it truncate and write the symlink's target.
+  // A temporary left by a daemon that died mid-save goes first.
+  if (unlink(tmp.c_str()) != 0 && errno != ENOENT) {
+    return Status::Io(errno, tmp + ": cannot remove the old temporary state file");
+  }
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Io(errno, tmp + ": cannot write the domain state file");
   std::string data = text.str();
   // No fsync: the state only matters within one boot, and a crash of the daemon (not of

@@ -51,6 +51,24 @@ TEST_F(StateFileTest, RoundTrip) {
   EXPECT_EQ(access((path_ + ".tmp").c_str(), F_OK), -1);  // renamed, not left behind
 }
 
+TEST_F(StateFileTest, SaveNeverWritesThroughAPlantedTemporary) {
+  // A symlink at the temporary name (the daemon is root): its target stays untouched.
+  std::string victim = dir_ + "/victim";
+  std::ofstream(victim) << "keep\n";
+  ASSERT_EQ(symlink(victim.c_str(), (path_ + ".tmp").c_str()), 0);
+  TrackerState state;
+  state.procs.push_back({200, 300, 9, ProcKind::kPlaced});
+  ASSERT_TRUE(SaveTrackerState(path_, "b1", state).ok());
+  std::ifstream in(victim);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "keep");
+  TrackerState back;
+  ASSERT_TRUE(LoadTrackerState(path_, "b1", &back).ok());
+  EXPECT_EQ(back.procs.size(), 1u);
+  unlink(victim.c_str());
+}
+
 TEST_F(StateFileTest, OtherBootLoadsEmpty) {
   TrackerState state;
   state.procs.push_back({200, 300, 9, ProcKind::kPlaced});
