@@ -2,7 +2,8 @@
 # Every measurement issue 17 asks for, in one run on one quiet machine, one after the
 # other, into one log: the mount workloads against native ext4, the like-for-like peers
 # (passthrough_ll with xattrs and default_permissions, bindfs) and, when a fuse-3.14.0
-# source tree is given, libfuse's passthrough_hp; the worker-thread matrix; a notified
+# source tree is given, libfuse's passthrough_hp, and sptfs --io-uring (mount_bench.py
+# turns the fuse module's enable_uring on for it, and back); the worker-thread matrix; a notified
 # socket call in a world; 100,000 denied opens with allowed opens timed meanwhile; memory at 100,000 and 1,000,000 live inodes and after the
 # kernel forgets them. The load average is logged before and after each part, so a run
 # taken on a busy machine says so.
@@ -28,7 +29,7 @@ stamp "start, commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo
 hp_args=()
 [[ -n $hp ]] && hp_args=(--hp-source "$hp")
 python3 "$here/mount/mount_bench.py" --build "$build" --repeat "$repeat" --stat median \
-  --only native,passthrough_ll-xattr-dp,bindfs,sptfs,sptfs-nopoll "${hp_args[@]}" \
+  --only native,passthrough_ll-xattr-dp,bindfs,sptfs,sptfs-uring "${hp_args[@]}" \
   --workloads "create,open+read,tar,after drop,distinct"
 stamp "mount workloads done"
 # Half sizes: the matrix mounts 5 configurations and runs each with 1 and 8 clients.

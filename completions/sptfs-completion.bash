@@ -123,7 +123,7 @@ _sptfs_sptfs() {
     return
   fi
   _sptfs_reply "--config --policy --default-domain --audit-log --socket --label-xattr
-    --timeout --threads --clone-fd --no-clone-fd --max-idle-threads --poll-us --fd-budget -f
+    --timeout --threads --clone-fd --no-clone-fd --max-idle-threads --poll-us --io-uring --fd-budget -f
     --foreground -o -h --help" $want
 }
 

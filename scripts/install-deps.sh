@@ -4,7 +4,7 @@
 set -euo pipefail
 PACKAGES=(meson ninja-build pkg-config g++ libfuse3-dev fuse3 libattr1-dev attr
           libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
-          libcap-dev libseccomp-dev bindfs util-linux procps python3
+          libcap-dev libseccomp-dev liburing-dev bindfs util-linux procps python3
           clang-tidy clang-format
           nginx)  # a real daemon for the learning-run test (docs/learning-nginx.md)
 missing=()

@@ -428,6 +428,24 @@ def make_tarball(work, nfiles):
     return tarball
 
 
+URING_PARAM = "/sys/module/fuse/parameters/enable_uring"
+
+
+@contextlib.contextmanager
+def fuse_uring_enabled():
+    """The fuse module offers io_uring only while its enable_uring parameter is Y:
+    sets it for the run and puts the old value back."""
+    with open(URING_PARAM) as f:
+        old = f.read().strip()
+    with open(URING_PARAM, "w") as f:
+        f.write("Y")
+    try:
+        yield
+    finally:
+        with open(URING_PARAM, "w") as f:
+            f.write(old)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(SOURCE, "build"))
@@ -517,6 +535,12 @@ def main():
                                    "--default-domain", "benchDom", "--audit-log",
                                    os.path.join(work, "audit4.log"),
                                    "--socket", os.path.join(work, "sptfs4.sock")],
+        # the same with requests and replies on io_uring rings (FUSE over io_uring;
+        # main() turns the fuse module's enable_uring on for the run and back after)
+        "sptfs-uring": lambda b, m: [sptfs, b, m, "-f", "--io-uring", "--policy", policy,
+                                     "--default-domain", "benchDom", "--audit-log",
+                                     os.path.join(work, "audit7.log"),
+                                     "--socket", os.path.join(work, "sptfs7.sock")],
         # the same daemon without a policy: what mediation itself costs
         "sptfs-nopolicy": lambda b, m: [sptfs, b, m, "-f", "--socket",
                                         os.path.join(work, "sptfs2.sock")],
@@ -546,6 +570,8 @@ def main():
     # Every file system is mounted for the whole run, each over its own backing store.
     targets = []
     with contextlib.ExitStack() as stack:
+        if "sptfs-uring" in names:
+            stack.enter_context(fuse_uring_enabled())
         for fs in names:
             targets.append(Target(fs, work, cmds[fs], image=args.backing == "image"))
             stack.enter_context(targets[-1])

@@ -9,13 +9,15 @@
 #include <cstring>
 
 #include "fs/fuse_reader.h"
+#include "fs/fuse_uring.h"
+#include "fs/uring_frame.h"
 
 namespace sptfs {
 namespace {
 
 // The INIT request's unique (0 until it is read) and whether the reply gets the flag.
 std::atomic<uint64_t> init_unique{0};
-std::atomic<uint32_t> init_offered{0};  // the kernel's INIT flags
+std::atomic<uint64_t> init_offered{0};  // the kernel's INIT flags (flags2 in the high half)
 std::atomic<bool> want_killpriv{false};
 std::atomic<fuse_session*> session{nullptr};  // the one UseFuseIo was given
 
@@ -50,21 +52,40 @@ ssize_t Read(int fd, void* buf, size_t len, void*) {
     if (in->opcode == FUSE_INIT &&
         n >= static_cast<ssize_t>(sizeof(fuse_in_header) + offsetof(fuse_init_in, flags) + 4)) {
       const auto* init = reinterpret_cast<const fuse_init_in*>(in + 1);
-      init_offered.store(init->flags);
+      uint64_t flags = init->flags;
+      if ((flags & FUSE_INIT_EXT) &&
+          n >= static_cast<ssize_t>(sizeof(fuse_in_header) + offsetof(fuse_init_in, flags2) + 4)) {
+        flags |= static_cast<uint64_t>(init->flags2) << 32;
+      }
+      init_offered.store(flags);
       init_unique.store(in->unique);
     }
   }
   return n;
 }
 
-// Sets FUSE_HANDLE_KILLPRIV in a successful INIT reply (header, then fuse_init_out).
-void FixInitReply(iovec* iov, int count) {
-  if (count < 2 || iov[0].iov_len < sizeof(fuse_out_header)) return;
+// Asks for FUSE over io_uring in INIT reply `init` (of `len` bytes) if the daemon wants
+// it and the kernel offered it; the entries' payload size then, else 0.
+size_t AskForUring(fuse_init_out* init, size_t len) {
+  if (!UringWanted() || !UringOffered(init_offered.load()) ||
+      len < offsetof(fuse_init_out, flags2) + 4) {
+    return 0;
+  }
+  init->flags |= FUSE_INIT_EXT;
+  init->flags2 |= static_cast<uint32_t>(kFuseOverIoUring >> 32);
+  return UringPayloadSize(init->max_write, init->max_pages,
+                          static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+}
+
+// Edits a successful INIT reply (header, then fuse_init_out): FUSE_HANDLE_KILLPRIV, and
+// io_uring when asked for. The payload size of io_uring entries if it asked, else 0.
+size_t FixInitReply(iovec* iov, int count) {
+  if (count < 2 || iov[0].iov_len < sizeof(fuse_out_header)) return 0;
   const auto* out = static_cast<const fuse_out_header*>(iov[0].iov_base);
   uint64_t unique = init_unique.load();
-  if (unique == 0 || out->unique != unique || out->error != 0) return;
+  if (unique == 0 || out->unique != unique || out->error != 0) return 0;
   init_unique.store(0);  // one INIT per session
-  if (!want_killpriv.load() || iov[1].iov_len < offsetof(fuse_init_out, flags) + 4) return;
+  if (iov[1].iov_len < offsetof(fuse_init_out, flags) + 4) return 0;
   auto* init = static_cast<fuse_init_out*>(iov[1].iov_base);
   // V2 as well (libfuse 3.14 does not know it): the kernel then also marks a file it
   // found without set-id bits or capability as such (S_NOSEC, until its attributes are
@@ -73,12 +94,23 @@ void FixInitReply(iovec* iov, int count) {
   // FUSE_OPEN_KILL_SUIDGID) do not reach the file system through libfuse 3.14; the
   // daemon decides from the caller itself (kill_priv.h; O_TRUNC opens truncate as the
   // caller) and removes a capability on every write.
-  init->flags |= FUSE_HANDLE_KILLPRIV | (init_offered.load() & FUSE_HANDLE_KILLPRIV_V2);
+  if (want_killpriv.load()) {
+    init->flags |= FUSE_HANDLE_KILLPRIV |
+                   (static_cast<uint32_t>(init_offered.load()) & FUSE_HANDLE_KILLPRIV_V2);
+  }
+  return AskForUring(init, iov[1].iov_len);
 }
 
 ssize_t Writev(int fd, iovec* iov, int count, void*) {
-  FixInitReply(iov, count);
-  return writev(fd, iov, count);
+  ssize_t n = 0;
+  if (UringTakeThreadReply(iov, count, &n)) return n;  // an answer to a ring request
+  size_t uring_payload = FixInitReply(iov, count);
+  n = writev(fd, iov, count);
+  // The kernel has taken the INIT reply (the connection is initialized): register now,
+  // as it holds every request back until each CPU's queue has an entry.
+  if (uring_payload > 0 && n >= 0)
+    StartUring(session.load(), fuse_session_fd(session.load()), uring_payload);
+  return n;
 }
 
 // With FUSE_CAP_SPLICE_READ (ops_init.cc) libfuse takes every request after INIT through

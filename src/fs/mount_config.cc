@@ -68,16 +68,16 @@ Status ParseMap(const toml::table& m, const std::string& file, const std::string
 }
 
 Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg) {
-  static const char* kKeys[] = {"map",       "policy",   "label_xattr", "default_domain",
-                                "audit_log", "socket",   "audit_rate",  "cache_timeout",
-                                "writeback", "threads",  "clone_fd",    "max_idle_threads",
-                                "poll_us",   "fd_budget"};
+  static const char* kKeys[] = {"map",       "policy",    "label_xattr", "default_domain",
+                                "audit_log", "socket",    "audit_rate",  "cache_timeout",
+                                "writeback", "threads",   "clone_fd",    "max_idle_threads",
+                                "poll_us",   "fd_budget", "io_uring"};
   for (auto&& [k, v] : t) {
     if (std::find(std::begin(kKeys), std::end(kKeys), k.str()) == std::end(kKeys)) {
       return Status::Invalid(Where(file, v.source()) + ": unknown key '" + std::string(k.str()) +
                              "' (expected map, policy, label_xattr, default_domain, audit_log, "
                              "socket, audit_rate, cache_timeout, writeback, threads, clone_fd, "
-                             "max_idle_threads, poll_us, fd_budget)");
+                             "max_idle_threads, poll_us, fd_budget, io_uring)");
     }
   }
   std::string base = DirOf(file);
@@ -127,6 +127,13 @@ Status ParseTop(const toml::table& t, const std::string& file, MountConfig* cfg)
                              ": clone_fd must be true or false (expected clone_fd = false)");
     }
     cfg->clone_fd = n->as_boolean()->get() ? 1 : 0;
+  }
+  if (const toml::node* n = t.get("io_uring")) {
+    if (!n->is_boolean()) {
+      return Status::Invalid(Where(file, n->source()) +
+                             ": io_uring must be true or false (expected io_uring = true)");
+    }
+    cfg->io_uring = n->as_boolean()->get();
   }
   if (const toml::node* n = t.get("max_idle_threads")) {
     if (!n->is_integer() || n->as_integer()->get() < 0 || n->as_integer()->get() > 1024) {

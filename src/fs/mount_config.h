@@ -33,6 +33,7 @@ struct MountConfig {
   int max_idle_threads = -1;   // end workers while more are idle; -1 = keep them all
   int poll_us = -1;            // the reader polls /dev/fuse this long; -1 = the default
   size_t fd_budget = 0;        // open handles per world; 0 = automatic (src/fs/fd_budget.h)
+  bool io_uring = false;       // FUSE over io_uring where the kernel offers it
 };
 
 // Parses a TOML mount config file. Relative paths in it are taken relative to the

@@ -1,5 +1,6 @@
 // init: what sptfs asks of the FUSE connection. Nothing is mediated here.
 #include "fs/fuse_io.h"
+#include "fs/fuse_uring.h"
 #include "fs/ops_internal.h"
 
 namespace sptfs::ops {
@@ -8,7 +9,11 @@ void OpInit(void* userdata, fuse_conn_info* conn) {
   auto* fs = static_cast<SptFs*>(userdata);
   // Data goes through the daemon (no kernel passthrough before libfuse 3.17): splice it
   // and ask for the largest requests the kernel allows.
-  if (conn->capable & FUSE_CAP_SPLICE_WRITE) conn->want |= FUSE_CAP_SPLICE_WRITE;
+  // Not with io_uring: a ring request's answer must reach its entry through the session's
+  // writev (fs/fuse_uring.h), never a splice into /dev/fuse.
+  if ((conn->capable & FUSE_CAP_SPLICE_WRITE) && !UringWanted()) {
+    conn->want |= FUSE_CAP_SPLICE_WRITE;
+  }
   if (conn->capable & FUSE_CAP_SPLICE_MOVE) conn->want |= FUSE_CAP_SPLICE_MOVE;
   if (conn->capable & FUSE_CAP_SPLICE_READ) conn->want |= FUSE_CAP_SPLICE_READ;
   if (fs->options().writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) {

@@ -72,6 +72,36 @@ def unmount(mountpoint):
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def count_fds(pid, target):
+    """How many of process `pid`'s descriptors link to `target` ("/dev/fuse",
+    "anon_inode:[io_uring]", ...)."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}") == target
+        except FileNotFoundError:
+            pass  # closed meanwhile
+    return n
+
+
+def stalled_thread(pid, deadline):
+    """The name of daemon `pid`'s thread that sleeps in a lookup the
+    SPTFS_TEST_STALL_LOOKUP hook holds (its clock_nanosleep, x86-64 syscall 230), once
+    there is one; None at `deadline` (time.monotonic())."""
+    while time.monotonic() < deadline:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                    if f.read().split()[0] != "230":
+                        continue
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    return f.read().strip()
+            except (FileNotFoundError, IndexError):
+                pass
+        time.sleep(0.01)
+    return None
+
+
 def run(cmd, check=False, input=None, timeout=60, **kw):
     """Runs `cmd` (list or shell string); returns CompletedProcess with text output."""
     if isinstance(cmd, str):
@@ -206,6 +236,8 @@ def sptfs_args(source=None, mountpoint=None, config=None, policy=None, default_d
         args += ["--socket", socket]
     if label_xattr:
         args += ["--label-xattr", label_xattr]
+    if os.environ.get("SPTFS_TEST_IO_URING") == "1":
+        args += ["--io-uring"]  # the whole suite on the rings (docs/CONTRIBUTING.md)
     return args + list(extra_args)
 
 

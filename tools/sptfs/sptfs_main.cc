@@ -38,6 +38,7 @@
 #include "fs/fd_reclaim.h"
 #include "fs/fuse_io.h"
 #include "fs/fuse_reader.h"
+#include "fs/fuse_uring.h"
 #include "fs/inode_table.h"
 #include "fs/map_tree.h"
 #include "fs/mount_config.h"
@@ -70,6 +71,9 @@ constexpr char kUsage[] =
     "                          idle workers are kept)\n"
     "  --poll-us N             the reading worker polls /dev/fuse N microseconds\n"
     "                          before it sleeps (0..10000, default 50; 0: off)\n"
+    "  --io-uring              serve requests through FUSE over io_uring, a queue\n"
+    "                          per CPU, where the kernel offers it (Linux 6.14+,\n"
+    "                          the fuse module's enable_uring on; default: off)\n"
     "  --fd-budget N           open files and directories one world may hold\n"
     "                          (default: a quarter of the daemon's descriptors)\n"
     "  -f, --foreground        stay in the foreground\n"
@@ -88,6 +92,7 @@ struct Args {
   size_t fd_budget_n = 0;  // parsed --fd-budget; 0: not given
   std::vector<std::string> fuse_opts;
   bool foreground = false;
+  bool io_uring = false;  // --io-uring
 };
 
 // `text` as a whole decimal number in lo..hi, into *out.
@@ -157,6 +162,10 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* err) {
     std::string arg = argv[i];
     if (arg == "-f" || arg == "--foreground") {
       a->foreground = true;
+      continue;
+    }
+    if (arg == "--io-uring") {
+      a->io_uring = true;
       continue;
     }
     if (arg == "--clone-fd" || arg == "--no-clone-fd") {
@@ -287,6 +296,7 @@ Status MakeConfig(const Args& a, MountConfig* cfg) {
   if (a.max_idle_n >= 0) cfg->max_idle_threads = a.max_idle_n;
   if (a.poll_us_n >= 0) cfg->poll_us = a.poll_us_n;
   if (a.fd_budget_n > 0) cfg->fd_budget = a.fd_budget_n;
+  if (a.io_uring) cfg->io_uring = true;
   if (cfg->label_xattr.empty()) cfg->label_xattr = DefaultLabelXattr();
   return Status::Ok();
 }
@@ -468,7 +478,9 @@ int Serve(fuse_session* se, const MountConfig& cfg) {
   // With an idle limit the worker that has just answered may end instead of reading
   // again, and the next request would wait for the take-over timer: no polling then.
   bool idle_limit = threads > 1 && cfg.max_idle_threads >= 0;
-  SetReaderPollMicros(idle_limit ? 0 : cfg.poll_us >= 0 ? cfg.poll_us : DefaultReaderPollMicros());
+  // With io_uring /dev/fuse carries only forgets and interrupts: nothing to poll for.
+  bool no_poll = idle_limit || UringWanted();
+  SetReaderPollMicros(no_poll ? 0 : cfg.poll_us >= 0 ? cfg.poll_us : DefaultReaderPollMicros());
   if (threads == 1) return fuse_session_loop(se);
   fuse_loop_config* loop = fuse_loop_cfg_create();
   fuse_loop_cfg_set_clone_fd(loop, cfg.clone_fd != 0 ? 1 : 0);  // -1 (not given): on
@@ -501,6 +513,16 @@ int Run(const Args& args, int ready_fd) {
   if (!st.ok()) {
     fprintf(stderr, "sptfs: %s\n", st.message().c_str());
     return 1;
+  }
+  if (d.cfg.io_uring) {
+    if (KernelOffersUring()) {
+      SetUringWanted(true);
+    } else {
+      fprintf(stderr,
+              "sptfs: warning: --io-uring: the kernel does not offer FUSE over io_uring "
+              "(/sys/module/fuse/parameters/enable_uring is not Y); serving through "
+              "/dev/fuse\n");
+    }
   }
   fuse_session* se = NewSession(args, &d);
   if (!se) return 1;  // libfuse printed why
@@ -543,6 +565,7 @@ int Run(const Args& args, int ready_fd) {
   if (d.control) d.control->Stop();
   d.stale.reset();
   fuse_session_unmount(se);
+  StopUring();  // after the mount is gone: its requests came to the ring until then
   fuse_remove_signal_handlers(se);
   fuse_session_destroy(se);
   if (d.audit) d.audit->Flush();

@@ -50,13 +50,7 @@ print("ok")
 
 def fuse_fds(pid):
     """How many of process `pid`'s descriptors are /dev/fuse."""
-    n = 0
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            n += os.readlink(f"/proc/{pid}/fd/{fd}") == "/dev/fuse"
-        except FileNotFoundError:
-            pass  # closed meanwhile
-    return n
+    return h.count_fds(pid, "/dev/fuse")
 
 
 def wait_for_fds(pid, want, timeout=10.0):
@@ -69,7 +63,10 @@ def wait_for_fds(pid, want, timeout=10.0):
         time.sleep(0.02)
 
 
-class Workers(unittest.TestCase):
+class ClientTree(unittest.TestCase):
+    """A backing tree with a shared file, a mountpoint, and CLIENT processes to run on
+    it (also used by test_uring.py)."""
+
     def setUp(self):
         self.work = tempfile.mkdtemp(prefix="sptfs-workers-")
         self.src = os.path.join(self.work, "src")
@@ -83,6 +80,20 @@ class Workers(unittest.TestCase):
         h.unmount(self.mnt)
         shutil.rmtree(self.work, ignore_errors=True)
 
+    def clients(self, n):
+        procs = [subprocess.Popen([sys.executable, "-c", CLIENT, self.mnt, str(k)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for k in range(n)]
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            self.assertEqual((p.returncode, out), (0, "ok\n"), err)
+        # What the clients left is on the backing store too, byte for byte.
+        for k in range(n):
+            with open(os.path.join(self.src, f"c{k}", "f4.r"), "rb") as f:
+                self.assertEqual(f.read(), f"client {k} file 4 ".encode() * 5)
+
+
+class Workers(ClientTree):
     def test_bad_values_are_usage_mistakes(self):
         cases = [
             (["--max-idle-threads", "abc"], "--max-idle-threads abc: not a thread count (expected 0..1024)"),
@@ -116,18 +127,6 @@ class Workers(unittest.TestCase):
                     "--poll-us N"):
             self.assertIn(opt, r.stdout)
 
-    def clients(self, n):
-        procs = [subprocess.Popen([sys.executable, "-c", CLIENT, self.mnt, str(k)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for k in range(n)]
-        for p in procs:
-            out, err = p.communicate(timeout=120)
-            self.assertEqual((p.returncode, out), (0, "ok\n"), err)
-        # What the clients left is on the backing store too, byte for byte.
-        for k in range(n):
-            with open(os.path.join(self.src, f"c{k}", "f4.r"), "rb") as f:
-                self.assertEqual(f.read(), f"client {k} file 4 ".encode() * 5)
-
     def test_clone_fd_workers_serve_concurrent_clients(self):
         with h.mount(self.src, self.mnt, extra_args=["--threads", "4", "--clone-fd"]) as m:
             self.clients(8)
@@ -156,20 +155,6 @@ class Workers(unittest.TestCase):
             n = wait_for_fds(m.pid, lambda n: n == 2)
             self.assertEqual(n, 2)
 
-    def stalled_worker(self, pid, deadline):
-        """Waits until one of daemon `pid`'s threads sleeps in the stalled lookup (the
-        test hook's clock_nanosleep, x86-64 syscall 230)."""
-        while time.monotonic() < deadline:
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                try:
-                    with open(f"/proc/{pid}/task/{tid}/syscall") as f:
-                        if f.read().split()[0] == "230":
-                            return True
-                except (FileNotFoundError, IndexError):
-                    pass
-            time.sleep(0.01)
-        return False
-
     def test_a_long_request_does_not_hold_up_the_others(self):
         for extra in (["--threads", "2"], ["--threads", "4", "--poll-us", "0"],
                       ["--threads", "2", "--no-clone-fd", "--poll-us", "200"]):
@@ -193,7 +178,7 @@ class Workers(unittest.TestCase):
                                              "print(os.path.exists(sys.argv[1]))",
                                              os.path.join(self.mnt, "slow", "stall")],
                                             stdout=subprocess.PIPE, text=True)
-                    self.assertTrue(self.stalled_worker(m.pid, time.monotonic() + 30))
+                    self.assertIsNotNone(h.stalled_thread(m.pid, time.monotonic() + 30))
                     # Others are served meanwhile: two clients' files, end to end.
                     self.clients(2)
                     self.assertIsNone(held.poll(), "the held lookup ended early")

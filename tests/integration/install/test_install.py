@@ -304,9 +304,10 @@ class InstallTest(unittest.TestCase):
         self.assertFalse(is_mounted(mnt))
         # The worker options (issue 17 item 3) become sptfs options, not FUSE ones.
         r = self.run_installed([self.helper(), config, mnt, "-fv", "-o",
-                                "threads=4,no_clone_fd,clone_fd,max_idle_threads=2,poll_us=0"])
+                                "threads=4,no_clone_fd,clone_fd,max_idle_threads=2,poll_us=0,"
+                                "io_uring"])
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("%s --threads 4 --no-clone-fd --clone-fd --max-idle-threads 2 --poll-us 0\n"
+        self.assertIn("%s --threads 4 --no-clone-fd --clone-fd --max-idle-threads 2 --poll-us 0 --io-uring\n"
                       % mnt,
                       r.stderr)
         self.assertFalse(is_mounted(mnt))
