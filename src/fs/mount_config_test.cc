@@ -90,6 +90,28 @@ TEST_F(MountConfigTest, WorkerLoopSettings) {
   EXPECT_EQ(bad.max_idle_threads, -1);
 }
 
+TEST_F(MountConfigTest, IoUring) {
+  const std::string map = "[[map]]\nat = \"/\"\nsource = \"/x\"\n";
+  MountConfig cfg;
+  EXPECT_FALSE(cfg.io_uring);  // off unless asked for
+  Status st = Load("io_uring = true\n" + map, &cfg);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(cfg.io_uring);
+  st = Load("io_uring = false\n" + map, &cfg);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_FALSE(cfg.io_uring);
+  for (const char* v : {"1", "\"yes\""}) {
+    MountConfig bad;
+    st = Load(std::string("io_uring = ") + v + "\n" + map, &bad);
+    ASSERT_FALSE(st.ok()) << v;
+    EXPECT_NE(st.message().find("m.toml:1: io_uring must be true or false (expected io_uring = "
+                                "true)"),
+              std::string::npos)
+        << st.message();
+    EXPECT_FALSE(bad.io_uring);
+  }
+}
+
 TEST_F(MountConfigTest, ReaderPollBudget) {
   const std::string map = "[[map]]\nat = \"/\"\nsource = \"/x\"\n";
   MountConfig cfg;
