@@ -106,8 +106,8 @@ ssize_t Writev(int fd, iovec* iov, int count, void*) {
   if (UringTakeThreadReply(iov, count, &n)) return n;  // an answer to a ring request
   size_t uring_payload = FixInitReply(iov, count);
   n = writev(fd, iov, count);
-  // The kernel has taken the INIT reply (the connection is initialized): register now;
-  // requests come through /dev/fuse until each CPU's queue has an entry.
+  // The kernel has taken the INIT reply (the connection is initialized): register now,
+  // as it holds every request back until each CPU's queue has an entry.
   if (uring_payload > 0 && n >= 0)
     StartUring(session.load(), fuse_session_fd(session.load()), uring_payload);
   return n;

@@ -7,9 +7,8 @@
 //
 // The kernel offers it only when the fuse module's `enable_uring` parameter is on; the
 // daemon then asks for it in its INIT reply (fuse_io.cc) and registers one queue per
-// possible CPU right after. Until every queue has an entry requests still come through
-// /dev/fuse (the kernel's fuse-io-uring.rst); an entry that fails to register leaves
-// its queue empty, and then everything keeps coming that way. Forgets,
+// possible CPU right after. Until every queue has an entry the kernel holds requests
+// back; a failed registration makes it fall back to /dev/fuse for good. Forgets,
 // interrupts and the daemon's notifications still go through /dev/fuse, so the usual
 // workers keep reading it. Replies are taken from the session's writev (fuse_io.cc):
 // libfuse answers on the thread that processes the request, which for a ring request is
