@@ -5,7 +5,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -32,6 +34,28 @@ constexpr uint64_t kEntryTag = 1;
 
 std::atomic<bool> wanted{false};
 std::atomic<int> registered{0};
+std::atomic<bool> stopping{false};
+std::atomic<bool> failed{false};
+
+// A worker of queue `qid` ended while the mount was live: says why (the first time) and
+// ends the mount (fuse_uring.h, UringFailed).
+void Fail(unsigned qid, const std::string& what) {
+  if (stopping.load() || failed.exchange(true)) return;
+  fprintf(stderr,
+          "sptfs: io_uring queue %u: %s; ending the mount (its callers would wait for an "
+          "entry that is gone)\n",
+          qid, what.c_str());
+  kill(getpid(), SIGTERM);  // the session's signal handler ends the loop
+}
+
+// Test hook (tests/integration/fs/test_uring.py): with SPTFS_TEST_URING_FAIL_QUEUE=Q the
+// first worker of queue Q sets up no ring, as if io_uring_queue_init had failed.
+bool FailForTest(unsigned qid, int worker) {
+  static const char* q = getenv("SPTFS_TEST_URING_FAIL_QUEUE");
+  if (q == nullptr || worker != 0 || static_cast<unsigned>(atoi(q)) != qid) return false;
+  errno = EPERM;
+  return true;
+}
 
 struct Pool {
   std::mutex mu;
@@ -141,7 +165,9 @@ bool InitRing(io_uring* ring) {
   if (io_uring_queue_init_params(4, ring, &p) == 0) return true;
   io_uring_params plain{};
   plain.flags = IORING_SETUP_SQE128;
-  return io_uring_queue_init_params(4, ring, &plain) == 0;
+  int rc = io_uring_queue_init_params(4, ring, &plain);
+  if (rc < 0) errno = -rc;  // liburing returns the error instead of setting errno
+  return rc == 0;
 }
 
 void PinToCpu(int cpu) {
@@ -155,6 +181,7 @@ struct WorkerArgs {
   fuse_session* se;
   int fd;
   uint16_t qid;
+  int worker;  // 0 .. kWorkersPerQueue-1
   size_t payload_size;
   int stop_fd;
 };
@@ -163,10 +190,15 @@ struct WorkerArgs {
 // ends (the kernel completes the command with an error) or StopUring.
 void RunWorker(WorkerArgs w, std::latch* started) {
   pthread_setname_np(pthread_self(), "sptfs-ring");  // for top -H, ps -L and the tests
+  // Signals go to the session's threads: SIGTERM must interrupt the loop, not a ring wait.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   PinToCpu(w.qid);
   Entry entry(w.payload_size);
   io_uring ring;
-  bool ok = entry.ok() && InitRing(&ring);
+  bool ring_up = entry.ok() && !FailForTest(w.qid, w.worker) && InitRing(&ring);
+  bool ok = ring_up;
   if (ok) {
     io_uring_sqe* stop = io_uring_get_sqe(&ring);
     io_uring_prep_poll_add(stop, w.stop_fd, POLLIN);
@@ -174,9 +206,11 @@ void RunWorker(WorkerArgs w, std::latch* started) {
     ok = PrepCommand(&ring, w.fd, kUringCmdRegister, w.qid, 0, entry.iov()) &&
          io_uring_submit(&ring) == 2;
   }
+  int setup_errno = errno;
   started->count_down();
   if (!ok) {
-    fprintf(stderr, "sptfs: io_uring queue %u: no entry registered (%s)\n", w.qid, strerror(errno));
+    if (ring_up) io_uring_queue_exit(&ring);
+    Fail(w.qid, std::string("no entry registered (") + strerror(setup_errno) + ")");
     return;
   }
   registered.fetch_add(1);
@@ -191,15 +225,21 @@ void RunWorker(WorkerArgs w, std::latch* started) {
     if (tag == kStopTag) break;
     if (res < 0) {  // ENOTCONN: the mount is gone; anything else: the entry is lost
       if (res != -ENOTCONN && res != -ECONNABORTED) {
-        fprintf(stderr, "sptfs: io_uring queue %u: entry ended: %s\n", w.qid, strerror(-res));
+        Fail(w.qid, std::string("entry ended: ") + strerror(-res));
       }
       break;
     }
     uint64_t unique = Serve(w.se, &entry);
-    if (!PrepCommand(&ring, w.fd, kUringCmdCommitAndFetch, w.qid, unique, entry.iov())) break;
+    if (!PrepCommand(&ring, w.fd, kUringCmdCommitAndFetch, w.qid, unique, entry.iov())) {
+      Fail(w.qid, "no submission entry for the answer");
+      break;
+    }
     while ((rc = io_uring_submit(&ring)) == -EINTR) {
     }
-    if (rc != 1) break;
+    if (rc != 1) {
+      Fail(w.qid, std::string("answer not submitted: ") + strerror(rc < 0 ? -rc : EIO));
+      break;
+    }
   }
   registered.fetch_sub(1);
   io_uring_queue_exit(&ring);
@@ -238,6 +278,26 @@ bool KernelOffersUring() {
   return c == 'Y' || c == '1';
 }
 
+bool UringUsable(std::string* why) {
+  if (!KernelOffersUring()) {
+    *why =
+        "the kernel does not offer FUSE over io_uring "
+        "(/sys/module/fuse/parameters/enable_uring is not Y)";
+    return false;
+  }
+  io_uring ring;
+  io_uring_params p{};
+  p.flags = IORING_SETUP_SQE128;
+  int rc = io_uring_queue_init_params(4, &ring, &p);
+  if (rc < 0) {
+    *why = std::string("io_uring cannot be set up here (") + strerror(-rc) +
+           "; see /proc/sys/kernel/io_uring_disabled)";
+    return false;
+  }
+  io_uring_queue_exit(&ring);
+  return true;
+}
+
 bool UringOffered(uint64_t init_flags) { return (init_flags & kFuseOverIoUring) != 0; }
 
 void StartUring(fuse_session* se, int fd, size_t payload_size) {
@@ -250,7 +310,7 @@ void StartUring(fuse_session* se, int fd, size_t payload_size) {
   std::latch started(static_cast<std::ptrdiff_t>(queues) * kWorkersPerQueue);
   for (int q = 0; q < queues; ++q) {
     for (int i = 0; i < kWorkersPerQueue; ++i) {
-      WorkerArgs w{se, fd, static_cast<uint16_t>(q), payload_size, p.stop_fd};
+      WorkerArgs w{se, fd, static_cast<uint16_t>(q), i, payload_size, p.stop_fd};
       p.threads.emplace_back(RunWorker, w, &started);
     }
   }
@@ -277,6 +337,7 @@ bool UringTakeThreadReply(const iovec* iov, int count, ssize_t* n) {
 }
 
 void StopUring() {
+  stopping.store(true);
   Pool& p = pool();
   std::lock_guard<std::mutex> lock(p.mu);
   if (p.stop_fd < 0) return;
@@ -289,5 +350,7 @@ void StopUring() {
 }
 
 int UringWorkers() { return registered.load(); }
+
+bool UringFailed() { return failed.load(); }
 
 }  // namespace sptfs

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace sptfs {
 
@@ -30,6 +31,12 @@ bool UringWanted();
 
 // Whether the fuse module's enable_uring parameter is on (the kernel then offers it).
 bool KernelOffersUring();
+
+// Whether this process can serve through io_uring: the kernel offers it and an io_uring
+// can be set up here (kernel.io_uring_disabled, a seccomp filter or memory may forbid
+// it). Checked before the mount: once the INIT reply has asked for the rings, the kernel
+// holds every request until each queue has an entry. Else false, and `*why` says why.
+bool UringUsable(std::string* why);
 
 // Whether the kernel's INIT offered FUSE_OVER_IO_URING (the module parameter is on).
 bool UringOffered(uint64_t init_flags);
@@ -50,5 +57,12 @@ void StopUring();
 
 // Ring workers running with their entry registered, for status and tests.
 int UringWorkers();
+
+// Whether a ring worker ended while the mount was live (its entry could not be
+// registered, or the kernel ended it). The kernel would then hold the requests of that
+// worker's CPU for good (or forever, before every queue had an entry), so the worker
+// says why, once for all of them, and ends the mount with SIGTERM; the daemon's exit
+// status is then 1.
+bool UringFailed();
 
 }  // namespace sptfs

@@ -515,13 +515,11 @@ int Run(const Args& args, int ready_fd) {
     return 1;
   }
   if (d.cfg.io_uring) {
-    if (KernelOffersUring()) {
+    std::string why;
+    if (UringUsable(&why)) {
       SetUringWanted(true);
     } else {
-      fprintf(stderr,
-              "sptfs: warning: --io-uring: the kernel does not offer FUSE over io_uring "
-              "(/sys/module/fuse/parameters/enable_uring is not Y); serving through "
-              "/dev/fuse\n");
+      fprintf(stderr, "sptfs: warning: --io-uring: %s; serving through /dev/fuse\n", why.c_str());
     }
   }
   fuse_session* se = NewSession(args, &d);
@@ -576,7 +574,7 @@ int Run(const Args& args, int ready_fd) {
     d.tracker->Shutdown();
     RemoveStateIfIdle(d.cfg.socket + ".state");
   }
-  return rc < 0 ? 1 : 0;
+  return rc < 0 || UringFailed() ? 1 : 0;
 }
 
 // Parent side of daemon mode: waits until the child is serving or has failed.

@@ -6,8 +6,10 @@ seen sleeping in a thread named sptfs-ring, and others are served meanwhile. Fil
 large writes and reads (buffered and O_DIRECT), directories of many entries, extended
 attributes and labels come back as written, through the mount and on the backing store.
 A caller killed while its request is in a ring leaves the rings serving. With the
-parameter off, --io-uring says once that it falls back and the mount works through
-/dev/fuse. Every mount ends with the daemon's exit status 0.
+parameter off, or io_uring disabled by sysctl, --io-uring says once that it falls back
+and the mount works through /dev/fuse. Every mount ends with the daemon's exit status 0,
+except one whose ring worker could not register its entry: that one says so once and
+ends the mount (exit status 1) instead of leaving every caller waiting.
 """
 
 import contextlib
@@ -173,6 +175,56 @@ class Uring(ClientTree):
         self.assertEqual(m.proc.returncode, 0, m.stderr())
         self.assertEqual(m.stderr().count("sptfs: warning: --io-uring: the kernel does not "
                                           "offer FUSE over io_uring"), 1, m.stderr())
+
+    def test_a_queue_that_cannot_register_ends_the_mount(self):
+        # Once the INIT reply has asked for the rings, the kernel holds every request
+        # until each CPU's queue has an entry: a worker that cannot register one must
+        # end the mount, or every caller waits forever.
+        env = dict(os.environ, SPTFS_TEST_URING_FAIL_QUEUE="0")
+        proc = subprocess.Popen(h.sptfs_args(self.src, self.mnt, extra_args=["--io-uring"])
+                                + ["-f", "--socket", os.path.join(self.work, "s.sock")],
+                                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 15
+            while h.mount_fstype(self.mnt) is None and proc.poll() is None:
+                self.assertLess(time.monotonic(), deadline, "never mounted")
+                time.sleep(0.02)
+            # A caller that comes meanwhile is answered (an error or a result), not held.
+            caller = subprocess.run(["stat", os.path.join(self.mnt, "shared")],
+                                    capture_output=True, timeout=30)
+            self.assertIsNotNone(caller.returncode)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertEqual(err.count("sptfs: io_uring queue 0: no entry registered (Operation "
+                                   "not permitted); ending the mount"), 1, err)
+        self.assertEqual(err.count("io_uring queue"), 1, err)  # said once
+        self.assertIsNone(h.mount_fstype(self.mnt))
+
+    def test_io_uring_disabled_by_sysctl_falls_back(self):
+        sysctl = "/proc/sys/kernel/io_uring_disabled"
+        if not os.path.exists(sysctl):
+            self.skipTest("no kernel.io_uring_disabled (Linux 6.6+)")
+        with open(sysctl) as f:
+            old = f.read().strip()
+        with open(sysctl, "w") as f:
+            f.write("2")  # no process may create an io_uring
+        try:
+            with self.mount() as m:
+                self.clients(2)
+                self.assertEqual(uring_fds(m.pid), 0)
+        finally:
+            with open(sysctl, "w") as f:
+                f.write(old)
+        self.assertEqual(m.proc.returncode, 0, m.stderr())
+        self.assertEqual(m.stderr().count("sptfs: warning: --io-uring: io_uring cannot be set "
+                                          "up here (Operation not permitted; see "
+                                          "/proc/sys/kernel/io_uring_disabled); serving "
+                                          "through /dev/fuse"), 1, m.stderr())
 
     def test_help_names_the_option(self):
         r = h.run([h.tool("sptfs"), "--help"])
