@@ -33,7 +33,6 @@ constexpr uint64_t kStopTag = ~0ULL;
 constexpr uint64_t kEntryTag = 1;
 
 std::atomic<bool> wanted{false};
-std::atomic<int> registered{0};
 std::atomic<bool> stopping{false};
 std::atomic<bool> failed{false};
 
@@ -213,7 +212,6 @@ void RunWorker(WorkerArgs w, std::latch* started) {
     Fail(w.qid, std::string("no entry registered (") + strerror(setup_errno) + ")");
     return;
   }
-  registered.fetch_add(1);
   for (;;) {
     io_uring_cqe* cqe = nullptr;
     int rc = io_uring_wait_cqe(&ring, &cqe);
@@ -241,7 +239,6 @@ void RunWorker(WorkerArgs w, std::latch* started) {
       break;
     }
   }
-  registered.fetch_sub(1);
   io_uring_queue_exit(&ring);
 }
 
@@ -265,11 +262,7 @@ int PossibleCpus() {
   return highest + 1;
 }
 
-}  // namespace
-
-void SetUringWanted(bool w) { wanted.store(w); }
-bool UringWanted() { return wanted.load(); }
-
+// Whether the fuse module's enable_uring parameter is on (the kernel then offers it).
 bool KernelOffersUring() {
   FILE* f = fopen("/sys/module/fuse/parameters/enable_uring", "re");
   if (!f) return false;
@@ -278,6 +271,11 @@ bool KernelOffersUring() {
   return c == 'Y' || c == '1';
 }
 
+}  // namespace
+
+void SetUringWanted(bool w) { wanted.store(w); }
+bool UringWanted() { return wanted.load(); }
+
 bool UringUsable(std::string* why) {
   if (!KernelOffersUring()) {
     *why =
@@ -285,12 +283,9 @@ bool UringUsable(std::string* why) {
         "(/sys/module/fuse/parameters/enable_uring is not Y)";
     return false;
   }
-  io_uring ring;
-  io_uring_params p{};
-  p.flags = IORING_SETUP_SQE128;
-  int rc = io_uring_queue_init_params(4, &ring, &p);
-  if (rc < 0) {
-    *why = std::string("io_uring cannot be set up here (") + strerror(-rc) +
+  io_uring ring;  // as the workers will set theirs up
+  if (!InitRing(&ring)) {
+    *why = std::string("io_uring cannot be set up here (") + strerror(errno) +
            "; see /proc/sys/kernel/io_uring_disabled)";
     return false;
   }
@@ -348,8 +343,6 @@ void StopUring() {
   close(p.stop_fd);
   p.stop_fd = -1;
 }
-
-int UringWorkers() { return registered.load(); }
 
 bool UringFailed() { return failed.load(); }
 

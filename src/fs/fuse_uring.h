@@ -7,8 +7,8 @@
 //
 // The kernel offers it only when the fuse module's `enable_uring` parameter is on; the
 // daemon then asks for it in its INIT reply (fuse_io.cc) and registers one queue per
-// possible CPU right after. Until every queue has an entry the kernel holds requests
-// back; a failed registration makes it fall back to /dev/fuse for good. Forgets,
+// possible CPU right after. Until every queue has an entry the kernel holds every
+// request back, so a worker that cannot register ends the mount (UringFailed). Forgets,
 // interrupts and the daemon's notifications still go through /dev/fuse, so the usual
 // workers keep reading it. Replies are taken from the session's writev (fuse_io.cc):
 // libfuse answers on the thread that processes the request, which for a ring request is
@@ -29,9 +29,6 @@ namespace sptfs {
 void SetUringWanted(bool wanted);
 bool UringWanted();
 
-// Whether the fuse module's enable_uring parameter is on (the kernel then offers it).
-bool KernelOffersUring();
-
 // Whether this process can serve through io_uring: the kernel offers it and an io_uring
 // can be set up here (kernel.io_uring_disabled, a seccomp filter or memory may forbid
 // it). Checked before the mount: once the INIT reply has asked for the rings, the kernel
@@ -43,7 +40,7 @@ bool UringOffered(uint64_t init_flags);
 
 // After the INIT reply that asked for io_uring was written: starts the queues' workers
 // for session `se` on device `fd`, with entries of `payload_size` bytes. Returns once
-// every worker has submitted its registration (or failed to: then the kernel falls back).
+// every worker has submitted its registration or failed to (then UringFailed).
 void StartUring(fuse_session* se, int fd, size_t payload_size);
 
 // From the session's writev: if this thread is answering a ring request and `iov` is that
@@ -54,9 +51,6 @@ bool UringTakeThreadReply(const iovec* iov, int count, ssize_t* n);
 // Ends the workers and waits for them. After the mount is gone (requests may still come
 // until then), before the session is destroyed. Idempotent.
 void StopUring();
-
-// Ring workers running with their entry registered, for status and tests.
-int UringWorkers();
 
 // Whether a ring worker ended while the mount was live (its entry could not be
 // registered, or the kernel ended it). The kernel would then hold the requests of that
