@@ -298,10 +298,18 @@ bool UringOffered(uint64_t init_flags) { return (init_flags & kFuseOverIoUring) 
 void StartUring(fuse_session* se, int fd, size_t payload_size) {
   Pool& p = pool();
   std::lock_guard<std::mutex> lock(p.mu);
+  if (p.stop_fd >= 0) return;  // started already
+  // The INIT reply has asked for the rings: without workers no request would be served.
   int queues = PossibleCpus();
-  if (p.stop_fd >= 0 || queues <= 0) return;
+  if (queues <= 0) {
+    Fail(0, "no CPU count in /sys/devices/system/cpu/possible");
+    return;
+  }
   p.stop_fd = eventfd(0, EFD_CLOEXEC);
-  if (p.stop_fd < 0) return;
+  if (p.stop_fd < 0) {
+    Fail(0, std::string("no eventfd (") + strerror(errno) + ")");
+    return;
+  }
   std::latch started(static_cast<std::ptrdiff_t>(queues) * kWorkersPerQueue);
   for (int q = 0; q < queues; ++q) {
     for (int i = 0; i < kWorkersPerQueue; ++i) {
