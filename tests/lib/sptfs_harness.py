@@ -84,6 +84,17 @@ def count_fds(pid, target):
     return n
 
 
+def wait_for_fds(pid, target, want, timeout=10.0):
+    """Polls until `want(count_fds(pid, target))` holds or `timeout` seconds pass;
+    returns the last count."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = count_fds(pid, target)
+        if want(n) or time.monotonic() > deadline:
+            return n
+        time.sleep(0.02)
+
+
 def stalled_thread(pid, deadline):
     """The name of daemon `pid`'s thread that sleeps in a lookup the
     SPTFS_TEST_STALL_LOOKUP hook holds (its clock_nanosleep, x86-64 syscall 230), once

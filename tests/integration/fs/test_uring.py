@@ -46,15 +46,6 @@ def uring_fds(pid):
     return h.count_fds(pid, "anon_inode:[io_uring]")
 
 
-def wait_for_uring_fds(pid, want, timeout=15.0):
-    """Polls until `pid` holds `want` io_urings (the mount shows before the INIT that
-    starts them is answered); returns the last count."""
-    deadline = time.monotonic() + timeout
-    while (n := uring_fds(pid)) != want and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return n
-
-
 def setUpModule():
     global saved
     if not os.path.exists(PARAM):
@@ -105,7 +96,10 @@ class Uring(ClientTree):
 
     def test_requests_are_served_in_the_rings(self):
         with self.mount(env={"SPTFS_TEST_STALL_LOOKUP": "stall"}) as m:
-            self.assertEqual(wait_for_uring_fds(m.pid, 2 * possible_cpus()), 2 * possible_cpus())
+            # The mount shows before the INIT that starts the rings is answered.
+            rings = h.wait_for_fds(m.pid, "anon_inode:[io_uring]",
+                                   lambda n: n == 2 * possible_cpus(), timeout=15)
+            self.assertEqual(rings, 2 * possible_cpus())
             held = self.hold_lookup(m)
             self.clients(4)  # served by the other entries meanwhile
             self.assertIsNone(held.poll(), "the held lookup ended early")

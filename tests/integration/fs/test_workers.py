@@ -53,16 +53,6 @@ def fuse_fds(pid):
     return h.count_fds(pid, "/dev/fuse")
 
 
-def wait_for_fds(pid, want, timeout=10.0):
-    """Polls until `pid` holds `want` /dev/fuse descriptors; returns the last count."""
-    deadline = time.monotonic() + timeout
-    while True:
-        n = fuse_fds(pid)
-        if want(n) or time.monotonic() > deadline:
-            return n
-        time.sleep(0.02)
-
-
 class ClientTree(unittest.TestCase):
     """A backing tree with a shared file, a mountpoint, and CLIENT processes to run on
     it (also used by test_uring.py)."""
@@ -152,7 +142,7 @@ class Workers(ClientTree):
             self.clients(8)
             # With no idle worker allowed, each ends after its request, down to one
             # worker: its clone plus the session's descriptor.
-            n = wait_for_fds(m.pid, lambda n: n == 2)
+            n = h.wait_for_fds(m.pid, "/dev/fuse", lambda n: n == 2)
             self.assertEqual(n, 2)
 
     def test_a_long_request_does_not_hold_up_the_others(self):
